@@ -1,0 +1,142 @@
+import hashlib
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, JsonResponse
+
+from shuxiang.core.context import origin
+from shuxiang.core.models import IdempotencyRecord
+
+# Nothing is ever loaded from outside: scripts, styles, images and connections stay on our origin.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # Leaflet and ECharts position elements with inline styles
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/docs/"):
+            # Swagger UI (served from our static files) needs an inline bootstrap script.
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'"),
+            )
+        else:
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMiddleware:
+    """Records where the request came from for the audit log (see core.context)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.id = str(uuid.uuid4())
+        source = "api" if request.path.startswith(("/api/", "/open311/")) else "web"
+        with origin(source, client_ip(request), request.META.get("HTTP_USER_AGENT", ""), request.id):
+            return self.get_response(request)
+
+
+class IdempotencyMiddleware:
+    """Replays the first answer to a POST that repeats an Idempotency-Key.
+
+    Devices and field apps on weak mobile networks resend when an answer is
+    lost; the key makes the resend harmless. Keys are per caller (token,
+    session user or anonymous IP), and reusing a key for a different body is
+    refused rather than silently answered with the old result.
+    """
+
+    HEADER = "HTTP_IDEMPOTENCY_KEY"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def _caller(self, request) -> str:
+        auth = request.META.get("HTTP_AUTHORIZATION", "")
+        if auth:
+            return "auth:" + hashlib.sha256(auth.encode()).hexdigest()[:40]
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
+        api_key = request.GET.get("api_key") or request.POST.get("api_key")
+        if api_key:
+            return "key:" + hashlib.sha256(api_key.encode()).hexdigest()[:40]
+        return f"anon:{client_ip(request)}"
+
+    def __call__(self, request):
+        key = request.META.get(self.HEADER, "").strip()
+        if request.method != "POST" or not key:
+            return self.get_response(request)
+        if len(key) > 200:
+            return JsonResponse(
+                {
+                    "code": "idempotency_key_too_long",
+                    "message": "Idempotency-Key 不能超过200个字符",
+                    "fields": {},
+                },
+                status=400,
+            )
+        body = request.body
+        fingerprint = hashlib.sha256(request.path.encode() + b"\0" + body).hexdigest()
+        scope = self._caller(request)
+        previous = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if previous is not None:
+            return self._replay(previous, fingerprint)
+        response = self.get_response(request)
+        if 200 <= response.status_code < 300 and not getattr(response, "streaming", False):
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(
+                        scope=scope,
+                        key=key,
+                        fingerprint=fingerprint,
+                        status_code=response.status_code,
+                        content_type=response.get("Content-Type", ""),
+                        body=bytes(response.content),
+                        headers={h: response[h] for h in ("Location",) if response.has_header(h)},
+                    )
+            except IntegrityError:
+                # A concurrent duplicate stored first; answer as it did.
+                return self._replay(IdempotencyRecord.objects.get(scope=scope, key=key), fingerprint)
+        return response
+
+    def _replay(self, record, fingerprint):
+        if record.fingerprint != fingerprint:
+            return JsonResponse(
+                {
+                    "code": "idempotency_key_reused",
+                    "message": "该 Idempotency-Key 已用于另一个不同的请求",
+                    "fields": {},
+                },
+                status=422,
+            )
+        response = HttpResponse(
+            bytes(record.body), status=record.status_code, content_type=record.content_type
+        )
+        for name, value in record.headers.items():
+            response[name] = value
+        response["Idempotent-Replayed"] = "true"
+        return response

@@ -1,0 +1,20 @@
+from shuxiang.core.models.attachments import Attachment
+from shuxiang.core.models.audit import AuditEntry
+from shuxiang.core.models.notifications import Notification
+from shuxiang.core.models.people import Person
+from shuxiang.core.models.places import Place
+from shuxiang.core.models.tokens import ApiToken, IdempotencyRecord
+from shuxiang.core.models.units import Unit
+from shuxiang.core.models.users import User
+
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AuditEntry",
+    "IdempotencyRecord",
+    "Notification",
+    "Person",
+    "Place",
+    "Unit",
+    "User",
+]

@@ -1,0 +1,19 @@
+"""Root URLs. Each app contributes its HTML urls and its API urls under /api/v1/."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("shuxiang.core.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("", include("shuxiang.core.urls")),
+]
+
+handler404 = "shuxiang.core.errorviews.not_found"
+handler403 = "shuxiang.core.errorviews.forbidden"
+handler500 = "shuxiang.core.errorviews.server_error"
