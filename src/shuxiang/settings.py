@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
 # --- platform ----------------------------------------------------------------------
 AUDIT_RETENTION_DAYS = env_int("SHUXIANG_AUDIT_RETENTION_DAYS", 365)
 COUNTY_CODE = env_str("SHUXIANG_COUNTY_CODE", "430903")
+# A bare view at /__bench__/bare for baselines measured in the same run as a benchmark.
+BENCH_VIEWS = env_bool("SHUXIANG_BENCH_VIEWS", False)
 
 LOGGING = {
     "version": 1,

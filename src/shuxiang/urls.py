@@ -1,5 +1,6 @@
 """Root URLs. Each app contributes its HTML urls and its API urls under /api/v1/."""
 
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -13,6 +14,14 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("", include("shuxiang.core.urls")),
 ]
+
+if settings.BENCH_VIEWS:
+    from django.http import JsonResponse
+
+    def bare(request):
+        return JsonResponse({"ok": True})
+
+    urlpatterns.insert(0, path("__bench__/bare", bare))
 
 handler404 = "shuxiang.core.errorviews.not_found"
 handler403 = "shuxiang.core.errorviews.forbidden"

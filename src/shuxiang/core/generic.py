@@ -178,6 +178,17 @@ class ObjectDetailView(LoginRequiredMixin, PermissionMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
 
+def object_view(model, lookup_field="pk"):
+    """Tags a function view that looks up one `model` by `lookup_field`, for the scope walk test."""
+
+    def wrap(view):
+        view.scope_model = model
+        view.scope_lookup = lookup_field
+        return view
+
+    return wrap
+
+
 def object_or_404(model, user, **lookup):
     try:
         return model.objects.restrict(user).get(**lookup)

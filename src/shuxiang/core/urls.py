@@ -33,4 +33,5 @@ urlpatterns = [
     path("audit/", views.AuditListView.as_view(), name="audit_list"),
     path("audit/<int:pk>/", views.AuditDetailView.as_view(), name="audit_detail"),
     path("import/", views.import_view, name="import"),
+    path("attachments/<int:pk>", views.attachment, name="attachment"),
 ]

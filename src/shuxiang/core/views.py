@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -19,9 +19,9 @@ from shuxiang.core.filtersets import (
     UserFilterSet,
 )
 from shuxiang.core.forms import ImportForm, PersonForm, PlaceForm, UnitForm, UserForm
-from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404
+from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
 from shuxiang.core.importers import ImportRejected, run_import
-from shuxiang.core.models import AuditEntry, Person, Place, Unit, User
+from shuxiang.core.models import Attachment, AuditEntry, Person, Place, Unit, User
 from shuxiang.core.navigation import pending_for
 from shuxiang.core.permissions import has_perm
 
@@ -119,6 +119,7 @@ class PlaceDetailView(ObjectDetailView):
 
 
 @login_required
+@object_view(Place, "code")
 def place_edit(request, code):
     place = object_or_404(Place, request.user, code=code)
     if not has_perm(request.user, "place.change"):
@@ -172,10 +173,11 @@ class UnitDetailView(ObjectDetailView):
 
 
 @login_required
+@object_view(Unit)
 def unit_form(request, pk=None):
+    unit = object_or_404(Unit, request.user, pk=pk) if pk else None
     if not has_perm(request.user, "unit.change"):
         raise PermissionDenied
-    unit = object_or_404(Unit, request.user, pk=pk) if pk else None
     initial = {}
     if unit:
         initial = {f: getattr(unit, f) for f in ("name", "short_name", "kind", "code", "phone")}
@@ -234,6 +236,7 @@ class PersonDetailView(ObjectDetailView):
 
 @login_required
 @require_POST
+@object_view(Person)
 def person_reveal(request, pk):
     person = object_or_404(Person, request.user, pk=pk)
     try:
@@ -244,10 +247,11 @@ def person_reveal(request, pk):
 
 
 @login_required
+@object_view(Person)
 def person_form(request, pk=None):
+    person = object_or_404(Person, request.user, pk=pk) if pk else None
     if not has_perm(request.user, "person.change"):
         raise PermissionDenied
-    person = object_or_404(Person, request.user, pk=pk) if pk else None
     initial = {"name": person.name, "place": person.place.code} if person else {}
     form = PersonForm(request.POST or None, initial=initial, editing=bool(person))
     if request.method == "POST" and form.is_valid():
@@ -302,10 +306,11 @@ class UserListView(ObjectListView):
 
 
 @login_required
+@object_view(User)
 def user_form(request, pk=None):
+    target = object_or_404(User, request.user, pk=pk) if pk else None
     if not has_perm(request.user, "user.change"):
         raise PermissionDenied
-    target = object_or_404(User, request.user, pk=pk) if pk else None
     initial = {"is_active": True}
     if target:
         initial = {
@@ -385,3 +390,21 @@ def import_view(request):
             messages.success(request, f"导入完成：新增 {result.created} 条，更新 {result.updated} 条")
             return redirect("import")
     return render(request, "core/import.html", {"form": form, "problems": problems})
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+def attachment(request, pk):
+    """Files are served through scope: public ones to anyone, the rest to users whose region holds them."""
+    from django.http import FileResponse
+
+    item = Attachment.objects.filter(pk=pk).first()
+    if item is None or not (
+        item.is_public or Attachment.objects.restrict(request.user).filter(pk=pk).exists()
+    ):
+        raise Http404
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Content-Disposition"] = f'inline; filename="{item.sha256[:12]}{item.extension}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

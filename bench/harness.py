@@ -1,0 +1,126 @@
+"""Shared tools for benchmarks: a scratch database, a real server, a load generator.
+
+The server is the production one (`shuxiang serve`, gunicorn) on a loopback
+port; load comes from ApacheBench (`ab`, Debian's apache2-utils), a separate
+process, so the numbers include real HTTP.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHUXIANG = str(Path(sys.executable).parent / "shuxiang")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def scratch_env(database_url: str | None = None):
+    """Environment for a throw-away instance: its own var dir and (by default) its own SQLite file."""
+    var = Path(tempfile.mkdtemp(prefix="shuxiang-bench-"))
+    env = dict(os.environ)
+    env.update(
+        SHUXIANG_VAR_DIR=str(var),
+        SHUXIANG_SECRET_KEY="bench-" + "x" * 40,
+        SHUXIANG_FIELD_KEY="bench-" + "y" * 40,
+    )
+    env.pop("SHUXIANG_TESTING", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    try:
+        yield env
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def manage(env, *args, check=True):
+    return subprocess.run([SHUXIANG, *args], env=env, check=check, capture_output=True, text=True)
+
+
+@contextmanager
+def server(env, workers=2, threads=4):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            SHUXIANG,
+            "serve",
+            "--no-migrate",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
+        env={**env, "SHUXIANG_ALLOWED_HOSTS": "127.0.0.1,localhost"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class LoadResult:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    failed: int
+    requests: int
+
+
+def ab(url, *, requests=2000, concurrency=10, headers=None) -> LoadResult:
+    """ApacheBench with keep-alive; percentiles as ab reports them."""
+    cmd = ["ab", "-q", "-k", "-n", str(requests), "-c", str(concurrency)]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
+    pct = dict(re.findall(r"^\s+(\d+)%\s+(\d+)", out, re.M))
+    failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
+    return LoadResult(
+        rps,
+        float(pct["50"]),
+        float(pct["95"]),
+        float(pct["99"]),
+        failed + (int(non2xx.group(1)) if non2xx else 0),
+        requests,
+    )
+
+
+def table(rows, headers):
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)

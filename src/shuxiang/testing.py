@@ -1,0 +1,178 @@
+"""Test support shared by every app: the fixed cast of places and users, and the
+registry of sample objects the scope walk (core/tests/test_scope_walk.py) uses.
+
+Every app whose models are reachable by URL registers, in its
+`tests/samples.py`, a factory per model:
+
+    @sample(Case)
+    def make_case(place, marker):
+        return Case.objects.create(..., place=place, title=marker)
+
+`place` is a hamlet of the township the object must belong to; `marker` is a
+unique string the object must show on its list and detail pages (its name or
+title), so the walk can prove it appears only to users in scope.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+
+samples: dict[type[models.Model], callable] = {}
+
+
+def sample(model):
+    def wrap(factory):
+        samples[model] = factory
+        return factory
+
+    return wrap
+
+
+@dataclass
+class Places:
+    district: object
+    township_a: object  # 泉交河镇
+    township_b: object  # 兰溪镇
+    village_a: object
+    village_b: object
+    hamlet_a: object
+    hamlet_b: object
+
+
+@dataclass
+class Cast:
+    admin: object
+    district: object
+    department: object
+    township_a: object
+    township_b: object
+    village_a: object
+    grid_a: object
+    grid_b: object
+
+
+PASSWORD = "Test-pass-2025"
+
+
+def build_places():
+    from shuxiang.core import services
+    from shuxiang.core.choices import PlaceKind
+
+    district = services.do_create_place(
+        actor=None,
+        code="430903000000",
+        name="赫山区",
+        level=1,
+        kind=PlaceKind.DISTRICT,
+        latitude=28.55,
+        longitude=112.37,
+    )
+    qjh = services.do_create_place(
+        actor=None,
+        code="430903103000",
+        name="泉交河镇",
+        level=2,
+        kind=PlaceKind.TOWN,
+        parent=district,
+        latitude=28.47,
+        longitude=112.60,
+    )
+    lx = services.do_create_place(
+        actor=None,
+        code="430903111000",
+        name="兰溪镇",
+        level=2,
+        kind=PlaceKind.TOWN,
+        parent=district,
+        latitude=28.69,
+        longitude=112.52,
+    )
+    va = services.do_create_place(
+        actor=None,
+        code="430903103201",
+        name="清水村",
+        level=3,
+        kind=PlaceKind.VILLAGE,
+        parent=qjh,
+        latitude=28.47,
+        longitude=112.60,
+        synthetic=True,
+    )
+    vb = services.do_create_place(
+        actor=None,
+        code="430903111201",
+        name="荷花村",
+        level=3,
+        kind=PlaceKind.VILLAGE,
+        parent=lx,
+        latitude=28.69,
+        longitude=112.52,
+        synthetic=True,
+    )
+    ha = services.do_create_place(
+        actor=None,
+        code="43090310320101",
+        name="清水村第1村民小组",
+        level=4,
+        kind=PlaceKind.HAMLET,
+        parent=va,
+        latitude=28.471,
+        longitude=112.601,
+        synthetic=True,
+    )
+    hb = services.do_create_place(
+        actor=None,
+        code="43090311120101",
+        name="荷花村第1村民小组",
+        level=4,
+        kind=PlaceKind.HAMLET,
+        parent=vb,
+        latitude=28.691,
+        longitude=112.521,
+        synthetic=True,
+    )
+    return Places(district, qjh, lx, va, vb, ha, hb)
+
+
+def build_cast(places: Places):
+    from shuxiang.core import services
+    from shuxiang.core.choices import Role, UnitKind
+
+    bureau = services.do_create_unit(
+        actor=None,
+        name="区农业农村局",
+        kind=UnitKind.BUREAU,
+        place=places.district,
+        domains=["cases", "trace"],
+    )
+    office = services.do_create_unit(actor=None, name="区网信办", kind=UnitKind.BUREAU, place=places.district)
+    gov_a = services.do_create_unit(
+        actor=None, name="泉交河镇人民政府", kind=UnitKind.TOWNSHIP_GOV, place=places.township_a
+    )
+    gov_b = services.do_create_unit(
+        actor=None, name="兰溪镇人民政府", kind=UnitKind.TOWNSHIP_GOV, place=places.township_b
+    )
+
+    def user(username, role, place, unit=None, reveal=False):
+        return services.do_create_user(
+            actor=None,
+            username=username,
+            role=role,
+            place=place,
+            unit=unit,
+            password=PASSWORD,
+            display_name=username,
+            can_reveal_pii=reveal,
+        )
+
+    admin = user("t_admin", Role.ADMIN, places.district, office, reveal=True)
+    return Cast(
+        admin=admin,
+        district=user("t_district", Role.DISTRICT, places.district, office, reveal=True),
+        department=user("t_agri", Role.DEPARTMENT, places.district, bureau),
+        township_a=user("t_quanjiaohe", Role.TOWNSHIP, places.township_a, gov_a),
+        township_b=user("t_lanxi", Role.TOWNSHIP, places.township_b, gov_b),
+        village_a=user("t_cadre", Role.VILLAGE, places.village_a),
+        grid_a=user("t_grid", Role.GRID, places.village_a),
+        grid_b=user("t_grid_b", Role.GRID, places.village_b),
+    )
