@@ -164,6 +164,7 @@ USE_TZ = True
 # --- static and media -----------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from here once collectstatic ran
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("SHUXIANG_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"

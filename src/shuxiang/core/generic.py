@@ -155,12 +155,17 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
         return response
 
 
-class ObjectDetailView(LoginRequiredMixin, PermissionMixin, TemplateView):
-    """Looks the object up only inside the user's scope: outside it is a 404, never a 403."""
+class ObjectDetailView(LoginRequiredMixin, TemplateView):
+    """Looks the object up only inside the user's scope: outside it is a 404, never a 403.
+
+    The role permission is checked after the lookup, so an object outside the
+    region is indistinguishable from one that does not exist.
+    """
 
     model = None
     lookup_field = "pk"
     select_related: tuple = ()
+    permission: str | None = None
 
     def get_object(self):
         qs = self.model.objects.restrict(self.request.user)
@@ -175,6 +180,8 @@ class ObjectDetailView(LoginRequiredMixin, PermissionMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
+        if self.permission and not has_perm(request.user, self.permission):
+            raise PermissionDenied
         return super().get(request, *args, **kwargs)
 
 

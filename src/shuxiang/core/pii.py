@@ -54,7 +54,7 @@ def normalize_id_number(raw: str) -> str:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
         raise PIIError("id_number_birth_date", "身份证号中的出生日期无效") from exc
-    if birth.year < 1890 or birth > date.today():
+    if birth.year < 1850 or birth > date.today():
         raise PIIError("id_number_birth_date", "身份证号中的出生日期无效")
     if id_check_char(value[:17]) != value[17]:
         raise PIIError("id_number_check_digit", "身份证号校验位错误，请核对后重新输入")

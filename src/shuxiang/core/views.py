@@ -395,6 +395,7 @@ def import_view(request):
 # --- attachments ---------------------------------------------------------------------------
 
 
+@object_view(Attachment)
 def attachment(request, pk):
     """Files are served through scope: public ones to anyone, the rest to users whose region holds them."""
     from django.http import FileResponse

@@ -35,8 +35,20 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class HasRolePermission(permissions.BasePermission):
     """`required_perms = {"list": "audit.view", ...}` or `required_perm` for all actions."""
 
+    @staticmethod
+    def _perm(view):
+        return getattr(view, "required_perms", {}).get(view.action) or getattr(view, "required_perm", None)
+
     def has_permission(self, request, view):
-        perm = getattr(view, "required_perms", {}).get(view.action) or getattr(view, "required_perm", None)
+        perm = self._perm(view)
         if perm is None:
             return True
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        if lookup in view.kwargs:
+            # Detail actions decide after the scoped lookup: outside the region is 404, not 403.
+            return request.user.is_authenticated
         return has_perm(request.user, perm)
+
+    def has_object_permission(self, request, view, obj):
+        perm = self._perm(view)
+        return perm is None or has_perm(request.user, perm)

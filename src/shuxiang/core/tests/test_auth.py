@@ -1,0 +1,74 @@
+import pytest
+from django.conf import settings
+
+from shuxiang.core import services
+from shuxiang.core.errors import ServiceError
+
+
+def test_five_wrong_passwords_lock_the_account(cast, client):
+    for _ in range(5):
+        client.post("/login/", {"username": "t_grid", "password": "Wrong-pass-9"})
+    response = client.post("/login/", {"username": "t_grid", "password": "Test-pass-2025"})
+    assert "账号已临时锁定" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_correct_password_signs_in_and_lands_on_pending_work(cast, client):
+    response = client.post("/login/", {"username": "t_grid", "password": "Test-pass-2025"}, follow=True)
+    assert "我的待办" in response.content.decode()
+
+
+def test_wrong_password_shows_a_chinese_message(cast, client):
+    response = client.post("/login/", {"username": "t_grid", "password": "nope"})
+    assert "用户名或密码错误" in response.content.decode()
+
+
+@pytest.mark.parametrize("weak", ["short1A", "alllowercaseletters", "ALLUPPER1234"])
+def test_weak_passwords_are_refused(cast, weak):
+    with pytest.raises(ServiceError) as exc:
+        services.do_set_password(cast.grid_a, actor=cast.admin, password=weak)
+    assert exc.value.code == "weak_password"
+
+
+def test_sessions_expire_after_thirty_idle_minutes():
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def test_pages_require_sign_in(db, client):
+    response = client.get("/people/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_every_page_forbids_outside_scripts_and_framing(cast, client_for):
+    response = client_for(cast.district).get("/")
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_api_tokens_are_stable_and_stored_encrypted(cast):
+    from shuxiang.core.models import ApiToken
+
+    first = services.do_issue_token(cast.grid_a, actor="cli")
+    assert services.do_issue_token(cast.grid_a, actor="cli") == first
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT key FROM {ApiToken._meta.db_table} WHERE user_id = %s", [cast.grid_a.pk])
+        raw = cursor.fetchone()[0]
+    assert first not in raw
+    assert services.authenticate_token(first) == cast.grid_a
+
+
+def test_deactivated_users_token_stops_working(cast, api_for):
+    api = api_for(cast.grid_a)
+    services.do_update_user(cast.grid_a, actor=cast.admin, is_active=False)
+    assert api.get("/api/v1/places/").status_code == 401
+
+
+def test_healthz_reports_the_database(db, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok" and response.json()["database"] == "ok"
