@@ -117,7 +117,7 @@ def test_township_officer_gets_404_for_other_townships_objects_on_every_route(
                 samples[model](places.hamlet_b, f"外镇样本{model.__name__}"),
             )
     leaks, checked = [], 0
-    for route, model, lookup, actions in routed():
+    for route, model, lookup, _actions in routed():
         own, other = objects[model]
         client = officer_api if route.startswith("api/") else officer_web
         lookup_value = getattr(other, lookup if lookup != "pk" else "pk", None)

@@ -1,0 +1,43 @@
+"""A person signs in, opens a list, exports it and signs out — in Debian's chromium."""
+
+import pytest
+
+from shuxiang import testing
+from shuxiang.conftest import login
+from shuxiang.core import services
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_sign_in_filter_people_export_and_sign_out(live_server, desk_page):
+    places = testing.build_places()
+    testing.build_cast(places)
+    services.do_create_person(actor=None, name="本镇张三", place=places.hamlet_a, phone="13812341234")
+    services.do_create_person(actor=None, name="外镇李四", place=places.hamlet_b)
+    page = desk_page
+    login(page, live_server.url, "t_quanjiaohe", testing.PASSWORD)
+    page.wait_for_selector("text=我的待办")
+    page.click("text=人员")
+    page.wait_for_selector("text=本镇张三")
+    assert "外镇李四" not in page.content()
+    assert "138****1234" in page.content()
+    page.fill("input[name=q]", "张三")
+    page.wait_for_timeout(700)  # the HTMX filter fires after typing stops
+    assert page.locator("table tbody tr").count() == 1
+    with page.expect_download() as download_info:
+        page.click("#export-csv")
+    path = download_info.value.path()
+    text = open(path, encoding="utf-8-sig").read()
+    assert "本镇张三" in text and "外镇李四" not in text
+    page.click("#logout")
+    page.wait_for_selector("text=登录数乡")
+
+
+def test_login_page_works_on_a_phone_without_outside_requests(live_server, phone_page):
+    outside = []
+    phone_page.on(
+        "request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None
+    )
+    phone_page.goto(f"{live_server.url}/login/")
+    assert phone_page.locator("h1").inner_text() == "登录数乡"
+    assert outside == []
