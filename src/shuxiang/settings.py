@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "shuxiang.core",
+    "shuxiang.ledger",
     "shuxiang.demo",
 ]
 

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("shuxiang.core.api.urls")),
+    path("", include("shuxiang.ledger.api_urls")),
 ]
 
 urlpatterns = [
