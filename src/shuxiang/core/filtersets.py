@@ -22,8 +22,10 @@ class WithinPlaceFilter(filters.CharFilter):
         place = Place.objects.filter(code=value.strip()).only("path").first()
         if place is None:
             return qs.none()
-        lookup = f"{self.scope_field}__path__startswith" if self.scope_field else "path__startswith"
-        return qs.filter(**{lookup: place.path})
+        if not self.scope_field:
+            return qs.filter(path__startswith=place.path)
+        subtree = Place.objects.filter(path__startswith=place.path).values("pk")
+        return qs.filter(**{f"{self.scope_field}__in": subtree})
 
 
 class PlaceFilterSet(filters.FilterSet):

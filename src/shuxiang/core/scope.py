@@ -44,8 +44,13 @@ class ScopedQuerySet(models.QuerySet):
         if path == "":
             return self
         field = scope_field_of(self.model)
-        lookup = f"{field}__path__startswith" if field else "path__startswith"
-        return self.filter(**{lookup: path})
+        if not field:
+            return self.filter(path__startswith=path)
+        # A subquery over the small place table lets the database use the index on the
+        # big table's place_id instead of joining every row to its place.
+        from shuxiang.core.models import Place
+
+        return self.filter(**{f"{field}__in": Place.objects.filter(path__startswith=path).values("pk")})
 
 
 def scope_field_of(model) -> str:

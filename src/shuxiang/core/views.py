@@ -74,6 +74,14 @@ def healthz(request):
     from django.conf import settings
 
     report["tasks"] = "redis" if settings.REDIS_URL else "sqlite"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            report["redis"] = "ok"
+        except Exception as exc:  # an unreachable Redis is reported, not raised
+            report.update(status="error", redis=f"error: {exc.__class__.__name__}")
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 

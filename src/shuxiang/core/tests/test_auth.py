@@ -72,3 +72,15 @@ def test_healthz_reports_the_database(db, client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok" and response.json()["database"] == "ok"
+
+
+def test_healthz_names_an_unreachable_redis(db, client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["redis"].startswith("error")
+
+
+def test_healthz_checks_the_real_redis(db, client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    assert client.get("/healthz").json()["redis"] == "ok"

@@ -1,5 +1,7 @@
 """A person signs in, opens a list, exports it and signs out — in Debian's chromium."""
 
+from pathlib import Path
+
 import pytest
 
 from shuxiang import testing
@@ -27,7 +29,7 @@ def test_sign_in_filter_people_export_and_sign_out(live_server, desk_page):
     with page.expect_download() as download_info:
         page.click("#export-csv")
     path = download_info.value.path()
-    text = open(path, encoding="utf-8-sig").read()
+    text = Path(path).read_text(encoding="utf-8-sig")
     assert "本镇张三" in text and "外镇李四" not in text
     page.click("#logout")
     page.wait_for_selector("text=登录数乡")
