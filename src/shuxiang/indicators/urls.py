@@ -1,0 +1,8 @@
+from django.urls import path
+
+from shuxiang.indicators import views
+
+urlpatterns = [
+    path("indicators/", views.IndicatorListView.as_view(), name="indicator_list"),
+    path("indicators/<slug:code>/", views.indicator_detail, name="indicator_detail"),
+]
