@@ -1,6 +1,6 @@
 """Error pages in Chinese; API paths get the JSON error shape instead."""
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
@@ -37,13 +37,11 @@ def forbidden(request, exception=None):
 
 
 def server_error(request):
+    """Rendered without the request context: the failure may be in what the shell itself needs."""
     if _is_api(request):
         return JsonResponse(
             {"code": "server_error", "message": "服务器内部错误，请稍后重试", "fields": {}}, status=500
         )
-    return render(
-        request,
-        "core/error.html",
-        {"title": "服务器错误", "message": "服务器内部错误，请稍后重试。"},
-        status=500,
-    )
+    from django.template.loader import render_to_string
+
+    return HttpResponse(render_to_string("core/error_500.html"), status=500)
