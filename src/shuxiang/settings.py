@@ -41,8 +41,11 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "shuxiang.core",
+    "shuxiang.cases",
+    "shuxiang.monitoring",
     "shuxiang.indicators",
     "shuxiang.ledger",
+    "shuxiang.trace",
     "shuxiang.demo",
 ]
 
@@ -112,6 +115,24 @@ else:
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": False,
     }
+# The cache holds rate-limit counters and small lookups; it must be shared by every server process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("SHUXIANG_CACHE_PREFIX", "shuxiang"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+if TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 HUEY["consumer"] = {"workers": env_int("SHUXIANG_WORKERS", 2), "worker_type": "thread"}
 if TESTING:
     HUEY["immediate"] = True
