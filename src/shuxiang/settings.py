@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "shuxiang.core",
+    "shuxiang.iot",
     "shuxiang.cases",
     "shuxiang.monitoring",
     "shuxiang.indicators",

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("shuxiang.core.api.urls")),
+    path("", include("shuxiang.iot.api_urls")),
     path("", include("shuxiang.indicators.api_urls")),
     path("", include("shuxiang.ledger.api_urls")),
 ]
@@ -15,6 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("", include("shuxiang.indicators.urls")),
+    path("iot/", include("shuxiang.iot.urls")),
     path("", include("shuxiang.core.urls")),
 ]
 

@@ -1,0 +1,245 @@
+"""Telemetry API for people and systems (user tokens). Devices use only /iot/telemetry."""
+
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from shuxiang.core.api.base import HasRolePermission, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.errors import ServiceError
+from shuxiang.core.generic import object_or_404
+from shuxiang.core.services import resolve_place
+from shuxiang.iot import services
+from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
+from shuxiang.iot.models import Alarm, AlarmRule, Device, Reading, Sensor
+
+
+class SensorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sensor
+        fields = ["key", "name", "unit", "min_value", "max_value", "last_value", "last_ts"]
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    place = PlaceCodeField(read_only=True)
+    owner_unit = serializers.CharField(source="owner_unit.name", read_only=True, default=None)
+    is_online = serializers.BooleanField(read_only=True)
+    sensors = SensorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Device
+        fields = [
+            "code",
+            "name",
+            "protocol",
+            "kind",
+            "place",
+            "owner_unit",
+            "is_active",
+            "is_online",
+            "last_seen_at",
+            "sensors",
+        ]
+
+
+class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Device.objects.select_related("place", "owner_unit").prefetch_related("sensors")
+    serializer_class = DeviceSerializer
+    filterset_class = DeviceFilterSet
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z0-9_-]+"
+
+    @extend_schema(summary="设备各要素的最新值", responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def latest(self, request, code=None):
+        device = self.get_object()
+        values = {
+            s.key: {"value": s.last_value, "ts": s.last_ts.isoformat() if s.last_ts else None}
+            for s in device.sensors.all()
+            if s.last_ts is not None
+        }
+        return Response({"device": device.code, "values": values})
+
+
+class ReadingSerializer(serializers.Serializer):
+    ts = serializers.DateTimeField()
+    value = serializers.FloatField()
+
+
+def _when(raw, field) -> datetime | None:
+    if not raw:
+        return None
+    parsed = parse_datetime(raw)
+    if parsed is None:
+        raise ServiceError("invalid", f"{field} 应为 ISO 8601 时间", {field: ["时间格式错误"]})
+    if parsed.tzinfo is None:
+        from django.utils import timezone
+
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+@extend_schema(
+    summary="某设备某要素的历史读数（按时间升序）",
+    parameters=[
+        OpenApiParameter("device", str, required=True, description="设备编码"),
+        OpenApiParameter("key", str, required=True, description="要素名，如 Z"),
+        OpenApiParameter("start", str, description="起始时间（ISO 8601，含）"),
+        OpenApiParameter("end", str, description="结束时间（ISO 8601，不含）"),
+    ],
+)
+class ReadingListView(generics.ListAPIView):
+    serializer_class = ReadingSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        code, key = params.get("device", "").strip(), params.get("key", "").strip()
+        errors = {}
+        if not code:
+            errors["device"] = ["必填"]
+        if not key:
+            errors["key"] = ["必填"]
+        if errors:
+            raise ServiceError("invalid", "请指定设备编码和要素", errors)
+        device = object_or_404(Device, self.request.user, code=code)
+        sensor = Sensor.objects.filter(device=device, key=key).first()
+        if sensor is None:
+            raise ServiceError("unknown_key", f"设备 {code} 没有要素 {key}", {"key": ["不存在"]}, status=404)
+        qs = Reading.objects.restrict(self.request.user).filter(sensor=sensor)
+        start, end = _when(params.get("start"), "start"), _when(params.get("end"), "end")
+        if start:
+            qs = qs.filter(ts__gte=start)
+        if end:
+            qs = qs.filter(ts__lt=end)
+        return qs.order_by("ts").only("ts", "value")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response.data["device"] = request.query_params.get("device")
+        response.data["key"] = request.query_params.get("key")
+        return response
+
+
+class AlarmSerializer(serializers.ModelSerializer):
+    device = serializers.CharField(source="sensor.device.code", read_only=True)
+    place = PlaceCodeField(source="sensor.device.place", read_only=True)
+    key = serializers.CharField(source="sensor.key", read_only=True)
+    rule = serializers.CharField(source="rule.name", read_only=True)
+    severity_display = serializers.CharField(source="get_severity_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
+    cleared_by = serializers.CharField(source="cleared_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Alarm
+        fields = [
+            "id",
+            "device",
+            "place",
+            "key",
+            "rule",
+            "severity",
+            "severity_display",
+            "status",
+            "status_display",
+            "message",
+            "started_at",
+            "last_value",
+            "last_at",
+            "repeat_count",
+            "acknowledged_at",
+            "acknowledged_by",
+            "cleared_at",
+            "cleared_by",
+            "clear_note",
+            "escalated_at",
+        ]
+
+
+class ClearSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class AlarmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Alarm.objects.select_related(
+        "rule", "sensor__device__place", "acknowledged_by", "cleared_by"
+    ).order_by("-started_at")
+    serializer_class = AlarmSerializer
+    filterset_class = AlarmFilterSet
+    permission_classes = [*viewsets.ReadOnlyModelViewSet.permission_classes, HasRolePermission]
+    required_perms = {"acknowledge": "iot.alarm.handle", "clear": "iot.alarm.handle"}
+
+    @extend_schema(summary="确认告警", request=None, responses=AlarmSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        alarm = services.do_acknowledge_alarm(self.get_object(), actor=request.user)
+        return Response(AlarmSerializer(alarm).data)
+
+    @extend_schema(summary="解除告警", request=ClearSerializer, responses=AlarmSerializer)
+    @action(detail=True, methods=["post"])
+    def clear(self, request, pk=None):
+        body = ClearSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        alarm = services.do_clear_alarm(
+            self.get_object(), actor=request.user, note=body.validated_data.get("note", "")
+        )
+        return Response(AlarmSerializer(alarm).data)
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    place = serializers.CharField(source="place.code", required=False)
+    device = serializers.CharField(source="device.code", required=False, allow_null=True, default=None)
+
+    class Meta:
+        model = AlarmRule
+        fields = [
+            "id",
+            "name",
+            "place",
+            "device",
+            "key",
+            "kind",
+            "threshold",
+            "duration_minutes",
+            "severity",
+            "escalate_after_minutes",
+            "auto_clear",
+            "actions",
+            "action_config",
+            "is_active",
+        ]
+
+
+class RuleViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = AlarmRule.objects.select_related("place", "device")
+    serializer_class = RuleSerializer
+    filterset_class = RuleFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    permission_classes = [*viewsets.ModelViewSet.permission_classes, HasRolePermission]
+    required_perms = {"create": "iot.rule.change", "partial_update": "iot.rule.change"}
+
+    def _targets(self, data):
+        place = data.pop("place", None)
+        device = data.pop("device", None)
+        place = resolve_place(place["code"]) if place else None
+        if device and device.get("code"):
+            device = object_or_404(Device, self.request.user, code=device["code"])
+        else:
+            device = None
+        return place, device
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        place, device = self._targets(data)
+        serializer.instance = services.do_create_rule(
+            actor=self.request.user, place=place, device=device, **data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("place", None)
+        data.pop("device", None)
+        serializer.instance = services.do_update_rule(serializer.instance, actor=self.request.user, **data)

@@ -1,0 +1,15 @@
+"""Telemetry settings, read from the environment (see shuxiang.conf for the helpers)."""
+
+from shuxiang.conf import env_int
+
+# Raw readings older than this are deleted by the nightly retention task; rollups stay.
+RETENTION_DAYS = env_int("SHUXIANG_IOT_RETENTION_DAYS", 730)
+# A reading may be stamped at most this far ahead of the server clock (RTU clocks drift).
+FUTURE_TOLERANCE_SECONDS = env_int("SHUXIANG_IOT_FUTURE_SECONDS", 300)
+# A device with no contact for this long is shown as offline.
+OFFLINE_AFTER_MINUTES = env_int("SHUXIANG_IOT_OFFLINE_MINUTES", 30)
+# MQTT listener: messages held in memory at most (backpressure beyond), and per database batch.
+MQTT_QUEUE_SIZE = env_int("SHUXIANG_MQTT_QUEUE", 2000)
+MQTT_BATCH_SIZE = env_int("SHUXIANG_MQTT_BATCH", 500)
+# Batches at least this large go through COPY on PostgreSQL; smaller ones through one INSERT.
+COPY_THRESHOLD = env_int("SHUXIANG_IOT_COPY_THRESHOLD", 64)

@@ -1,0 +1,47 @@
+"""One FilterSet per model, shared by the HTML lists and the API."""
+
+import django_filters as filters
+from django.db.models import Q
+
+from shuxiang.core.filtersets import WithinPlaceFilter
+from shuxiang.iot.choices import AlarmStatus, Protocol, RuleKind, Severity
+from shuxiang.iot.models import Alarm, AlarmRule, Device
+
+
+class DeviceFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label="搜索（编码或名称）")
+    protocol = filters.ChoiceFilter(choices=Protocol.choices, label="接入方式")
+    place = WithinPlaceFilter(scope_field="place")
+    kind = filters.CharFilter(label="设备类别")
+
+    class Meta:
+        model = Device
+        fields = ["q", "protocol", "place", "kind"]
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(Q(code__startswith=value) | Q(name__contains=value))
+
+
+class AlarmFilterSet(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=AlarmStatus.choices, label="状态")
+    acknowledged = filters.BooleanFilter(
+        field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已确认"
+    )
+    severity = filters.ChoiceFilter(choices=Severity.choices, label="级别")
+    device = filters.CharFilter(field_name="sensor__device__code", label="设备编码")
+    place = WithinPlaceFilter(scope_field="sensor__device__place")
+
+    class Meta:
+        model = Alarm
+        fields = ["status", "acknowledged", "severity", "device", "place"]
+
+
+class RuleFilterSet(filters.FilterSet):
+    q = filters.CharFilter(field_name="name", lookup_expr="contains", label="搜索（名称）")
+    kind = filters.ChoiceFilter(choices=RuleKind.choices, label="条件")
+    severity = filters.ChoiceFilter(choices=Severity.choices, label="级别")
+    key = filters.CharFilter(label="要素")
+
+    class Meta:
+        model = AlarmRule
+        fields = ["q", "kind", "severity", "key"]

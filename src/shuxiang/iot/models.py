@@ -1,0 +1,315 @@
+"""Telemetry: the devices in the field, what they measure, and what they reported.
+
+A reading's walk: a front end (HTTP, MQTT, SL 651) parses → `services.ingest`
+validates against the registry, stores in one batch (duplicates ignored) and
+evaluates the alarm rules → alarms notify the responsible people and run the
+rule's actions. Domain apps (water, livestock, fishery…) own the meaning of a
+device (a reservoir's RTU); this engine only knows devices, sensors, readings.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped
+from shuxiang.iot import conf
+from shuxiang.iot.choices import AlarmStatus, Protocol, RejectReason, RuleKind, Severity
+
+
+@scoped("place")
+class Device(models.Model):
+    """A thing in the field that reports: a reservoir RTU, a pump controller, a barn sensor box.
+
+    Its credentials are its own: an HTTP token (kept only as a keyed digest), MQTT
+    broker credentials for its own topic, or an SL 651 address and password. A
+    device credential authenticates telemetry and nothing else.
+    """
+
+    code = models.CharField("设备编码", max_length=40, unique=True, help_text="SL 651 遥测站为 10 位测站地址")
+    name = models.CharField("名称", max_length=100)
+    protocol = models.CharField("接入方式", max_length=8, choices=Protocol.choices)
+    place = models.ForeignKey(
+        "core.Place", verbose_name="所在区划", on_delete=models.PROTECT, related_name="devices"
+    )
+    owner_unit = models.ForeignKey(
+        "core.Unit",
+        verbose_name="管理单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="devices",
+    )
+    kind = models.CharField("设备类别", max_length=40, blank=True, help_text="如 reservoir_rtu、pump")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    mqtt_password_digest = models.CharField(max_length=64, blank=True, editable=False)
+    sl651_password = models.CharField(
+        "SL 651 密码", max_length=4, blank=True, help_text="4 位十六进制，空表示不校验"
+    )
+    is_active = models.BooleanField("启用", default=True)
+    last_seen_at = models.DateTimeField("最后通信", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "设备"
+        verbose_name_plural = "设备"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def is_online(self) -> bool:
+        if self.last_seen_at is None:
+            return False
+        return timezone.now() - self.last_seen_at < timedelta(minutes=conf.OFFLINE_AFTER_MINUTES)
+
+    @property
+    def audit_label(self) -> str:
+        return f"device:{self.code}"
+
+
+@scoped("device__place")
+class Sensor(models.Model):
+    """One quantity a device measures, under the key it reports it with (SL 651: the mnemonic, e.g. Z).
+
+    `min_value`/`max_value` are the physically valid range: values outside are
+    rejected as instrument faults, not stored. `last_value`/`last_ts` are the
+    latest reading, kept by the ingestion service for maps and tables.
+    """
+
+    device = models.ForeignKey(Device, verbose_name="设备", on_delete=models.CASCADE, related_name="sensors")
+    key = models.CharField("要素", max_length=40)
+    name = models.CharField("名称", max_length=60, blank=True)
+    unit = models.CharField("单位", max_length=20, blank=True)
+    min_value = models.FloatField("量程下限", null=True, blank=True)
+    max_value = models.FloatField("量程上限", null=True, blank=True)
+    last_value = models.FloatField("最新值", null=True, blank=True)
+    last_ts = models.DateTimeField("最新时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "传感器"
+        verbose_name_plural = "传感器"
+        ordering = ["device_id", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "key"],
+                name="iot_sensor_key_unique",
+                violation_error_message="同一设备的要素名不能重复",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=models.F("max_value")),
+                name="iot_sensor_range_ordered",
+                violation_error_message="量程下限不能高于上限",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.device.code}/{self.key}"
+
+    @property
+    def label(self):
+        return self.name or self.key
+
+
+@scoped("sensor__device__place")
+class Reading(models.Model):
+    """One measured value at one instant. At most one row per (sensor, time): a resend is ignored."""
+
+    pk = models.CompositePrimaryKey("sensor_id", "ts")
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, db_index=False, related_name="+")
+    ts = models.DateTimeField("时间")
+    value = models.FloatField("数值")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "读数"
+        verbose_name_plural = "读数"
+
+
+class RollupPeriod(models.TextChoices):
+    HOUR = "hour", "小时"
+    DAY = "day", "日"
+
+
+@scoped("sensor__device__place")
+class Rollup(models.Model):
+    """Hourly or daily summary of a sensor (UTC hours, Beijing days) for charts over months and years."""
+
+    pk = models.CompositePrimaryKey("sensor_id", "period", "start")
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, db_index=False, related_name="+")
+    period = models.CharField(max_length=4, choices=RollupPeriod.choices)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    min = models.FloatField()
+    max = models.FloatField()
+    avg = models.FloatField()
+    last = models.FloatField()
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "统计值"
+        verbose_name_plural = "统计值"
+
+
+@scoped("device__place")
+class Rejection(models.Model):
+    """How many messages or values from a device were refused, per reason, and the last one's detail."""
+
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="rejections"
+    )
+    device_code = models.CharField("设备编码", max_length=40)
+    reason = models.CharField("原因", max_length=20, choices=RejectReason.choices)
+    count = models.PositiveBigIntegerField("次数", default=0)
+    last_at = models.DateTimeField("最近一次")
+    last_detail = models.CharField("最近一次详情", max_length=300, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "拒收记录"
+        verbose_name_plural = "拒收记录"
+        ordering = ["-last_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["device_code", "reason"], name="iot_rejection_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.device_code} {self.get_reason_display()} ×{self.count}"
+
+
+@scoped("place")
+class AlarmRule(models.Model):
+    """A condition on a sensor key that raises an alarm: data, edited by staff, not code.
+
+    It applies to one device, or to every device under `place` reporting `key`.
+    `actions` are codes registered by domain apps (iot.actions), run when an
+    alarm is raised, e.g. open a case or issue a warning.
+    """
+
+    name = models.CharField("规则名称", max_length=100)
+    place = models.ForeignKey(
+        "core.Place", verbose_name="适用区划", on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.ForeignKey(
+        Device, verbose_name="设备", null=True, blank=True, on_delete=models.CASCADE, related_name="rules"
+    )
+    key = models.CharField("要素", max_length=40)
+    kind = models.CharField("条件", max_length=10, choices=RuleKind.choices)
+    threshold = models.FloatField("阈值", null=True, blank=True, help_text="无数据规则不用")
+    duration_minutes = models.PositiveIntegerField(
+        "持续分钟", default=0, help_text="条件持续满足这么久才告警；无数据规则为无数据的分钟数"
+    )
+    severity = models.CharField("级别", max_length=10, choices=Severity.choices, default=Severity.MAJOR)
+    escalate_after_minutes = models.PositiveIntegerField(
+        "未确认升级（分钟）", null=True, blank=True, help_text="空表示不升级"
+    )
+    auto_clear = models.BooleanField("恢复正常时自动解除", default=True)
+    actions = models.JSONField("联动动作", default=list, blank=True)
+    action_config = models.JSONField("联动参数", default=dict, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "告警规则"
+        verbose_name_plural = "告警规则"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="no_data") | Q(threshold__isnull=False),
+                name="iot_rule_threshold_required",
+                violation_error_message="阈值类规则必须填写阈值",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def describe(self) -> str:
+        unit = ""
+        if self.kind == RuleKind.NO_DATA:
+            return f"{self.key} 连续 {self.duration_minutes} 分钟无数据"
+        text = {"above": "高于", "below": "低于", "rate": "每分钟变化超过"}[self.kind]
+        held = f"，持续 {self.duration_minutes} 分钟" if self.duration_minutes else ""
+        return f"{self.key} {text} {self.threshold:g}{unit}{held}"
+
+
+@scoped("sensor__device__place")
+class Alarm(models.Model):
+    """A rule's condition holding on one sensor. One active alarm per rule and sensor; repeats update it."""
+
+    rule = models.ForeignKey(AlarmRule, verbose_name="规则", on_delete=models.CASCADE, related_name="alarms")
+    sensor = models.ForeignKey(Sensor, verbose_name="传感器", on_delete=models.CASCADE, related_name="alarms")
+    severity = models.CharField("级别", max_length=10, choices=Severity.choices)
+    status = models.CharField("状态", max_length=10, choices=AlarmStatus.choices, default=AlarmStatus.ACTIVE)
+    message = models.CharField("内容", max_length=300)
+    started_at = models.DateTimeField("开始时间")
+    last_value = models.FloatField("最新值", null=True, blank=True)
+    last_at = models.DateTimeField("最近触发")
+    repeat_count = models.PositiveIntegerField("触发次数", default=1)
+    acknowledged_at = models.DateTimeField("确认时间", null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cleared_at = models.DateTimeField("解除时间", null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    clear_note = models.CharField("解除说明", max_length=200, blank=True)
+    escalated_at = models.DateTimeField("升级时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "告警"
+        verbose_name_plural = "告警"
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "sensor"],
+                condition=Q(status="active"),
+                name="iot_one_active_alarm_per_rule_sensor",
+                violation_error_message="同一规则和传感器只能有一条未解除的告警",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-started_at"], name="iot_alarm_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.message
+
+    @property
+    def is_active(self):
+        return self.status == AlarmStatus.ACTIVE
+
+
+class RuleState(models.Model):
+    """Since when a duration rule's condition has held on a sensor, so "held for N minutes" survives restarts."""
+
+    rule = models.ForeignKey(AlarmRule, on_delete=models.CASCADE, related_name="+")
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "sensor"], name="iot_rulestate_unique")]
+
+    def __str__(self):
+        return f"{self.rule_id}/{self.sensor_id} since {self.since}"
+
+
+declare_unscoped(RuleState, "rule engine bookkeeping; never listed")

@@ -1,0 +1,591 @@
+"""Every write of the telemetry engine: devices, sensors, readings, rules, alarms.
+
+Readings are data, not administrative changes: they are validated and stored
+in batches and are not written to the audit log one by one (a device's
+registration, its credentials, rules and every alarm transition are).
+"""
+
+import math
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from shuxiang.core import audit, pii
+from shuxiang.core.choices import PlaceLevel, Role
+from shuxiang.core.errors import ServiceError
+from shuxiang.core.models import User
+from shuxiang.core.permissions import require
+from shuxiang.core.scope import place_in_scope
+from shuxiang.iot import conf, rules, storage
+from shuxiang.iot.choices import AlarmStatus, Protocol, RejectReason, RuleKind, Severity
+from shuxiang.iot.models import Alarm, AlarmRule, Device, Rejection, Sensor
+
+KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
+SL651_CODE_RE = re.compile(r"^\d{10}$")
+
+
+def _is_person(actor) -> bool:
+    return actor is not None and not isinstance(actor, str)
+
+
+def _require(actor, perm):
+    if _is_person(actor):
+        require(actor, perm)
+
+
+def _require_in_scope(actor, place, field="place"):
+    if _is_person(actor) and not place_in_scope(actor, place):
+        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {field: ["不在管辖范围内"]})
+
+
+# --- devices and sensors -----------------------------------------------------------------
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@transaction.atomic
+def do_register_device(
+    *, actor, code, protocol, place, name="", owner_unit=None, kind="", sl651_password="", sensors=()
+) -> tuple[Device, dict]:
+    """Register a device and return it with its credentials (shown once; only digests are kept)."""
+    _require(actor, "iot.device.change")
+    code = (code or "").strip()
+    errors = {}
+    if protocol not in Protocol.values:
+        errors["protocol"] = ["接入方式只能是 http、mqtt 或 sl651"]
+    if not CODE_RE.match(code):
+        errors["code"] = ["设备编码为 2–40 位字母、数字、下划线或连字符"]
+    elif protocol == Protocol.SL651 and not SL651_CODE_RE.match(code):
+        errors["code"] = ["SL 651 遥测站的设备编码应为 10 位数字测站地址"]
+    elif Device.objects.filter(code=code).exists():
+        errors["code"] = [f"设备编码 {code} 已登记"]
+    if sl651_password and not re.fullmatch(r"[0-9A-Fa-f]{4}", sl651_password):
+        errors["sl651_password"] = ["SL 651 密码应为 4 位十六进制"]
+    if place is None:
+        errors["place"] = ["请选择区划"]
+    if errors:
+        raise ServiceError("invalid", "设备信息有误", errors)
+    _require_in_scope(actor, place)
+    token = _new_secret()
+    mqtt_password = _new_secret() if protocol == Protocol.MQTT else ""
+    device = Device.objects.create(
+        code=code,
+        name=(name or code).strip()[:100],
+        protocol=protocol,
+        place=place,
+        owner_unit=owner_unit,
+        kind=kind,
+        token_digest=pii.digest(token),
+        mqtt_password_digest=pii.digest(mqtt_password) if mqtt_password else "",
+        sl651_password=sl651_password.upper(),
+    )
+    for spec in sensors:
+        _define_sensor(device, **spec)
+    audit.record_create(actor, device)
+    credentials = {"code": code, "token": token}
+    if mqtt_password:
+        credentials.update(
+            mqtt_username=code,
+            mqtt_password=mqtt_password,
+            mqtt_topic=f"shuxiang/v1/devices/{code}/telemetry",
+        )
+    if protocol == Protocol.SL651:
+        credentials.update(sl651_address=code, sl651_password=device.sl651_password or "（不校验）")
+    transaction.on_commit(caches.clear)
+    return device, credentials
+
+
+def _define_sensor(device, *, key, name="", unit="", min_value=None, max_value=None) -> Sensor:
+    errors = {}
+    if not KEY_RE.match(key or ""):
+        errors["key"] = ["要素名以字母开头，最多 40 位字母、数字或下划线"]
+    if min_value is not None and max_value is not None and min_value > max_value:
+        errors["min_value"] = ["量程下限不能高于上限"]
+    if errors:
+        raise ServiceError("invalid", "传感器信息有误", errors)
+    sensor, _ = Sensor.objects.update_or_create(
+        device=device,
+        key=key,
+        defaults={"name": name, "unit": unit, "min_value": min_value, "max_value": max_value},
+    )
+    return sensor
+
+
+@transaction.atomic
+def do_define_sensor(device, *, actor, key, name="", unit="", min_value=None, max_value=None) -> Sensor:
+    """Declare (or change) what a device's key measures and its valid range."""
+    _require(actor, "iot.device.change")
+    _require_in_scope(actor, device.place)
+    existing = Sensor.objects.filter(device=device, key=key).first()
+    before = audit.snapshot(existing) if existing else None
+    sensor = _define_sensor(device, key=key, name=name, unit=unit, min_value=min_value, max_value=max_value)
+    if before is None:
+        audit.record_create(actor, sensor)
+    else:
+        audit.record_update(actor, sensor, before)
+    transaction.on_commit(caches.clear)
+    return sensor
+
+
+@transaction.atomic
+def do_set_device_active(device, *, actor, is_active: bool) -> Device:
+    _require(actor, "iot.device.change")
+    _require_in_scope(actor, device.place)
+    before = audit.snapshot(device)
+    device.is_active = is_active
+    device.save(update_fields=["is_active"])
+    audit.record_update(actor, device, before)
+    transaction.on_commit(caches.clear)
+    return device
+
+
+def authenticate_device(token: str) -> Device | None:
+    """The device a telemetry token belongs to. A device token is accepted nowhere else."""
+    if not token:
+        return None
+    return Device.objects.filter(token_digest=pii.digest(token)).select_related("place").first()
+
+
+def check_mqtt_password(device: Device, password: str) -> bool:
+    return bool(device.mqtt_password_digest) and secrets.compare_digest(
+        device.mqtt_password_digest, pii.digest(password)
+    )
+
+
+# --- in-process caches for the hot path ------------------------------------------------------
+
+
+@dataclass
+class DeviceInfo:
+    id: int
+    code: str
+    is_active: bool
+    place_path: str
+    sensors: dict = field(default_factory=dict)  # key -> SensorInfo
+
+
+@dataclass
+class SensorInfo:
+    id: int
+    key: str
+    min_value: float | None
+    max_value: float | None
+
+
+class Caches:
+    """Device and sensor lookups for the listeners, refreshed every `ttl` seconds and after our own writes."""
+
+    ttl = 30.0
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        with self.lock:
+            self.devices: dict[str, DeviceInfo] = {}
+            self.loaded_at = time.monotonic()
+        rules.cache.clear()
+
+    def _fresh(self):
+        if time.monotonic() - self.loaded_at > self.ttl:
+            self.clear()
+
+    def device(self, code: str) -> DeviceInfo | None:
+        self._fresh()
+        info = self.devices.get(code)
+        if info is not None:
+            return info
+        device = Device.objects.filter(code=code).select_related("place").first()
+        if device is None:
+            return None
+        info = DeviceInfo(device.pk, device.code, device.is_active, device.place.path)
+        for s in Sensor.objects.filter(device=device):
+            info.sensors[s.key] = SensorInfo(s.pk, s.key, s.min_value, s.max_value)
+        with self.lock:
+            self.devices[code] = info
+        return info
+
+
+caches = Caches()
+
+
+# --- ingestion ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Message:
+    """What one front end received from one device: values, each (key, ts, raw value)."""
+
+    device_code: str
+    values: list = field(default_factory=list)
+    error: ServiceError | None = None  # set by the front end when it could not even parse
+
+
+@dataclass
+class Outcome:
+    stored: int = 0
+    duplicates: int = 0
+    error: ServiceError | None = None
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+def _number(raw):
+    if isinstance(raw, bool):
+        return 1.0 if raw else 0.0
+    if isinstance(raw, int | float):
+        value = float(raw)
+    elif isinstance(raw, str):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _reject(reason, message, fields=None):
+    return ServiceError(reason, message, fields or {})
+
+
+def _validate(info: DeviceInfo, values, now) -> tuple[list, ServiceError | None]:
+    """(key, ts, value) triples ready to store, or the first reason the message is refused whole."""
+    if not values:
+        return [], _reject(RejectReason.BAD_PAYLOAD, "报文中没有数据", {"values": ["没有数据"]})
+    future_limit = now + timedelta(seconds=conf.FUTURE_TOLERANCE_SECONDS)
+    oldest = now - timedelta(days=conf.RETENTION_DAYS)
+    clean = []
+    for key, ts, raw in values:
+        if not KEY_RE.match(key):
+            return [], _reject(
+                RejectReason.BAD_KEY, f"要素名 {key[:40]} 不合法", {key[:40]: ["要素名不合法"]}
+            )
+        value = _number(raw)
+        if value is None:
+            return [], _reject(RejectReason.NOT_NUMERIC, f"{key} 的值不是数字", {key: ["应为数字"]})
+        if ts > future_limit:
+            return [], _reject(
+                RejectReason.FUTURE, f"{key} 的时间戳晚于当前时间", {key: ["时间戳在未来，请校准设备时钟"]}
+            )
+        if ts < oldest:
+            return [], _reject(RejectReason.TOO_OLD, f"{key} 的时间戳早于保留期限", {key: ["时间戳过早"]})
+        sensor = info.sensors.get(key)
+        if sensor is not None and (
+            (sensor.min_value is not None and value < sensor.min_value)
+            or (sensor.max_value is not None and value > sensor.max_value)
+        ):
+            return [], _reject(
+                RejectReason.OUT_OF_RANGE,
+                f"{key} = {value:g} 超出量程 [{sensor.min_value}, {sensor.max_value}]",
+                {key: ["超出量程"]},
+            )
+        clean.append((key, ts, value))
+    return clean, None
+
+
+def _ensure_sensors(info: DeviceInfo, keys) -> None:
+    """Sensors for keys a device reports for the first time (no range until someone declares one)."""
+    missing = [k for k in keys if k not in info.sensors]
+    if not missing:
+        return
+    Sensor.objects.bulk_create([Sensor(device_id=info.id, key=k) for k in missing], ignore_conflicts=True)
+    for s in Sensor.objects.filter(device_id=info.id, key__in=missing):
+        info.sensors[s.key] = SensorInfo(s.pk, s.key, s.min_value, s.max_value)
+
+
+def do_ingest(messages: list[Message], *, actor, now: datetime | None = None) -> list[Outcome]:
+    """Validate, store and evaluate a batch of messages from the front ends, in one transaction.
+
+    A message with any bad value is refused whole and counted against its device;
+    the others are stored together. Returns one Outcome per message, in order.
+    When this returns, everything reported as stored is committed.
+    """
+    now = now or timezone.now()
+    outcomes = [Outcome() for _ in messages]
+    accepted = []  # (index, DeviceInfo, clean triples)
+    rejected = []  # (device_code, device_id, error)
+    for i, msg in enumerate(messages):
+        info = caches.device(msg.device_code) if msg.device_code else None
+        error = msg.error
+        if error is None and info is None:
+            error = _reject(
+                RejectReason.UNKNOWN_DEVICE, f"设备 {msg.device_code[:40]} 未登记", {"device": ["未登记"]}
+            )
+        if error is None and not info.is_active:
+            error = _reject(RejectReason.INACTIVE, "设备已停用", {"device": ["已停用"]})
+        clean = []
+        if error is None:
+            clean, error = _validate(info, msg.values, now)
+        if error is not None:
+            outcomes[i].error = error
+            rejected.append((msg.device_code, info.id if info else None, error))
+        else:
+            accepted.append((i, info, clean))
+    if accepted:
+        _store(accepted, outcomes, actor, now)
+    if rejected:
+        record_rejections(rejected, now)
+    return outcomes
+
+
+@transaction.atomic
+def _store(accepted, outcomes, actor, now):
+    rows, owner = [], {}
+    for i, info, clean in accepted:
+        _ensure_sensors(info, {k for k, _, _ in clean})
+        for key, ts, value in clean:
+            sensor_id = info.sensors[key].id
+            rows.append((sensor_id, ts, value))
+            owner[(sensor_id, ts)] = i
+        outcomes[i].duplicates = len(clean)
+    new = storage.insert_readings(rows)
+    for sensor_id, ts, _ in new:
+        i = owner.get((sensor_id, ts))
+        if i is not None:
+            outcomes[i].stored += 1
+            outcomes[i].duplicates -= 1
+    latest: dict[int, tuple[datetime, float]] = {}
+    for sensor_id, ts, value in new:
+        if sensor_id not in latest or latest[sensor_id][0] < ts:
+            latest[sensor_id] = (ts, value)
+    sensor_meta = {}
+    for _, info, _ in accepted:
+        for s in info.sensors.values():
+            sensor_meta[s.id] = (info, s.key)
+    evaluation = rules.prepare(new, sensor_meta)
+    storage.update_latest(latest)
+    storage.touch_devices([info.id for _, info, _ in accepted], now)
+    rules.evaluate(evaluation, now=now)
+
+
+def do_ingest_one(device_code: str, values, *, actor, now=None) -> Outcome:
+    """One message (HTTP, one SL 651 report): raises the ServiceError when it is refused."""
+    outcome = do_ingest([Message(device_code, values)], actor=actor, now=now)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+def record_rejections(rejected, now) -> None:
+    """Count refusals per device and reason, in their own transaction (the refused data wrote nothing)."""
+    counts: dict[tuple[str, str], list] = {}
+    for code, device_id, error in rejected:
+        code = (code or "?")[:40]
+        entry = counts.setdefault((code, error.code), [device_id, 0, error.message])
+        entry[1] += 1
+        entry[2] = error.message
+    for (code, reason), (device_id, n, detail) in sorted(counts.items()):
+        if reason not in RejectReason.values:
+            reason = RejectReason.BAD_PAYLOAD
+        for _attempt in range(2):
+            try:
+                with transaction.atomic():
+                    updated = Rejection.objects.filter(device_code=code, reason=reason).update(
+                        count=F("count") + n, last_at=now, last_detail=detail[:300]
+                    )
+                    if not updated:
+                        Rejection.objects.create(
+                            device_id=device_id,
+                            device_code=code,
+                            reason=reason,
+                            count=n,
+                            last_at=now,
+                            last_detail=detail[:300],
+                        )
+                break
+            except IntegrityError:
+                continue  # another process created the row first: count onto it
+
+
+def count_rejection(device_code: str, error: ServiceError, now=None) -> None:
+    """A front end refusing something before it reaches do_ingest (bad frame, wrong token)."""
+    info = caches.device(device_code) if device_code else None
+    record_rejections([(device_code, info.id if info else None, error)], now or timezone.now())
+
+
+# --- alarm rules --------------------------------------------------------------------------------
+
+
+def _validate_rule(fields) -> dict:
+    from shuxiang.iot.actions import get_action
+
+    errors = {}
+    if not (fields.get("name") or "").strip():
+        errors["name"] = ["规则名称必填"]
+    if not KEY_RE.match(fields.get("key") or ""):
+        errors["key"] = ["要素名不合法"]
+    kind = fields.get("kind")
+    if kind not in RuleKind.values:
+        errors["kind"] = ["条件类型无效"]
+    elif kind != RuleKind.NO_DATA:
+        threshold = fields.get("threshold")
+        if threshold is None or not math.isfinite(float(threshold)):
+            errors["threshold"] = ["请填写阈值"]
+    elif not fields.get("duration_minutes"):
+        errors["duration_minutes"] = ["无数据规则请填写分钟数"]
+    if fields.get("severity") not in Severity.values:
+        errors["severity"] = ["级别无效"]
+    for code in fields.get("actions") or []:
+        if get_action(code) is None:
+            errors.setdefault("actions", []).append(f"联动动作 {code} 未注册")
+    if not isinstance(fields.get("action_config") or {}, dict):
+        errors["action_config"] = ["联动参数应为对象"]
+    return errors
+
+
+RULE_FIELDS = (
+    "name",
+    "key",
+    "kind",
+    "threshold",
+    "duration_minutes",
+    "severity",
+    "escalate_after_minutes",
+    "auto_clear",
+    "actions",
+    "action_config",
+    "is_active",
+)
+
+
+@transaction.atomic
+def do_create_rule(*, actor, place=None, device=None, **fields) -> AlarmRule:
+    _require(actor, "iot.rule.change")
+    fields.setdefault("severity", Severity.MAJOR)
+    fields.setdefault("duration_minutes", 0)
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ServiceError("invalid", "告警规则有误", {f: ["未知字段"] for f in unknown})
+    if device is not None:
+        place = device.place
+    errors = _validate_rule(fields)
+    if place is None:
+        errors["place"] = ["请选择适用区划或设备"]
+    if errors:
+        raise ServiceError("invalid", "告警规则有误", errors)
+    _require_in_scope(actor, place)
+    rule = AlarmRule.objects.create(place=place, device=device, **fields)
+    audit.record_create(actor, rule)
+    transaction.on_commit(rules.cache.clear)
+    return rule
+
+
+@transaction.atomic
+def do_update_rule(rule: AlarmRule, *, actor, **changes) -> AlarmRule:
+    _require(actor, "iot.rule.change")
+    _require_in_scope(actor, rule.place)
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise ServiceError("invalid", "告警规则有误", {f: ["不可修改"] for f in unknown})
+    before = audit.snapshot(rule)
+    for k, v in changes.items():
+        setattr(rule, k, v)
+    errors = _validate_rule({f: getattr(rule, f) for f in RULE_FIELDS})
+    if errors:
+        raise ServiceError("invalid", "告警规则有误", errors)
+    rule.save()
+    audit.record_update(actor, rule, before)
+    transaction.on_commit(rules.cache.clear)
+    return rule
+
+
+# --- alarms ------------------------------------------------------------------------------------
+
+
+def responsible_users(device: Device) -> list[User]:
+    """Who is told about a device's alarms: its owner unit's staff and the officers of its township and village."""
+    places = {p.code: p for p in device.place.ancestors()} | {device.place.code: device.place}
+    township = next((p for p in places.values() if p.level == PlaceLevel.TOWNSHIP), None)
+    village = next((p for p in places.values() if p.level == PlaceLevel.VILLAGE), None)
+    q = Q(pk__in=[])
+    if device.owner_unit_id:
+        q |= Q(unit_id=device.owner_unit_id)
+    if township is not None:
+        q |= Q(role=Role.TOWNSHIP, place=township)
+    if village is not None:
+        q |= Q(role=Role.VILLAGE, place=village)
+    return list(User.objects.filter(q, is_active=True))
+
+
+def escalation_users(device: Device) -> list[User]:
+    """Where an unacknowledged alarm goes next: the district-level officers."""
+    return list(User.objects.filter(role=Role.DISTRICT, is_active=True))
+
+
+def _alarm_scope(actor, alarm):
+    _require(actor, "iot.alarm.handle")
+    _require_in_scope(actor, alarm.sensor.device.place, "alarm")
+
+
+@transaction.atomic
+def do_acknowledge_alarm(alarm: Alarm, *, actor) -> Alarm:
+    alarm = Alarm.objects.select_for_update().select_related("sensor__device__place").get(pk=alarm.pk)
+    _alarm_scope(actor, alarm)
+    if alarm.acknowledged_at is not None:
+        raise ServiceError("already_acknowledged", "该告警已被确认", {"alarm": ["已确认"]})
+    before = audit.snapshot(alarm)
+    alarm.acknowledged_at = timezone.now()
+    alarm.acknowledged_by = actor if _is_person(actor) else None
+    alarm.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    audit.record(actor, "transition", alarm, changes={**audit.diff(before, audit.snapshot(alarm))})
+    return alarm
+
+
+@transaction.atomic
+def do_clear_alarm(alarm: Alarm, *, actor, note="") -> Alarm:
+    alarm = Alarm.objects.select_for_update().select_related("sensor__device__place").get(pk=alarm.pk)
+    _alarm_scope(actor, alarm)
+    if alarm.status == AlarmStatus.CLEARED:
+        raise ServiceError("already_cleared", "该告警已解除", {"alarm": ["已解除"]})
+    if len(note or "") > 200:
+        raise ServiceError("invalid", "解除说明不能超过200字", {"note": ["不能超过200字"]})
+    rules.clear_alarm(alarm, actor=actor, note=note or "", now=timezone.now())
+    return alarm
+
+
+def do_escalate_alarms(*, now=None) -> int:
+    """Alarms not acknowledged within their rule's limit go to the district officers, once."""
+    now = now or timezone.now()
+    count = 0
+    candidates = Alarm.objects.filter(
+        status=AlarmStatus.ACTIVE,
+        acknowledged_at__isnull=True,
+        escalated_at__isnull=True,
+        rule__escalate_after_minutes__isnull=False,
+    ).select_related("rule", "sensor__device__place")
+    for alarm in candidates:
+        if alarm.started_at + timedelta(minutes=alarm.rule.escalate_after_minutes) > now:
+            continue
+        with transaction.atomic():
+            updated = Alarm.objects.filter(pk=alarm.pk, escalated_at__isnull=True).update(escalated_at=now)
+            if not updated:
+                continue
+            alarm.escalated_at = now
+            audit.record(
+                None,
+                "transition",
+                alarm,
+                changes={"escalated_at": [None, now.isoformat()]},
+            )
+            transaction.on_commit(lambda a=alarm: rules.notify_escalation(a))
+        count += 1
+    return count
+
+
+def do_check_no_data(*, now=None) -> int:
+    """Raise "no data for N minutes" alarms (the ingestion path clears them when data returns)."""
+    return rules.check_no_data(now or timezone.now())

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from shuxiang.iot import views
+
+app_name = "iot"
+
+urlpatterns = [
+    path("devices/", views.DeviceListView.as_view(), name="device_list"),
+    path("devices/<str:code>/", views.DeviceDetailView.as_view(), name="device_detail"),
+    path("devices/<str:code>/series.json", views.sensor_series, name="sensor_series"),
+    path("alarms/", views.AlarmListView.as_view(), name="alarm_list"),
+    path("alarms/<int:pk>/", views.AlarmDetailView.as_view(), name="alarm_detail"),
+    path("alarms/<int:pk>/acknowledge/", views.alarm_acknowledge, name="alarm_acknowledge"),
+    path("alarms/<int:pk>/clear/", views.alarm_clear, name="alarm_clear"),
+    path("rules/", views.RuleListView.as_view(), name="rule_list"),
+]

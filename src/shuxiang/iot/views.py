@@ -1,0 +1,154 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from shuxiang.core.errors import ServiceError
+from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
+from shuxiang.core.permissions import has_perm
+from shuxiang.iot import charts, services
+from shuxiang.iot.choices import SEVERITY_TAG
+from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
+from shuxiang.iot.models import Alarm, AlarmRule, Device, Rejection, Sensor
+
+
+class DeviceListView(ObjectListView):
+    model = Device
+    filterset_class = DeviceFilterSet
+    title = "设备"
+    select_related = ("place", "owner_unit")
+    columns = [
+        Column("设备编码", "code", link=True),
+        Column("名称", "name", link=True),
+        Column("接入方式", "get_protocol_display"),
+        Column("所在区划", "place.name"),
+        Column("在线", "is_online"),
+        Column("最后通信", "last_seen_at"),
+    ]
+
+    @staticmethod
+    def detail_url(obj):
+        return reverse("iot:device_detail", args=[obj.code])
+
+
+class DeviceDetailView(ObjectDetailView):
+    model = Device
+    lookup_field = "code"
+    template_name = "iot/device_detail.html"
+    select_related = ("place", "owner_unit")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context.update(
+            sensors=Sensor.objects.restrict(user).filter(device=self.object),
+            rejections=Rejection.objects.restrict(user).filter(device=self.object),
+            alarms=Alarm.objects.restrict(user)
+            .filter(sensor__device=self.object)
+            .select_related("rule", "sensor")[:20],
+            rules=AlarmRule.objects.restrict(user).filter(device=self.object),
+        )
+        return context
+
+
+@login_required
+@require_GET
+@object_view(Device, "code")
+def sensor_series(request, code):
+    """Chart data for one sensor: raw readings for short ranges, hourly/daily rollups for long ones."""
+    device = object_or_404(Device, request.user, code=code)
+    sensor = Sensor.objects.filter(device=device, key=request.GET.get("key", "")).first()
+    if sensor is None:
+        return JsonResponse({"code": "unknown_key", "message": "没有该要素", "fields": {}}, status=404)
+    return JsonResponse(charts.series(sensor, request.GET.get("range", "24h")))
+
+
+def _alarm_severity(alarm):
+    return alarm.get_severity_display()
+
+
+class AlarmListView(ObjectListView):
+    model = Alarm
+    filterset_class = AlarmFilterSet
+    title = "告警"
+    select_related = ("rule", "sensor__device__place", "acknowledged_by")
+    columns = [
+        Column("级别", _alarm_severity),
+        Column("内容", "message", link=True),
+        Column("设备", "sensor.device.code"),
+        Column("区划", "sensor.device.place.name"),
+        Column("开始时间", "started_at"),
+        Column("触发次数", "repeat_count"),
+        Column("状态", "get_status_display"),
+        Column("确认时间", "acknowledged_at"),
+    ]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("status", "-started_at")
+
+    @staticmethod
+    def detail_url(obj):
+        return reverse("iot:alarm_detail", args=[obj.pk])
+
+
+class AlarmDetailView(ObjectDetailView):
+    model = Alarm
+    template_name = "iot/alarm_detail.html"
+    select_related = ("rule", "sensor__device__place", "acknowledged_by", "cleared_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_handle"] = has_perm(self.request.user, "iot.alarm.handle")
+        context["severity_tag"] = SEVERITY_TAG.get(self.object.severity, "")
+        return context
+
+
+@login_required
+@require_POST
+@object_view(Alarm)
+def alarm_acknowledge(request, pk):
+    alarm = object_or_404(Alarm, request.user, pk=pk)
+    if not has_perm(request.user, "iot.alarm.handle"):
+        raise PermissionDenied
+    try:
+        services.do_acknowledge_alarm(alarm, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "告警已确认")
+    return redirect("iot:alarm_detail", pk=pk)
+
+
+@login_required
+@require_POST
+@object_view(Alarm)
+def alarm_clear(request, pk):
+    alarm = object_or_404(Alarm, request.user, pk=pk)
+    if not has_perm(request.user, "iot.alarm.handle"):
+        raise PermissionDenied
+    try:
+        services.do_clear_alarm(alarm, actor=request.user, note=request.POST.get("note", "").strip())
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "告警已解除")
+    return redirect("iot:alarm_detail", pk=pk)
+
+
+class RuleListView(ObjectListView):
+    model = AlarmRule
+    filterset_class = RuleFilterSet
+    title = "告警规则"
+    select_related = ("place", "device")
+    columns = [
+        Column("规则名称", "name"),
+        Column("条件", "describe"),
+        Column("级别", "get_severity_display"),
+        Column("设备", "device.code"),
+        Column("适用区划", "place.name"),
+        Column("联动动作", lambda r: "、".join(r.actions)),
+        Column("启用", "is_active"),
+    ]
