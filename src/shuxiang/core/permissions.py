@@ -40,3 +40,15 @@ def has_perm(user, perm: str) -> bool:
 def require(user, perm: str) -> None:
     if not has_perm(user, perm):
         raise Forbidden()
+
+
+def in_domain(user, domain: str) -> bool:
+    """Department users act across the district only in their unit's domains (e.g. "water", "cases").
+
+    Other roles are bounded by region, not domain, so this is True for them.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser or user.role != Role.DEPARTMENT:
+        return True
+    return user.unit is not None and domain in (user.unit.domains or [])

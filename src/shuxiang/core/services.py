@@ -395,6 +395,29 @@ def do_set_password(user: User, *, actor, password) -> None:
     audit.record(actor, "update", user, changes={"password": ["<已修改>", "<已修改>"]})
 
 
+def locked_usernames() -> set[str]:
+    """Accounts currently locked by too many failed sign-ins (django-axes)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    cutoff = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+    return set(
+        AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=cutoff)
+        .values_list("username", flat=True)
+    )
+
+
+@transaction.atomic
+def do_unlock_user(user: User, *, actor) -> None:
+    """Lift a lockout before the cool-off ends (the person called the administrator)."""
+    from axes.utils import reset
+
+    _require(actor, "user.change")
+    _require_place_in_scope(actor, user.place)
+    reset(username=user.username)
+    audit.record(actor, "update", user, changes={"locked": [True, False]})
+
+
 @transaction.atomic
 def do_issue_token(user: User, *, actor) -> str:
     """The user's API token, created on first call; later calls return the same key."""

@@ -30,6 +30,7 @@ urlpatterns = [
     path("users/", views.UserListView.as_view(), name="user_list"),
     path("users/add/", views.user_form, name="user_create"),
     path("users/<int:pk>/edit/", views.user_form, name="user_edit"),
+    path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("audit/", views.AuditListView.as_view(), name="audit_list"),
     path("audit/<int:pk>/", views.AuditDetailView.as_view(), name="audit_detail"),
     path("import/", views.import_view, name="import"),

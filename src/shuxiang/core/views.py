@@ -344,7 +344,21 @@ def user_form(request, pk=None):
             messages.success(request, "已保存")
             return redirect("user_list")
     title = f"编辑用户：{target.username}" if target else "新增用户"
-    return render(request, "core/form.html", {"form": form, "title": title})
+    locked = bool(target) and target.username in services.locked_usernames()
+    return render(request, "core/user_form.html", {"form": form, "title": title, "target": target, "locked": locked})
+
+
+@login_required
+@require_POST
+@object_view(User)
+def user_unlock(request, pk):
+    target = object_or_404(User, request.user, pk=pk)
+    try:
+        services.do_unlock_user(target, actor=request.user)
+    except ServiceError as exc:
+        raise PermissionDenied(exc.message) from None
+    messages.success(request, f"已解锁 {target.username}")
+    return redirect("user_edit", pk=target.pk)
 
 
 # --- audit ---------------------------------------------------------------------------------

@@ -84,3 +84,26 @@ def test_healthz_names_an_unreachable_redis(db, client, settings):
 def test_healthz_checks_the_real_redis(db, client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:6379/15"
     assert client.get("/healthz").json()["redis"] == "ok"
+
+
+def test_admin_sees_a_locked_account_and_unlocks_it(cast, client, client_for):
+    for _ in range(5):
+        client.post("/login/", {"username": "t_grid", "password": "Wrong-pass-9"})
+    admin = client_for(cast.admin)
+    assert "因多次登录失败被锁定的账号" in admin.get("/").content.decode()
+    assert "该账号因连续登录失败已被锁定" in admin.get(f"/users/{cast.grid_a.pk}/edit/").content.decode()
+    admin.post(f"/users/{cast.grid_a.pk}/unlock/")
+    response = client.post("/login/", {"username": "t_grid", "password": "Test-pass-2025"}, follow=True)
+    assert "我的待办" in response.content.decode()
+
+
+def test_township_officer_cannot_unlock_accounts(cast, client_for):
+    assert client_for(cast.township_a).post(f"/users/{cast.grid_a.pk}/unlock/").status_code == 403
+
+
+def test_department_users_act_only_in_their_units_domains(cast):
+    from shuxiang.core.permissions import in_domain
+
+    assert in_domain(cast.department, "trace")  # 区农业农村局 holds cases and trace
+    assert not in_domain(cast.department, "warnings")
+    assert in_domain(cast.township_a, "warnings")
