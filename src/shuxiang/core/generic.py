@@ -185,6 +185,16 @@ class ObjectDetailView(LoginRequiredMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
 
+def public_view(view):
+    """Marks a page meant for people without an account (a tracking page, a product lookup).
+
+    Such pages must show only non-sensitive fields; the scope walk skips them and
+    their own tests prove what they hide.
+    """
+    view.scope_public = True
+    return view
+
+
 def object_view(model, lookup_field="pk"):
     """Tags a function view that looks up one `model` by `lookup_field`, for the scope walk test."""
 

@@ -40,8 +40,17 @@ def iter_patterns(patterns=None, prefix=""):
             yield route, p.callback
 
 
+def is_public(callback):
+    for holder in (callback, getattr(callback, "cls", None), getattr(callback, "view_class", None)):
+        if holder is not None and getattr(holder, "scope_public", False):
+            return True
+    return False
+
+
 def route_model(callback):
     """(model, lookup field, kind) of a route, or None when it serves no single model."""
+    if is_public(callback):
+        return None
     cls = getattr(callback, "cls", None)
     if cls is not None and getattr(cls, "queryset", None) is not None:
         actions = getattr(callback, "actions", {}) or {}
