@@ -269,10 +269,16 @@ class Case(models.Model):
     rating = models.PositiveSmallIntegerField("满意度", null=True, blank=True)
     rating_comment = models.CharField("评价意见", max_length=300, blank=True)
     status_notes = models.CharField("进展说明", max_length=300, blank=True)
+    media_url = models.URLField(
+        "外部图片链接", max_length=500, blank=True, help_text="Open311 提交的 media_url，仅记录不抓取"
+    )
 
     extra = models.JSONField("扩展字段", default=dict, blank=True)
     source_ref = models.CharField("来源对象", max_length=80, blank=True, db_index=True)
     submission_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
+    client_digest = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="匿名提交者地址的摘要，用于限流"
+    )
     created_at = models.DateTimeField("提交时间", default=timezone.now, db_index=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -285,6 +291,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["state", "deadline"], name="case_state_deadline"),
             models.Index(fields=["unit", "state", "deadline"], name="case_unit_queue"),
+            models.Index(fields=["client_digest", "created_at"], name="case_client_recent"),
             models.Index(
                 fields=["is_public", "-created_at"], condition=Q(is_public=True), name="case_public_recent"
             ),

@@ -211,6 +211,22 @@ def _new_tracking_number(now: datetime) -> str:
     raise ServiceError("busy", "系统繁忙，请稍后重试", status=503)
 
 
+def anonymous_rate() -> tuple[int, timedelta]:
+    """How many cases one anonymous client may submit per window (settings: DEFAULT_THROTTLE_RATES anon_submit)."""
+    from django.conf import settings
+
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("anon_submit") or "20/hour"
+    count, _, period = rate.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(period[:1], 3600)
+    return int(count), timedelta(seconds=seconds)
+
+
+def _window_label(window: timedelta) -> str:
+    return {1: "每秒", 60: "每分钟", 3600: "每小时", 86400: "每天"}.get(
+        int(window.total_seconds()), "一段时间"
+    )
+
+
 def category_by_code(code) -> CaseCategory:
     if isinstance(code, CaseCategory):
         return code
@@ -248,6 +264,8 @@ def do_open_case(
     is_public=None,
     source_ref="",
     submission_key=None,
+    media_url="",
+    client=None,
 ) -> Case:
     """Register a case; route it (unit + grid worker) unless `unit`/`assignee` are given; set its deadlines.
 
@@ -255,6 +273,7 @@ def do_open_case(
     from `latitude`/`longitude` (refused outside the county). Anonymous
     residents (actor `PUBLIC_ACTOR`) may only use public categories. A
     repeated `submission_key` returns the first case instead of a second one.
+    `client` (an anonymous caller's address) is rate-limited: see `anonymous_rate()`.
     The returned case carries `reporter_key` (plaintext, this once) for the
     reporter's tracking link.
     """
@@ -267,6 +286,16 @@ def do_open_case(
     category = category_by_code(category) if category not in (None, "") else None
     type_code = case_type or (category.case_type if category else "complaint")
     case_type_obj = get_type(type_code)
+    client_digest = pii.digest(f"client:{client}") if client and not _is_user(actor) else ""
+    if client_digest:
+        limit, window = anonymous_rate()
+        recent = Case.objects.filter(client_digest=client_digest, created_at__gte=now - window).count()
+        if recent >= limit:
+            raise ServiceError(
+                "rate_limited",
+                f"提交过于频繁：同一网络{_window_label(window)}内最多提交{limit}件，请稍后再试",
+                status=429,
+            )
     if _is_user(actor):
         require(actor, "case.open")
     elif actor == PUBLIC_ACTOR and (category is None or not category.is_public or type_code != "complaint"):
@@ -290,6 +319,9 @@ def do_open_case(
             clean_phone = pii.normalize_phone(phone)
         except pii.PIIError as exc:
             errors["phone"] = [exc.message]
+    media_url = (media_url or "").strip()
+    if media_url and (not re.fullmatch(r"https?://\S{3,490}", media_url)):
+        errors["media_url"] = ["图片链接应为 http(s) 网址"]
     if priority not in Priority.values:
         errors["priority"] = ["紧急程度只能是一般或紧急"]
     if channel not in Channel.values:
@@ -352,6 +384,8 @@ def do_open_case(
         extra=clean_extra,
         source_ref=(source_ref or "")[:80],
         submission_key=submission_key or None,
+        media_url=media_url,
+        client_digest=client_digest,
         created_at=now,
         status_notes="已收到，等待受理",
     )

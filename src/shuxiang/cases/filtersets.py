@@ -1,0 +1,78 @@
+"""One FilterSet for cases, shared by the staff lists, the queue, the API and exports."""
+
+import django_filters as filters
+from django.db.models import Q
+
+from shuxiang.cases.choices import OPEN_STATES, CaseState, Channel, Priority
+from shuxiang.cases.models import Case, CaseCategory
+from shuxiang.core.filtersets import WithinPlaceFilter
+
+
+class CaseFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label="搜索（编号或标题）")
+    state = filters.MultipleChoiceFilter(choices=CaseState.choices, label="状态")
+    open = filters.BooleanFilter(method="filter_open", label="未办结")
+    category = filters.ModelChoiceFilter(
+        queryset=CaseCategory.objects.all(), to_field_name="code", label="类别", field_name="category"
+    )
+    case_type = filters.CharFilter(label="事件类型")
+    place = WithinPlaceFilter(label="区划代码（含下级）")
+    unit = filters.NumberFilter(field_name="unit_id", label="责任单位编号")
+    overdue = filters.BooleanFilter(field_name="is_overdue", label="超期")
+    escalated = filters.BooleanFilter(method="filter_escalated", label="已升级督办")
+    priority = filters.ChoiceFilter(choices=Priority.choices, label="紧急程度")
+    channel = filters.ChoiceFilter(choices=Channel.choices, label="来源渠道")
+    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="提交时间起")
+    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="提交时间止")
+    source_ref = filters.CharFilter(label="来源对象")
+    ordering = filters.OrderingFilter(
+        fields=(("deadline", "deadline"), ("created_at", "created_at"), ("updated_at", "updated_at")),
+        field_labels={"deadline": "办理时限", "created_at": "提交时间", "updated_at": "更新时间"},
+        label="排序",
+    )
+
+    class Meta:
+        model = Case
+        fields = ["q", "state", "category", "case_type", "place", "unit", "overdue", "priority", "channel"]
+
+    def filter_q(self, qs, name, value):
+        value = value.strip()
+        if value.isdigit():
+            return qs.filter(tracking_number__startswith=value)
+        return qs.filter(Q(title__contains=value) | Q(address__contains=value))
+
+    def filter_open(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(state__in=OPEN_STATES) if value else qs.exclude(state__in=OPEN_STATES)
+
+    def filter_escalated(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(escalation_level__gt=0) if value else qs.filter(escalation_level=0)
+
+
+class PublicCaseFilterSet(filters.FilterSet):
+    """The public list and map: category, state and township only."""
+
+    category = filters.ModelChoiceFilter(
+        queryset=CaseCategory.objects.filter(is_sensitive=False),
+        to_field_name="code",
+        label="类别",
+        field_name="category",
+    )
+    state = filters.ChoiceFilter(
+        choices=[("open", "办理中"), ("resolved", "已办结")], method="filter_state", label="状态"
+    )
+    township = WithinPlaceFilter(label="乡镇区划代码")
+
+    class Meta:
+        model = Case
+        fields = ["category", "state", "township"]
+
+    def filter_state(self, qs, name, value):
+        if value == "open":
+            return qs.filter(state__in=OPEN_STATES)
+        if value == "resolved":
+            return qs.exclude(state__in=OPEN_STATES)
+        return qs
