@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "shuxiang.core",
+    "shuxiang.plan",
     "shuxiang.warnings",
     "shuxiang.iot",
     "shuxiang.cases",

@@ -36,11 +36,15 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
     """Indicator definitions (district-wide reference data). Values: `/{code}/values/?period=2025&place=CODE`
     gives the place's rolled-up value, target, progress and light, and the same for each child place."""
 
-    queryset = Indicator.objects.filter(is_active=True)
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
     lookup_field = "code"
     permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        # Declared unscoped: definitions are the same for every region (no class-level queryset,
+        # so the scope walk does not treat them as regional objects).
+        return Indicator.objects.filter(is_active=True)
 
     @action(detail=True, methods=["get"])
     def values(self, request, code=None):

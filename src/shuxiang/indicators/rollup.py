@@ -118,12 +118,11 @@ def targets_for(indicator: Indicator, places: list[Place], year: int) -> dict[in
     if not places:
         return {}
     codes = {c for p in places for c in p.path.split("/") if c}
-    found = {
-        code: value
-        for code, value in Target.objects.filter(
-            indicator=indicator, year=year, place__code__in=codes
-        ).values_list("place__code", "value")
-    }
+    found = dict(
+        Target.objects.filter(indicator=indicator, year=year, place__code__in=codes).values_list(
+            "place__code", "value"
+        )
+    )
     result = {}
     for place in places:
         chain = [c for c in place.path.split("/") if c]

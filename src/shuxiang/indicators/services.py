@@ -350,16 +350,16 @@ def do_save_validation_rule(
             errors[side] = [f"未知指标：{'、'.join(sorted(unknown))}"]
     if errors:
         raise ServiceError("invalid", "校验规则有误", errors)
-    fields = dict(
-        name=name,
-        instruction=instruction,
-        left=left,
-        operator=operator,
-        right=right,
-        importance=importance,
-        missing_value_strategy=missing_value_strategy,
-        data_set=data_set,
-    )
+    fields = {
+        "name": name,
+        "instruction": instruction,
+        "left": left,
+        "operator": operator,
+        "right": right,
+        "importance": importance,
+        "missing_value_strategy": missing_value_strategy,
+        "data_set": data_set,
+    }
     rule = ValidationRule.objects.filter(code=code).first()
     if rule:
         before = audit.snapshot(rule)
