@@ -23,6 +23,7 @@ urlpatterns = [
     path("iot/", include("shuxiang.iot.urls")),
     path("", include("shuxiang.warnings.urls")),
     path("", include("shuxiang.trace.urls")),
+    path("monitoring/", include("shuxiang.monitoring.urls")),
     path("", include("shuxiang.core.urls")),
 ]
 

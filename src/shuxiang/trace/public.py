@@ -1,0 +1,275 @@
+"""The consumer's side: the one-code lookup page at the lot's GS1 Digital Link, its JSON,
+the short form, and the scan beacon. No account, no cookie, no external request.
+
+Fast by construction: one indexed query finds the lot and its version; the rendered page is
+cached per (lot, version), and the version grows with every event, certificate and warning,
+so an unchanged lot is answered from the cache and a changed one never shows stale data.
+Scans are counted by a beacon the page's script sends, so the page itself stays a pure GET
+that browsers and proxies may cache.
+"""
+
+import json
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from shuxiang.core.models import Place
+from shuxiang.trace import qr, services
+from shuxiang.trace.choices import BizStep
+from shuxiang.trace.models import Lot, TraceEvent
+
+CACHE_SECONDS = 3600
+BROWSER_MAX_AGE = 60
+JSON_TYPES = ("application/json", "application/ld+json")
+
+
+def _wants_json(request) -> bool:
+    if request.GET.get("linkType") == "gs1:traceability":
+        return True
+    accept = request.headers.get("Accept", "")
+    return any(t in accept for t in JSON_TYPES) and "text/html" not in accept
+
+
+def not_found(request, status=404):
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": "not_found", "message": "未找到该追溯码对应的产品批次", "fields": {}}, status=status
+        )
+    return render(request, "trace/public_not_found.html", status=status)
+
+
+@require_GET
+def lookup(request, gtin, lot_number):
+    row = Lot.objects.filter(product__gtin=gtin, lot_number=lot_number).values_list("pk", "version").first()
+    if row is None:
+        return not_found(request)
+    pk, version = row
+    fmt = "json" if _wants_json(request) else "html"
+    etag = f'"lot-{pk}-{version}-{fmt}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        key = f"trace:public:{pk}:{version}:{fmt}"
+        body = cache.get(key)
+        if body is None:
+            lot = Lot.objects.select_related(
+                "product__producer__contact", "product__producer__place", "origin__base", "origin__place"
+            ).get(pk=pk)
+            body = _render_json(lot) if fmt == "json" else _render_html(request, lot)
+            cache.set(key, body, CACHE_SECONDS)
+        content_type = "application/json" if fmt == "json" else "text/html; charset=utf-8"
+        response = HttpResponse(body, content_type=content_type)
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={BROWSER_MAX_AGE}"
+    response["Vary"] = "Accept"
+    if fmt == "html":
+        response["Link"] = (
+            f'<{request.path}?linkType=gs1:traceability>; rel="gs1:traceability"; type="application/json"'
+        )
+    return response
+
+
+@require_GET
+def short_code(request, code):
+    row = Lot.objects.filter(short_code=code.upper()).values_list("product__gtin", "lot_number").first()
+    if row is None:
+        return not_found(request)
+    target = f"/01/{row[0]}/10/{row[1]}"
+    if request.GET.get("linkType"):
+        target += f"?linkType={request.GET['linkType']}"
+    return HttpResponseRedirect(target)
+
+
+@csrf_exempt
+@require_POST
+def scan(request, code):
+    """The beacon the lookup page sends once per visit: counts the scan, coarse location only if offered."""
+    lot = Lot.objects.filter(short_code=code.upper()).select_related("origin__place", "product").first()
+    if lot is None:
+        return not_found(request)
+    try:
+        data = json.loads(request.body or b"{}")
+        latitude, longitude = data.get("lat"), data.get("lng")
+        latitude = float(latitude) if latitude is not None else None
+        longitude = float(longitude) if longitude is not None else None
+    except (ValueError, TypeError, AttributeError):
+        latitude = longitude = None
+    services.do_record_scan(
+        lot, actor="public", ip=request.META.get("REMOTE_ADDR"), latitude=latitude, longitude=longitude
+    )
+    return HttpResponse(status=204)
+
+
+# --- what the page shows -----------------------------------------------------------------------
+
+
+def _events(lot):
+    events = list(TraceEvent.objects.filter(lot=lot).select_related("place").order_by("event_time", "id"))
+    corrected_by = {e.corrects_id: e for e in events if e.corrects_id}
+    return events, corrected_by
+
+
+def _origin_map(lot):
+    """A tiny SVG sketch: the district's townships as dots, the origin as a red pin (no map tiles)."""
+    origin = lot.origin
+    lat = origin.latitude or origin.place.latitude
+    lng = origin.longitude or origin.place.longitude
+    root = origin.place.path.split("/")[1]
+    towns = list(
+        Place.objects.filter(path__startswith=f"/{root}/", level=2)
+        .exclude(latitude=None)
+        .values_list("name", "latitude", "longitude")
+    )
+    points = [(t[1], t[2]) for t in towns] + ([(lat, lng)] if lat is not None else [])
+    if not points:
+        return None
+    lats, lngs = [p[0] for p in points], [p[1] for p in points]
+    span_lat, span_lng = max(max(lats) - min(lats), 0.02), max(max(lngs) - min(lngs), 0.02)
+    w, h, pad = 320, 200, 20
+
+    def xy(p_lat, p_lng):
+        x = pad + (p_lng - min(lngs)) / span_lng * (w - 2 * pad)
+        y = h - pad - (p_lat - min(lats)) / span_lat * (h - 2 * pad)
+        return round(x, 1), round(y, 1)
+
+    dots = [(*xy(t[1], t[2]), t[0]) for t in towns]
+    pin = xy(lat, lng) if lat is not None else None
+    return {"w": w, "h": h, "dots": dots, "pin": pin}
+
+
+def _context(lot):
+    producer = lot.product.producer
+    events, corrected_by = _events(lot)
+    timeline = [{"event": e, "corrected_by": corrected_by.get(e.pk)} for e in events]
+    effective = [e for e in events if e.pk not in corrected_by]
+    tests = [e for e in effective if e.biz_step == BizStep.INSPECTING]
+    inputs = [e for e in effective if e.biz_step == BizStep.INPUT_USE]
+    place_names = [p.name for p in lot.origin.place.ancestors()[1:]] + [lot.origin.place.name]
+    return {
+        "lot": lot,
+        "product": lot.product,
+        "producer": producer,
+        "contact_phone": producer.contact.phone_masked if producer.contact else "",
+        "origin_names": " ".join(place_names),
+        "timeline": timeline,
+        "tests": tests,
+        "inputs": inputs,
+        "environment_tests": list(lot.origin.environment_tests.all()[:6]),
+        "certificate": lot.certificates.first(),
+        "qr_svg": qr.svg(lot.digital_link, scale=3),
+        "origin_map": _origin_map(lot),
+        "generated_at": timezone.now(),
+        "ledger_stream": services.STREAM,
+    }
+
+
+def _render_html(request, lot) -> str:
+    return render_to_string("trace/public_lot.html", _context(lot), request=None)
+
+
+def _epcis(e, lot, corrected_by) -> dict:
+    event = {
+        "type": "ObjectEvent",
+        "action": e.action,
+        "eventTime": e.event_time.isoformat(),
+        "eventTimeZoneOffset": "+08:00",
+        "recordTime": e.recorded_at.isoformat(),
+        "bizStep": e.biz_step,
+        "bizStepLabel": e.get_biz_step_display(),
+        "disposition": e.disposition,
+        "readPoint": {"id": e.place.code, "name": e.place.name},
+        "quantityList": [
+            {"epcClass": lot.digital_link, "quantity": float(e.quantity), "uom": lot.product.unit}
+        ]
+        if e.quantity is not None
+        else [],
+        "ledger": {"stream": services.STREAM, "seq": e.ledger_seq, "hash": e.ledger_hash},
+    }
+    if e.biz_step == BizStep.INPUT_USE:
+        event["input"] = {
+            "kind": e.input_kind,
+            "name": e.input_name,
+            "dose": e.input_dose,
+            "intervalDays": e.interval_days,
+        }
+    if e.biz_step == BizStep.INSPECTING:
+        event["test"] = {"item": e.test_item, "agency": e.test_agency, "passed": e.test_passed}
+    if e.counterparty:
+        event["counterparty"] = e.counterparty
+    if e.note:
+        event["note"] = e.note
+    if e.corrects_id:
+        event["corrects"] = e.corrects_id
+    if e.pk in corrected_by:
+        fix = corrected_by[e.pk]
+        event["errorDeclaration"] = {
+            "declarationTime": fix.recorded_at.isoformat(),
+            "reason": "incorrect_data",
+            "correctiveEventIDs": [fix.pk],
+        }
+    event["id"] = e.pk
+    return event
+
+
+def _render_json(lot) -> str:
+    c = _context(lot)
+    producer, product, origin = c["producer"], c["product"], lot.origin
+    events, corrected_by = _events(lot)
+    certificate = c["certificate"]
+    data = {
+        "digitalLink": lot.digital_link,
+        "shortCode": lot.short_code,
+        "product": {
+            "name": product.name,
+            "category": product.category,
+            "categoryLabel": product.get_category_display(),
+            "gtin": product.gtin,
+            "gtinIsInternal": product.gtin_is_internal,
+            "unit": product.unit,
+        },
+        "lot": {"number": lot.lot_number, "quantity": float(lot.quantity), "stage": lot.stage},
+        "producer": {
+            "name": producer.name,
+            "kind": producer.kind,
+            "creditCode": producer.credit_code,
+            "place": producer.place.code,
+            "contactPhone": c["contact_phone"],
+        },
+        "origin": {
+            "place": origin.place.code,
+            "placeName": c["origin_names"],
+            "base": origin.base.name,
+            "plot": origin.name,
+            "latitude": origin.latitude or origin.place.latitude,
+            "longitude": origin.longitude or origin.place.longitude,
+        },
+        "environmentTests": [
+            {
+                "kind": t.kind,
+                "testedOn": t.tested_on.isoformat(),
+                "agency": t.agency,
+                "passed": t.passed,
+                "summary": t.summary,
+            }
+            for t in c["environment_tests"]
+        ],
+        "certificate": {
+            "number": certificate.number,
+            "quantity": float(certificate.quantity),
+            "issuedAt": certificate.issued_at.isoformat(),
+        }
+        if certificate
+        else None,
+        "warning": lot.suspicious_reason if lot.suspicious else None,
+        "events": [_epcis(e, lot, corrected_by) for e in events],
+        "ledger": {"stream": services.STREAM, "verify": "/api/v1/ledger/verify/?stream=" + services.STREAM},
+        "complaint": "/t/" + lot.short_code + "/12315",
+        "publicUrl": settings.PUBLIC_URL,
+    }
+    return json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,325 @@
+"""Staff and producer pages: registers, a lot's timeline with the phone form for new events,
+certificates and label sheets. Thin: parse, call a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from shuxiang.core.errors import ServiceError
+from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view
+from shuxiang.trace import forms, labels, qr, services
+from shuxiang.trace.filtersets import LotFilterSet, ProducerFilterSet
+from shuxiang.trace.models import Base, Certificate, Lot, Plot, Producer, TraceEvent
+
+
+def _form_page(request, form, title, submit="保存"):
+    return render(request, "core/form.html", {"form": form, "title": title, "submit": submit})
+
+
+# --- producers --------------------------------------------------------------------------------
+
+
+class ProducerListView(ObjectListView):
+    model = Producer
+    filterset_class = ProducerFilterSet
+    title = "经营主体"
+    select_related = ("place",)
+    create_url_name = "trace:producer_create"
+    create_permission = "trace.manage"
+    columns = [
+        Column("名称", "name", link=True),
+        Column("类型", "get_kind_display"),
+        Column("统一社会信用代码", "credit_code"),
+        Column("所在区划", "place.name"),
+        Column("主要产品", "main_products"),
+    ]
+
+    @staticmethod
+    def detail_url(obj):
+        return reverse("trace:producer_detail", args=[obj.pk])
+
+
+@login_required
+@object_view(Producer)
+def producer_detail(request, pk):
+    producer = object_or_404(Producer, request.user, pk=pk)
+    user = request.user
+    bases = Base.objects.restrict(user).filter(producer=producer).prefetch_related("plots__environment_tests")
+    lots = (
+        Lot.objects.restrict(user)
+        .filter(product__producer=producer)
+        .select_related("product", "origin__base")
+    )
+    return render(
+        request,
+        "trace/producer_detail.html",
+        {
+            "object": producer,
+            "bases": bases,
+            "products": producer.products.all(),
+            "lots": lots[:50],
+            "can_manage": services.can(user, "trace.manage"),
+            "can_record": services.may_record_for(user, producer),
+        },
+    )
+
+
+@login_required
+def producer_create(request):
+    if not services.can(request.user, "trace.manage"):
+        raise PermissionDenied
+    form = forms.ProducerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            producer = services.do_create_producer(actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "经营主体已登记")
+            return redirect("trace:producer_detail", pk=producer.pk)
+    return _form_page(request, form, "登记经营主体")
+
+
+@login_required
+@object_view(Producer)
+def base_create(request, pk):
+    producer = object_or_404(Producer, request.user, pk=pk)
+    if not services.can(request.user, "trace.manage"):
+        raise PermissionDenied
+    form = forms.BaseForm(request.POST or None, initial={"place": producer.place.code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_create_base(producer, actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "基地已添加")
+            return redirect("trace:producer_detail", pk=producer.pk)
+    return _form_page(request, form, f"{producer.name}：添加基地")
+
+
+@login_required
+@object_view(Base)
+def plot_create(request, pk):
+    base = object_or_404(Base, request.user, pk=pk)
+    if not services.can(request.user, "trace.manage"):
+        raise PermissionDenied
+    form = forms.PlotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_create_plot(base, actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "地块已添加")
+            return redirect("trace:producer_detail", pk=base.producer_id)
+    return _form_page(request, form, f"{base.name}：添加地块")
+
+
+@login_required
+@object_view(Plot)
+def environment_test_create(request, pk):
+    plot = object_or_404(Plot, request.user, pk=pk)
+    if not services.may_record_for(request.user, plot.base.producer):
+        raise PermissionDenied
+    form = forms.EnvironmentTestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_record_environment_test(plot, actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "产地环境检测已记录")
+            return redirect("trace:producer_detail", pk=plot.base.producer_id)
+    return _form_page(request, form, f"{plot}：产地环境检测")
+
+
+@login_required
+@object_view(Producer)
+def product_create(request, pk):
+    producer = object_or_404(Producer, request.user, pk=pk)
+    if not services.can(request.user, "trace.manage"):
+        raise PermissionDenied
+    form = forms.ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_create_product(producer, actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "产品已添加")
+            return redirect("trace:producer_detail", pk=producer.pk)
+    return _form_page(request, form, f"{producer.name}：添加产品")
+
+
+@login_required
+@object_view(Producer)
+def lot_create(request, pk):
+    producer = object_or_404(Producer, request.user, pk=pk)
+    if not services.may_record_for(request.user, producer):
+        raise PermissionDenied
+    form = forms.LotForm(request.POST or None, producer=producer)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        product = producer.products.get(pk=data["product"])
+        origin = (
+            Plot.objects.filter(base__producer=producer, pk=data["origin"]).first()
+            if data["origin"]
+            else None
+        )
+        try:
+            lot = services.do_create_lot(
+                product,
+                actor=request.user,
+                lot_number=data["lot_number"],
+                origin=origin,
+                quantity=data["quantity"],
+            )
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, f"批次已建立，追溯码 {lot.short_code}")
+            return redirect("trace:lot_detail", pk=lot.pk)
+    return _form_page(request, form, f"{producer.name}：新建批次")
+
+
+# --- lots ------------------------------------------------------------------------------------
+
+
+class LotListView(ObjectListView):
+    model = Lot
+    filterset_class = LotFilterSet
+    title = "批次"
+    select_related = ("product__producer", "origin__place")
+    columns = [
+        Column("产品", "product.name", link=True),
+        Column("批次号", "lot_number"),
+        Column("经营主体", "product.producer.name"),
+        Column("产地", "origin.place.name"),
+        Column("数量", "quantity"),
+        Column("状态", "get_stage_display"),
+        Column("扫码次数", "scan_count"),
+        Column("疑似假冒", "suspicious"),
+    ]
+
+    @staticmethod
+    def detail_url(obj):
+        return reverse("trace:lot_detail", args=[obj.pk])
+
+
+def _lot_context(request, lot, form=None, certificate_form=None):
+    user = request.user
+    events = list(TraceEvent.objects.restrict(user).filter(lot=lot).select_related("place", "corrects"))
+    corrected = {e.corrects_id for e in events if e.corrects_id}
+    allowed, reason = services.harvest_allowed_on(lot)
+    return {
+        "object": lot,
+        "events": events,
+        "corrected": corrected,
+        "certificates": Certificate.objects.restrict(user).filter(lot=lot),
+        "environment_tests": lot.origin.environment_tests.all()[:10],
+        "harvest_allowed_on": allowed,
+        "harvest_reason": reason,
+        "can_record": services.may_record_for(user, lot.product.producer),
+        "can_manage": services.can(user, "trace.manage"),
+        "form": form or forms.EventForm(lot=lot),
+        "certificate_form": certificate_form or forms.CertificateForm(),
+        "recent_scans": lot.scans.all()[:10],
+        "qr_svg": qr.svg(lot.digital_link),
+    }
+
+
+@login_required
+@object_view(Lot)
+def lot_detail(request, pk):
+    lot = object_or_404(Lot, request.user, pk=pk)
+    return render(request, "trace/lot_detail.html", _lot_context(request, lot))
+
+
+@login_required
+@require_POST
+@object_view(Lot)
+def event_create(request, pk):
+    lot = object_or_404(Lot, request.user, pk=pk)
+    form = forms.EventForm(request.POST, lot=lot)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        corrects = data.pop("corrects")
+        corrected = lot.events.filter(pk=corrects).first() if corrects else None
+        try:
+            services.do_record_event(lot, actor=request.user, corrects=corrected, **data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "已记录，并写入可信账本")
+            return redirect("trace:lot_detail", pk=lot.pk)
+    return render(request, "trace/lot_detail.html", _lot_context(request, lot, form=form), status=400)
+
+
+@login_required
+@require_POST
+@object_view(Lot)
+def certificate_create(request, pk):
+    lot = object_or_404(Lot, request.user, pk=pk)
+    form = forms.CertificateForm(request.POST)
+    if form.is_valid():
+        try:
+            certificate = services.do_issue_certificate(lot, actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, f"合格证 {certificate.number} 已开具")
+            return redirect("trace:certificate_detail", pk=certificate.pk)
+    return render(
+        request, "trace/lot_detail.html", _lot_context(request, lot, certificate_form=form), status=400
+    )
+
+
+@login_required
+@object_view(Certificate)
+def certificate_detail(request, pk):
+    certificate = object_or_404(Certificate, request.user, pk=pk)
+    lot = certificate.lot
+    return render(
+        request,
+        "trace/certificate.html",
+        {
+            "certificate": certificate,
+            "lot": lot,
+            "producer": lot.product.producer,
+            "qr_svg": qr.svg(lot.digital_link),
+        },
+    )
+
+
+@login_required
+@object_view(Lot)
+def lot_labels(request, pk):
+    """A printable A4 sheet of QR labels for the lot (PDF)."""
+    lot = object_or_404(Lot, request.user, pk=pk)
+    try:
+        count = min(max(int(request.GET.get("count", labels.PER_PAGE)), 1), 20 * labels.PER_PAGE)
+    except ValueError:
+        count = labels.PER_PAGE
+    pdf = labels.label_sheet(lot, count)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="labels-{lot.short_code}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+@object_view(Lot)
+def lot_clear_warning(request, pk):
+    lot = object_or_404(Lot, request.user, pk=pk)
+    try:
+        services.do_clear_warning(lot, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已解除假冒预警")
+    return redirect("trace:lot_detail", pk=lot.pk)
