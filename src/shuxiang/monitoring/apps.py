@@ -10,7 +10,7 @@ class MonitoringConfig(AppConfig):
         from shuxiang.core.choices import Role
         from shuxiang.core.navigation import MenuItem, register_menu, register_pending
         from shuxiang.core.permissions import grant
-        from shuxiang.monitoring import perms
+        from shuxiang.monitoring import perms, procedures  # noqa: F401  (registers the case types)
         from shuxiang.monitoring.views import pending_work
 
         # Department users hold these only if their unit is responsible for "monitoring" (perms.can).

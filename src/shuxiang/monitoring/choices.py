@@ -156,3 +156,22 @@ class MeasureKind(models.TextChoices):
 class ProcedureKind(models.TextChoices):
     IDENTIFICATION = "identification", "监测对象识别"
     ELIMINATION = "elimination", "风险消除"
+
+
+class Stage(models.TextChoices):
+    """The national procedure's steps, in the only order they may happen."""
+
+    HOME_VISIT = "home_visit", "入户核实"
+    VILLAGE_REVIEW = "village_review", "村级民主评议和公示"
+    TOWNSHIP_REVIEW = "township_review", "乡镇审核"
+    COUNTY_APPROVAL = "county_approval", "县级审定"
+    DONE = "done", "已办结"
+
+
+STAGE_ORDER = [
+    Stage.HOME_VISIT,
+    Stage.VILLAGE_REVIEW,
+    Stage.TOWNSHIP_REVIEW,
+    Stage.COUNTY_APPROVAL,
+    Stage.DONE,
+]

@@ -381,6 +381,12 @@ class Visit(models.Model):
     visited_on = models.DateField("走访日期")
     notes = models.TextField("走访情况")
     concern = models.BooleanField("发现返贫致贫风险", default=False)
+    income_estimate = models.DecimalField(
+        "人均纯收入测算（元/年）", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    income_estimate = models.DecimalField(
+        "人均纯收入测算（元/年）", max_digits=12, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -449,6 +455,10 @@ class Procedure(models.Model):
     clue = models.ForeignKey(
         Clue, null=True, blank=True, on_delete=models.SET_NULL, related_name="procedures"
     )
+    stage = models.CharField("当前环节", max_length=16, choices=c.Stage.choices, default=c.Stage.HOME_VISIT)
+    case = models.OneToOneField(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="monitoring_procedure"
+    )
     started_at = models.DateTimeField("起算时间", help_text="识别程序从首条风险线索起算")
     due_at = models.DateTimeField("办结时限")
     # 入户核实
@@ -471,7 +481,6 @@ class Procedure(models.Model):
     county_notes = models.TextField("县级审定意见", blank=True)
     decided_at = models.DateTimeField("审定时间", null=True, blank=True)
     approved = models.BooleanField("通过", null=True)
-    escalated_at = models.DateTimeField("超期督办时间", null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -3,9 +3,8 @@ a department user acts only when their unit is responsible for monitoring
 (Unit.domains contains "monitoring"), so the water bureau never sees a
 household's health."""
 
-from shuxiang.core.choices import Role
 from shuxiang.core.errors import Forbidden
-from shuxiang.core.permissions import has_perm
+from shuxiang.core.permissions import has_perm, in_domain
 
 DOMAIN = "monitoring"
 ALL = (
@@ -30,11 +29,7 @@ def is_system(actor) -> bool:
 def can(user, perm: str) -> bool:
     if is_system(user):
         return True
-    if not has_perm(user, perm):
-        return False
-    if user.role == Role.DEPARTMENT and not user.is_superuser:
-        return bool(user.unit_id) and DOMAIN in (user.unit.domains or [])
-    return True
+    return has_perm(user, perm) and in_domain(user, DOMAIN)
 
 
 def require(actor, perm: str, message: str | None = None) -> None:

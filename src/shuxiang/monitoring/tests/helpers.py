@@ -15,7 +15,12 @@ def id_number(birth=date(1980, 5, 17), region="430903") -> str:
 
 
 def member(name="张三", relation="head", **extra):
-    return {"name": name, "id_number": extra.pop("id_number", None) or id_number(), "relation": relation, **extra}
+    return {
+        "name": name,
+        "id_number": extra.pop("id_number", None) or id_number(),
+        "relation": relation,
+        **extra,
+    }
 
 
 def household(place, *, actor=None, category="ordinary", members=None, incomes=None, **fields):

@@ -15,7 +15,12 @@ YEAR = 2024
 @pytest.fixture
 def threshold(db):
     return services.do_set_threshold(
-        actor=None, province="43", province_name="湖南省", year=YEAR, amount="7000", document="湘测试〔2024〕1号"
+        actor=None,
+        province="43",
+        province_name="湖南省",
+        year=YEAR,
+        amount="7000",
+        document="湘测试〔2024〕1号",
     )
 
 
@@ -79,7 +84,9 @@ def test_income_drop_over_the_rule_parameter_is_flagged_with_both_years(places, 
         places.hamlet_a,
         incomes={YEAR - 1: {"wage": "40000"}, YEAR: {"wage": "24000"}},  # 20,000 → 12,000 per head: -40 %
     )
-    steady = household(places.hamlet_a, incomes={YEAR - 1: {"wage": "40000"}, YEAR: {"wage": "32000"}})  # -20 %
+    steady = household(
+        places.hamlet_a, incomes={YEAR - 1: {"wage": "40000"}, YEAR: {"wage": "32000"}}
+    )  # -20 %
     run_rules(year=YEAR)
     [clue] = flags(hh)
     assert clue.rule.code == "income-drop"
@@ -148,7 +155,9 @@ def test_an_incremental_run_looks_only_at_households_changed_since_the_last_run(
 
 def test_rules_outside_their_valid_years_or_inactive_do_not_run(places, threshold):
     hh = household(places.hamlet_a, incomes={YEAR: {"wage": "100"}})
-    services.do_update_rule(Rule.objects.get(code="income-below-threshold"), actor=None, valid_to_year=YEAR - 1)
+    services.do_update_rule(
+        Rule.objects.get(code="income-below-threshold"), actor=None, valid_to_year=YEAR - 1
+    )
     services.do_update_rule(Rule.objects.get(code="guarantee-failing"), actor=None, is_active=False)
     result = run_rules(year=YEAR)
     assert "income-below-threshold" not in result.flagged
@@ -165,11 +174,15 @@ def test_monitored_households_are_not_flagged_again(places, threshold):
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_households(places, threshold):
     for _ in range(3):
-        household(places.hamlet_a, incomes={YEAR - 1: {"wage": "90000"}, YEAR: {"wage": "100", "expenses": "90"}})
+        household(
+            places.hamlet_a, incomes={YEAR - 1: {"wage": "90000"}, YEAR: {"wage": "100", "expenses": "90"}}
+        )
     with CaptureQueriesContext(connection) as few:
         small = run_rules(year=YEAR)
     for _ in range(12):
-        household(places.hamlet_b, incomes={YEAR - 1: {"wage": "90000"}, YEAR: {"wage": "100", "expenses": "90"}})
+        household(
+            places.hamlet_b, incomes={YEAR - 1: {"wage": "90000"}, YEAR: {"wage": "100", "expenses": "90"}}
+        )
     with CaptureQueriesContext(connection) as many:
         large = run_rules(year=YEAR)
     assert small.total == 9 and large.total == 36
