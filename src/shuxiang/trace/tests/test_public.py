@@ -1,0 +1,177 @@
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from shuxiang.trace import services
+from shuxiang.trace.tests.conftest import days_ago
+from shuxiang.trace.tests.test_services import life
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shipped(lot, farm):
+    cache.clear()
+    life(lot, farm["account"])
+    services.do_issue_certificate(lot, actor=farm["account"], quantity=2000)
+    lot.refresh_from_db()
+    return lot
+
+
+def test_the_public_page_shows_product_producer_origin_tests_timeline_and_certificate(shipped):
+    response = Client().get("/01/06901234567892/10/2025A01")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in (
+        "清水贡米",
+        "清水村稻米专业合作社",
+        "泉交河镇",
+        "清水村水稻基地",
+        "农药残留快速检测",
+        "合格",
+        "氯虫苯甲酰胺",
+        "安全间隔期 21 天",
+        "承诺达标合格证",
+        "益阳市农贸市场",
+        "投诉举报（12315）",
+        "土壤检测",
+    ):
+        assert text in page, text
+    assert "13907371234" not in page and "139****1234" in page
+
+
+def test_the_public_page_loads_nothing_from_outside_and_has_no_inline_script(shipped):
+    page = Client().get(shipped.public_path).content.decode()
+    for url in re.findall(r'(?:src|href)="([^"]+)"', page):
+        assert url.startswith(("/", "#")), url
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+
+
+def test_the_public_page_sets_no_cookie_and_may_be_cached(shipped):
+    response = Client().get(shipped.public_path)
+    assert not response.cookies
+    assert "public" in response["Cache-Control"] and response["ETag"]
+    again = Client().get(shipped.public_path, HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+def test_a_cached_public_page_costs_one_query_and_a_new_event_shows_at_once(
+    shipped, django_assert_num_queries, farm
+):
+    Client().get(shipped.public_path)
+    with django_assert_num_queries(1):
+        assert Client().get(shipped.public_path).status_code == 200
+    services.do_record_event(
+        shipped, actor=farm["account"], biz_step="receiving", counterparty="赫山区学校食堂"
+    )
+    assert "赫山区学校食堂" in Client().get(shipped.public_path).content.decode()
+
+
+def test_json_is_given_for_the_traceability_link_type_and_for_accept_json(shipped):
+    by_link = Client().get(shipped.public_path + "?linkType=gs1:traceability")
+    by_accept = Client().get(shipped.public_path, HTTP_ACCEPT="application/json")
+    assert by_link["Content-Type"] == by_accept["Content-Type"] == "application/json"
+    data = json.loads(by_link.content)
+    assert data["product"]["gtin"] == "06901234567892" and data["producer"]["name"] == "清水村稻米专业合作社"
+    assert data["origin"]["place"] == "43090310320101"
+    steps = [e["bizStep"] for e in data["events"]]
+    assert steps == ["planting", "input_use", "harvesting", "inspecting", "packing", "shipping"]
+    first = data["events"][0]
+    assert (
+        first["type"] == "ObjectEvent"
+        and first["action"] == "ADD"
+        and first["readPoint"]["id"] == "43090310320101"
+    )
+    assert len(first["ledger"]["hash"]) == 64 and data["certificate"]["number"].startswith("HG")
+
+
+def test_a_corrected_event_is_shown_as_corrected_with_an_error_declaration(lot, farm):
+    cache.clear()
+    wrong = services.do_record_event(
+        lot, actor=farm["account"], biz_step="planting", event_time=days_ago(3), quantity=3
+    )
+    services.do_record_event(
+        lot, actor=farm["account"], biz_step="planting", event_time=days_ago(30), quantity=3, corrects=wrong
+    )
+    data = Client().get(lot.public_path, HTTP_ACCEPT="application/json").json()
+    declared = [e for e in data["events"] if "errorDeclaration" in e]
+    assert [e["id"] for e in declared] == [wrong.pk]
+    assert "已更正" in Client().get(lot.public_path).content.decode()
+
+
+def test_an_unknown_code_gets_a_friendly_404_page(db):
+    response = Client().get("/01/06901234567892/10/NOPE")
+    assert response.status_code == 404 and "未找到该追溯码" in response.content.decode()
+    assert (
+        Client().get("/01/06901234567892/10/NOPE", HTTP_ACCEPT="application/json").json()["code"]
+        == "not_found"
+    )
+
+
+def test_the_short_code_redirects_to_the_digital_link(lot):
+    response = Client().get(f"/t/{lot.short_code.lower()}")
+    assert response.status_code == 302 and response["Location"] == "/01/06901234567892/10/2025A01"
+
+
+def test_the_scan_beacon_counts_a_scan_and_the_warning_appears_on_the_page(lot):
+    cache.clear()
+    assert "疑似被仿冒" not in Client().get(lot.public_path).content.decode()
+    c = Client()
+    assert (
+        c.post(
+            f"/t/{lot.short_code}/scan",
+            json.dumps({"lat": 28.47, "lng": 112.6}),
+            content_type="application/json",
+        ).status_code
+        == 204
+    )
+    assert (
+        c.post(
+            f"/t/{lot.short_code}/scan",
+            json.dumps({"lat": 45.75, "lng": 126.63}),
+            content_type="application/json",
+        ).status_code
+        == 204
+    )
+    lot.refresh_from_db()
+    assert lot.scan_count == 2 and lot.suspicious
+    assert "疑似被仿冒" in Client().get(lot.public_path).content.decode()
+
+
+def test_the_12315_button_opens_a_case_and_shows_its_tracking_number(lot):
+    from shuxiang.cases.models import Case
+
+    c = Client()
+    form = c.get(f"/t/{lot.short_code}/12315").content.decode()
+    key = re.search(r'name="submission_key" value="([0-9a-f]+)"', form).group(1)
+    data = {"description": "米里有虫，包装破损", "purchase_place": "兰溪镇", "submission_key": key}
+    response = c.post(f"/t/{lot.short_code}/12315", data)
+    case = Case.objects.get()
+    assert response.status_code == 200 and case.tracking_number in response.content.decode()
+    c.post(f"/t/{lot.short_code}/12315", data)
+    assert Case.objects.count() == 1
+
+
+def test_a_12315_complaint_without_a_description_is_refused_in_chinese(lot):
+    from shuxiang.cases.models import Case
+
+    response = Client().post(f"/t/{lot.short_code}/12315", {"description": "", "submission_key": "k" * 32})
+    assert response.status_code == 400 and "该字段是必填项" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_the_label_sheet_is_a_pdf_of_qr_labels(lot, cast, client_for):
+    response = client_for(cast.township_a).get(f"/trace/lots/{lot.pk}/labels.pdf?count=30")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert (
+        response.content.startswith(b"%PDF")
+        and response.content.count(b"/Type /Page\n") + response.content.count(b"/Type /Page ") >= 2
+    )
+
+
+def test_the_verify_endpoint_the_page_links_to_answers(shipped):
+    data = Client().get("/api/v1/ledger/verify/?stream=trace").json()
+    assert data["ok"] is True and data["entries"] == 6
