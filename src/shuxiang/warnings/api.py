@@ -225,7 +225,9 @@ class WarningViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return with_delivery_counts(qs) if self.action in ("list", "retrieve") else qs
+        if self.action in ("list", "retrieve"):
+            return with_delivery_counts(qs).order_by("-issued_at", "-created_at")
+        return qs
 
     def _out(self, warning, code=status.HTTP_200_OK):
         fresh = with_delivery_counts(self.queryset.filter(pk=warning.pk)).get()

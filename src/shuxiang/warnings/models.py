@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+from shuxiang.core.permissions import has_perm
 from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped, user_scope_path
 from shuxiang.warnings.choices import (
     COLOUR_LEVEL,
@@ -52,7 +53,7 @@ declare_unscoped(SignalType, "national reference data, the same for every region
 
 class WarningQuerySet(ScopedQuerySet):
     def restrict(self, user, action: str = "view"):
-        """Drafts are seen where they are written (the coverage root's region); a published warning
+        """Drafts are seen by those who write and approve warnings over the coverage root; a published warning
         is seen by everyone whose region overlaps one of its target areas — a township officer sees
         the district-wide rainstorm warning, and the one for two of their villages."""
         path = user_scope_path(user)
@@ -65,10 +66,10 @@ class WarningQuerySet(ScopedQuerySet):
         overlapping = WarningArea.objects.filter(warning=OuterRef("pk")).filter(
             Q(place__path__startswith=path) | Q(place__path__in=ancestors)
         )
-        return self.filter(
-            Q(place__path__startswith=path)
-            | (Q(status__in=["issued", "updated", "cancelled"]) & Exists(overlapping))
-        )
+        published = Q(status__in=["issued", "updated", "cancelled"]) & Exists(overlapping)
+        if not (has_perm(user, "warning.author") or has_perm(user, "warning.approve")):
+            return self.filter(published)
+        return self.filter(Q(place__path__startswith=path) | published)
 
 
 @scoped("place")
