@@ -135,6 +135,9 @@ class Reading(models.Model):
         verbose_name = "读数"
         verbose_name_plural = "读数"
 
+    def __str__(self):
+        return f"{self.sensor_id}@{self.ts:%Y-%m-%d %H:%M:%S}={self.value:g}"
+
 
 class RollupPeriod(models.TextChoices):
     HOUR = "hour", "小时"
@@ -153,13 +156,15 @@ class Rollup(models.Model):
     min = models.FloatField()
     max = models.FloatField()
     avg = models.FloatField()
-    last = models.FloatField()
 
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "统计值"
         verbose_name_plural = "统计值"
+
+    def __str__(self):
+        return f"{self.sensor_id} {self.period} {self.start:%Y-%m-%d %H:%M}"
 
 
 @scoped("device__place")

@@ -171,6 +171,7 @@ class DeviceInfo:
     code: str
     is_active: bool
     place_path: str
+    sl651_password: str = ""
     sensors: dict = field(default_factory=dict)  # key -> SensorInfo
 
 
@@ -201,6 +202,10 @@ class Caches:
         if time.monotonic() - self.loaded_at > self.ttl:
             self.clear()
 
+    def sl651_password(self, code: str) -> str:
+        info = self.device(code)
+        return info.sl651_password if info else ""
+
     def device(self, code: str) -> DeviceInfo | None:
         self._fresh()
         info = self.devices.get(code)
@@ -209,7 +214,7 @@ class Caches:
         device = Device.objects.filter(code=code).select_related("place").first()
         if device is None:
             return None
-        info = DeviceInfo(device.pk, device.code, device.is_active, device.place.path)
+        info = DeviceInfo(device.pk, device.code, device.is_active, device.place.path, device.sl651_password)
         for s in Sensor.objects.filter(device=device):
             info.sensors[s.key] = SensorInfo(s.pk, s.key, s.min_value, s.max_value)
         with self.lock:
@@ -370,6 +375,16 @@ def _store(accepted, outcomes, actor, now):
     storage.update_latest(latest)
     storage.touch_devices([info.id for _, info, _ in accepted], now)
     rules.evaluate(evaluation, now=now)
+
+
+def do_touch_device(code: str, *, actor, now=None) -> bool:
+    """A keep-alive: the device is online though it sent no values."""
+    info = caches.device(code)
+    if info is None or not info.is_active:
+        return False
+    with transaction.atomic():
+        storage.touch_devices([info.id], now or timezone.now())
+    return True
 
 
 def do_ingest_one(device_code: str, values, *, actor, now=None) -> Outcome:

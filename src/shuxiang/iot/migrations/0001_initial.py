@@ -119,7 +119,6 @@ class Migration(migrations.Migration):
                 ('min', models.FloatField()),
                 ('max', models.FloatField()),
                 ('avg', models.FloatField()),
-                ('last', models.FloatField()),
                 ('sensor', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='iot.sensor')),
             ],
             options={

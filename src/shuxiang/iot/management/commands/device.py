@@ -1,0 +1,58 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from shuxiang.core.context import origin
+from shuxiang.core.errors import ServiceError
+from shuxiang.core.services import resolve_place
+from shuxiang.iot import services
+from shuxiang.iot.choices import Protocol
+
+
+class Command(BaseCommand):
+    help = "设备登记：shuxiang device add CODE --protocol http|mqtt|sl651 --place 区划代码 [--name 名称]"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="登记设备并打印其凭据（只显示这一次）")
+        add.add_argument("code")
+        add.add_argument("--protocol", required=True, choices=Protocol.values)
+        add.add_argument("--place", required=True, help="所在区划的统计用区划代码")
+        add.add_argument("--name", default="")
+        add.add_argument("--kind", default="")
+        add.add_argument("--sl651-password", default="", help="SL 651 密码（4 位十六进制，可空）")
+
+    def handle(self, *args, action, **opts):
+        try:
+            with origin("cli"):
+                place = resolve_place(opts["place"])
+                device, creds = services.do_register_device(
+                    actor="cli",
+                    code=opts["code"],
+                    protocol=opts["protocol"],
+                    place=place,
+                    name=opts["name"],
+                    kind=opts["kind"],
+                    sl651_password=opts["sl651_password"],
+                )
+        except ServiceError as exc:
+            details = "；".join(f"{k}: {'、'.join(v)}" for k, v in exc.fields.items())
+            raise CommandError(f"{exc.message}（{exc.code}）{('：' + details) if details else ''}") from None
+        out = self.stdout.write
+        out(f"已登记设备 {device.code}（{device.name}，{device.get_protocol_display()}，{place.name}）")
+        out(f"token: {creds['token']}")
+        out(f"  HTTP: POST /api/v1/iot/telemetry  Authorization: Token {creds['token']}")
+        if "mqtt_password" in creds:
+            out(f"mqtt_username: {creds['mqtt_username']}")
+            out(f"mqtt_password: {creds['mqtt_password']}")
+            out(f"mqtt_topic: {creds['mqtt_topic']}")
+            out("  在 Mosquitto 动态安全插件中开通（只允许发布到自己的主题）：")
+            out(f"  mosquitto_ctrl dynsec createClient {device.code} -p '{creds['mqtt_password']}'")
+            out(f"  mosquitto_ctrl dynsec createRole device-{device.code}")
+            out(
+                f"  mosquitto_ctrl dynsec addRoleACL device-{device.code} publishClientSend "
+                f"{creds['mqtt_topic']} allow 5"
+            )
+            out(f"  mosquitto_ctrl dynsec addClientRole {device.code} device-{device.code} 5")
+        if "sl651_address" in creds:
+            out(f"sl651_address: {creds['sl651_address']}")
+            out(f"sl651_password: {creds['sl651_password']}")
+        out("凭据只显示这一次，平台只保存其摘要。")

@@ -1,0 +1,239 @@
+"""`shuxiang mqtt`: the MQTT front end.
+
+Subscribes (QoS 1, persistent session) to `shuxiang/v1/devices/+/telemetry`.
+The paho network thread only puts messages into a bounded queue; the main
+thread drains it in batches, stores each batch with `services.do_ingest` and
+only then acknowledges (PUBACK) the batch's messages — paho 2.x manual acks.
+A message the broker has from a device is therefore either stored or will be
+redelivered. Memory is bounded twice: the broker may have at most
+`receive_maximum` unacknowledged messages in flight to us (MQTT v5), and the
+queue blocks the network thread when full, so an overload waits at the broker.
+"""
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from django import db
+from django.utils import timezone
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from shuxiang.core.context import origin
+from shuxiang.core.errors import ServiceError
+from shuxiang.iot import conf, payloads, services
+
+log = logging.getLogger(__name__)
+
+TOPIC = "shuxiang/v1/devices/+/telemetry"
+PREFIX, SUFFIX = "shuxiang/v1/devices/", "/telemetry"
+DB_ERRORS = (db.OperationalError, db.InterfaceError)
+
+
+def topic_for(code: str) -> str:
+    return f"{PREFIX}{code}{SUFFIX}"
+
+
+def parse_url(url: str):
+    parsed = urlparse(url or "mqtt://127.0.0.1:1883")
+    return (
+        parsed.hostname or "127.0.0.1",
+        parsed.port or 1883,
+        unquote(parsed.username) if parsed.username else None,
+        unquote(parsed.password) if parsed.password else None,
+    )
+
+
+@dataclass
+class Stats:
+    received: int = 0
+    stored_messages: int = 0
+    rejected_messages: int = 0
+    stored_values: int = 0
+    duplicate_values: int = 0
+    batches: int = 0
+    db_retries: int = 0
+    max_queue: int = 0
+    latencies_ms: list = field(default_factory=list)  # commit time − payload ts, when the payload has one
+
+    def summary(self) -> dict:
+        lat = sorted(self.latencies_ms)
+
+        def pct(p):
+            return round(lat[min(len(lat) - 1, int(len(lat) * p))], 1) if lat else None
+
+        return {
+            "received": self.received,
+            "stored_messages": self.stored_messages,
+            "rejected_messages": self.rejected_messages,
+            "stored_values": self.stored_values,
+            "duplicate_values": self.duplicate_values,
+            "batches": self.batches,
+            "db_retries": self.db_retries,
+            "max_queue": self.max_queue,
+            "latency_p50_ms": pct(0.50),
+            "latency_p99_ms": pct(0.99),
+        }
+
+
+class Listener:
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str = "shuxiang-ingest",
+        queue_size: int = conf.MQTT_QUEUE_SIZE,
+        batch_size: int = conf.MQTT_BATCH_SIZE,
+        shared_group: str | None = None,
+        track_latency: bool = False,
+    ):
+        self.host, self.port, user, password = parse_url(url)
+        self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.batch_size = batch_size
+        self.stop_event = threading.Event()
+        self.stats = Stats()
+        self.track_latency = track_latency
+        self.connected = threading.Event()
+        self.topic = f"$share/{shared_group}/{TOPIC}" if shared_group else TOPIC
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if user:
+            self.client.username_pw_set(user, password)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.receive_maximum = min(queue_size, 65535)
+
+    # --- network thread -------------------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            log.warning("MQTT connect refused: %s", reason_code)
+            return
+        client.subscribe(self.topic, qos=1)
+        log.info("MQTT connected to %s:%s, subscribed to %s", self.host, self.port, self.topic)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        if all(not rc.is_failure for rc in reason_codes):
+            self.connected.set()
+        else:
+            log.warning("MQTT subscription refused: %s", reason_codes)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self.connected.clear()
+        if not self.stop_event.is_set():
+            log.warning("MQTT disconnected (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, msg):
+        item = (msg.topic, msg.payload, msg.mid, msg.qos)
+        while not self.stop_event.is_set():
+            try:
+                self.queue.put(item, timeout=0.5)  # full queue: the network thread waits (backpressure)
+                return
+            except queue.Full:
+                continue
+
+    # --- main thread ----------------------------------------------------------------------
+
+    def start(self):
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 7 * 24 * 3600  # keep our subscription and queued messages a week
+        props.ReceiveMaximum = self.receive_maximum
+        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def stop(self):
+        self.stop_event.set()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _take_batch(self, timeout=0.5):
+        try:
+            first = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _message(self, topic, payload, now):
+        if not (topic.startswith(PREFIX) and topic.endswith(SUFFIX)):
+            return services.Message("", error=ServiceError("bad_payload", "主题不符合约定"))
+        code = topic[len(PREFIX) : -len(SUFFIX)]
+        try:
+            return services.Message(code, payloads.parse_json(payload, now=now))
+        except ServiceError as exc:
+            return services.Message(code, error=exc)
+
+    def process(self, batch) -> None:
+        """Store one batch, then acknowledge it. Database trouble: reconnect and retry, never drop."""
+        now = timezone.now()
+        messages = [self._message(topic, payload, now) for topic, payload, _, _ in batch]
+        delay = 0.2
+        while True:
+            try:
+                with origin("mqtt"):
+                    outcomes = services.do_ingest(messages, actor="mqtt", now=now)
+                break
+            except DB_ERRORS as exc:
+                self.stats.db_retries += 1
+                log.warning("database unavailable (%s); retrying batch of %d", exc, len(batch))
+                db.connection.close()
+                if self.stop_event.wait(delay):
+                    raise
+                delay = min(delay * 2, 5.0)
+        stored_at = time.time()
+        for (_, _, mid, qos), outcome, message in zip(batch, outcomes, messages, strict=True):
+            if qos > 0:
+                self.client.ack(mid, qos)
+            if outcome.ok:
+                self.stats.stored_messages += 1
+                if self.track_latency and message.values:
+                    self.stats.latencies_ms.append((stored_at - message.values[0][1].timestamp()) * 1000)
+            else:
+                self.stats.rejected_messages += 1
+            self.stats.stored_values += outcome.stored
+            self.stats.duplicate_values += outcome.duplicates
+        self.stats.received += len(batch)
+        self.stats.batches += 1
+
+    def run(self, *, idle_exit: float | None = None, max_messages: int | None = None):
+        """Process until stopped (or idle for `idle_exit` seconds, or `max_messages` handled)."""
+        self.start()
+        idle_since = time.monotonic()
+        try:
+            while not self.stop_event.is_set():
+                self.stats.max_queue = max(self.stats.max_queue, self.queue.qsize())
+                batch = self._take_batch()
+                if not batch:
+                    if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
+                        break
+                    continue
+                idle_since = time.monotonic()
+                self.process(batch)
+                if max_messages is not None and self.stats.received >= max_messages:
+                    break
+        finally:
+            self.stop()
+        return self.stats
+
+
+def publish_json(client, code, values: dict, ts_ms: int | None = None, qos=1):
+    body = {"ts": ts_ms, "values": values} if ts_ms is not None else values
+    return client.publish(topic_for(code), json.dumps(body, separators=(",", ":")), qos=qos)
