@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("shuxiang.core.api.urls")),
+    path("", include("shuxiang.monitoring.api_urls")),
     path("", include("shuxiang.warnings.api_urls")),
     path("", include("shuxiang.cases.api_urls")),
     path("", include("shuxiang.iot.api_urls")),
     path("", include("shuxiang.indicators.api_urls")),
+    path("", include("shuxiang.plan.api_urls")),
     path("", include("shuxiang.ledger.api_urls")),
     path("", include("shuxiang.trace.api_urls")),
 ]
@@ -18,12 +20,15 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("open311/v2/", include("shuxiang.cases.open311_urls")),
+    path("cases/", include("shuxiang.cases.urls")),
+    path("", include("shuxiang.cases.public_urls")),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("", include("shuxiang.indicators.urls")),
     path("iot/", include("shuxiang.iot.urls")),
     path("", include("shuxiang.warnings.urls")),
     path("", include("shuxiang.trace.urls")),
     path("monitoring/", include("shuxiang.monitoring.urls")),
+    path("plan/", include("shuxiang.plan.urls")),
     path("", include("shuxiang.core.urls")),
 ]
 

@@ -8,3 +8,6 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from shuxiang.cases import permissions, registry  # noqa: F401  (grants roles, registers built-in types)
+        from shuxiang.cases.navigation import register
+
+        register()

@@ -22,8 +22,8 @@ class CaseFilterSet(filters.FilterSet):
     escalated = filters.BooleanFilter(method="filter_escalated", label="已升级督办")
     priority = filters.ChoiceFilter(choices=Priority.choices, label="紧急程度")
     channel = filters.ChoiceFilter(choices=Channel.choices, label="来源渠道")
-    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="提交时间起")
-    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="提交时间止")
+    since = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte", label="提交时间起")
+    until = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", label="提交时间止")
     source_ref = filters.CharFilter(label="来源对象")
     ordering = filters.OrderingFilter(
         fields=(("deadline", "deadline"), ("created_at", "created_at"), ("updated_at", "updated_at")),

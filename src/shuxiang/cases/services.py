@@ -66,7 +66,11 @@ def actor_name(actor) -> str:
 def _lock(case: Case) -> Case:
     """The current row, locked for the rest of the transaction (PostgreSQL; SQLite locks the database)."""
     try:
-        return Case.objects.select_for_update().select_related("category", "place", "unit").get(pk=case.pk)
+        return (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("category", "place", "unit")
+            .get(pk=case.pk)
+        )
     except Case.DoesNotExist:
         raise NotFound() from None
 
