@@ -1,3 +1,4 @@
+import contextlib
 import logging
 import signal
 
@@ -21,8 +22,6 @@ class Command(BaseCommand):
         server = Server(host, port, workers=workers)
         signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
         self.stdout.write(f"SL 651 接入已启动：{host}:{port}")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.run()
-        except KeyboardInterrupt:
-            pass
         self.stdout.write("SL 651 接入已停止")

@@ -1,0 +1,105 @@
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from shuxiang.iot import rollups, services, storage
+from shuxiang.iot.models import Device, Reading, Rollup, Sensor
+
+
+def test_a_large_batch_is_stored_once_and_resending_it_adds_nothing(device_factory):
+    device, _ = device_factory()
+    base = timezone.now().replace(microsecond=0) - timedelta(hours=5)
+    values = [("Z", base + timedelta(seconds=i), float(i)) for i in range(2000)]
+    first = services.do_ingest_one(device.code, values, actor="test")
+    again = services.do_ingest_one(device.code, values, actor="test")
+    assert (first.stored, first.duplicates) == (2000, 0)
+    assert (again.stored, again.duplicates) == (0, 2000)
+    assert Reading.objects.count() == 2000
+    assert Sensor.objects.get(device=device, key="Z").last_value == 1999.0
+
+
+def test_a_late_reading_does_not_replace_the_latest_value(device_factory):
+    device, _ = device_factory()
+    now = timezone.now()
+    services.do_ingest_one(device.code, [("Z", now, 2.0)], actor="test")
+    services.do_ingest_one(device.code, [("Z", now - timedelta(hours=1), 1.0)], actor="test")
+    assert Sensor.objects.get(device=device, key="Z").last_value == 2.0
+
+
+def test_hourly_and_daily_rollups_summarise_the_readings(device_factory):
+    device, _ = device_factory()
+    start = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 Beijing
+    values = [("Z", start + timedelta(minutes=10 * i), float(i)) for i in range(12)]  # two hours
+    services.do_ingest_one(device.code, values, actor="test", now=start + timedelta(hours=3))
+    rollups.rollup_range(start, start + timedelta(hours=2))
+    hours = Rollup.objects.filter(period="hour").order_by("start")
+    assert [(h.count, h.min, h.max, h.avg) for h in hours] == [(6, 0, 5, 2.5), (6, 6, 11, 8.5)]
+    day = Rollup.objects.get(period="day")
+    assert (day.count, day.min, day.max) == (12, 0, 11)
+    rollups.rollup_range(start, start + timedelta(hours=2))  # rerunning rewrites, never doubles
+    assert Rollup.objects.get(period="day").count == 12
+
+
+def test_retention_deletes_old_raw_readings_and_keeps_recent_ones(device_factory, settings):
+    device, _ = device_factory()
+    now = timezone.now()
+    sensor = services.do_define_sensor(device, actor=None, key="Z")
+    storage.insert_readings(
+        [(sensor.pk, now - timedelta(days=800), 1.0), (sensor.pk, now - timedelta(days=1), 2.0)]
+    )
+    assert rollups.purge_old_readings(now=now) == 1
+    assert list(Reading.objects.values_list("value", flat=True)) == [2.0]
+
+
+def test_device_add_prints_the_credentials_and_keeps_only_a_digest(places):
+    out = StringIO()
+    call_command(
+        "device",
+        "add",
+        "PUMP-QJH-01",
+        "--protocol",
+        "mqtt",
+        "--place",
+        places.village_a.code,
+        "--name",
+        "一号泵站",
+        stdout=out,
+    )
+    text = out.getvalue()
+    token = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("token: "))
+    password = next(
+        line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("mqtt_password: ")
+    )
+    assert "shuxiang/v1/devices/PUMP-QJH-01/telemetry" in text
+    device = Device.objects.get(code="PUMP-QJH-01")
+    assert token not in device.token_digest and services.authenticate_device(token) == device
+    assert services.check_mqtt_password(device, password)
+
+
+def test_device_add_refuses_a_bad_sl651_address_in_chinese(places):
+    with pytest.raises(CommandError, match="10 位数字"):
+        call_command("device", "add", "ABC", "--protocol", "sl651", "--place", places.village_a.code)
+    assert not Device.objects.exists()
+
+
+def test_device_add_refuses_an_unknown_place(places):
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("device", "add", "X-01", "--protocol", "http", "--place", "430903999999")
+
+
+def test_device_and_alarm_pages_render_for_an_officer_in_scope(device_factory, cast, client_for, places):
+    device, _ = device_factory(name="清水水库遥测站")
+    services.do_ingest_one(device.code, [("Z", timezone.now(), 3.0)], actor="test")
+    client = client_for(cast.township_a)
+    assert "清水水库遥测站" in client.get("/iot/devices/").content.decode()
+    page = client.get(f"/iot/devices/{device.code}/").content.decode()
+    assert "最新数据" in page and "3" in page
+    series = client.get(f"/iot/devices/{device.code}/series.json", {"key": "Z"}).json()
+    assert series["points"][0][1] == 3.0
+    assert client_for(cast.township_b).get(f"/iot/devices/{device.code}/").status_code == 404
+    assert client.get("/iot/alarms/").status_code == 200
+    assert client.get("/iot/rules/").status_code == 200
