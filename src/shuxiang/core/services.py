@@ -402,8 +402,9 @@ def locked_usernames() -> set[str]:
 
     cutoff = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
     return set(
-        AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=cutoff)
-        .values_list("username", flat=True)
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=cutoff
+        ).values_list("username", flat=True)
     )
 
 

@@ -345,7 +345,9 @@ def user_form(request, pk=None):
             return redirect("user_list")
     title = f"编辑用户：{target.username}" if target else "新增用户"
     locked = bool(target) and target.username in services.locked_usernames()
-    return render(request, "core/user_form.html", {"form": form, "title": title, "target": target, "locked": locked})
+    return render(
+        request, "core/user_form.html", {"form": form, "title": title, "target": target, "locked": locked}
+    )
 
 
 @login_required

@@ -32,6 +32,8 @@ class Person(models.Model):
         verbose_name = "人员"
         verbose_name_plural = "人员"
         ordering = ["place__code", "name", "id"]
+        # Lists are "people of this subtree whose name contains …": the filter runs on the index alone.
+        indexes = [models.Index(fields=["place", "name"], name="person_place_name_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number_digest"],
