@@ -9,7 +9,7 @@ class PlanConfig(AppConfig):
     def ready(self):
         from shuxiang.core.choices import Role
         from shuxiang.core.permissions import grant
-        from shuxiang.plan import assignments, sources  # noqa: F401  (sources registers computed indicators)
+        from shuxiang.plan import assignments, navigation, sources  # noqa: F401  (sources registers computed indicators)
 
         grant(Role.ADMIN, "plan.manage", "ledger.fill", "ledger.approve", "registry.edit")
         grant(Role.DISTRICT, "plan.manage", "ledger.fill", "ledger.approve", "registry.edit")
@@ -17,3 +17,4 @@ class PlanConfig(AppConfig):
         grant(Role.TOWNSHIP, "ledger.fill", "ledger.approve", "registry.edit")
         grant(Role.VILLAGE, "ledger.fill", "registry.edit")
         assignments.register()
+        navigation.register()

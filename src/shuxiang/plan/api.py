@@ -1,0 +1,204 @@
+"""Plan API: the 27 tasks, the quarterly ledgers with submit / approve / return actions."""
+
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from shuxiang.core.api.base import ScopedViewSetMixin
+from shuxiang.plan import services
+from shuxiang.plan.choices import UnitRole
+from shuxiang.plan.filtersets import LedgerEntryFilterSet
+from shuxiang.plan.loader import current_plan
+from shuxiang.plan.models import LedgerEntry, Task
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    section = serializers.CharField(source="section.code")
+    section_title = serializers.CharField(source="section.title")
+    lead_units = serializers.SerializerMethodField()
+    responsible_units = serializers.SerializerMethodField()
+    targets = serializers.SerializerMethodField()
+    indicators = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+
+    class Meta:
+        model = Task
+        fields = [
+            "number",
+            "seed_number",
+            "section",
+            "section_title",
+            "title",
+            "text",
+            "lead_units",
+            "responsible_units",
+            "all_townships",
+            "indicators",
+            "targets",
+        ]
+
+    def _units(self, task, role):
+        return [tu.label for tu in task.task_units.all() if tu.role == role]
+
+    def get_lead_units(self, task):
+        return self._units(task, UnitRole.LEAD)
+
+    def get_responsible_units(self, task):
+        names = self._units(task, UnitRole.RESPONSIBLE)
+        return [*names, "各乡镇、街道、园区"] if task.all_townships else names
+
+    def get_targets(self, task):
+        return [
+            {
+                "indicator": t.indicator.code if t.indicator_id else None,
+                "quote": t.quote,
+                "year": t.year,
+                "value": float(t.value) if t.value is not None else None,
+                "unit": t.indicator.unit if t.indicator_id else "",
+                "place": t.place.code if t.place_id else None,
+            }
+            for t in task.targets.all()
+        ]
+
+
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """The current plan's key tasks (the published plan: every signed-in user reads all of it)."""
+
+    serializer_class = TaskSerializer
+    lookup_field = "number"
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        plan = current_plan()
+        return (
+            Task.objects.filter(plan=plan)
+            .select_related("section")
+            .prefetch_related("task_units", "indicators", "targets__indicator", "targets__place")
+            .order_by("number")
+        )
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    period = serializers.CharField(source="round.period", read_only=True)
+    deadline = serializers.DateTimeField(source="round.deadline", read_only=True)
+    task = serializers.IntegerField(source="task.number", read_only=True)
+    task_title = serializers.CharField(source="task.title", read_only=True)
+    place = serializers.CharField(source="place.code", read_only=True)
+    place_name = serializers.CharField(source="place.name", read_only=True)
+    unit = serializers.CharField(source="unit.name", read_only=True, default=None)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    values = serializers.SerializerMethodField()
+    editable = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "period",
+            "deadline",
+            "task",
+            "task_title",
+            "place",
+            "place_name",
+            "unit",
+            "status",
+            "status_label",
+            "approval_level",
+            "progress",
+            "problems",
+            "values",
+            "submitted_at",
+            "on_time",
+            "reopened_until",
+            "return_reason",
+            "editable",
+        ]
+        read_only_fields = fields
+
+    def get_values(self, entry):
+        figures = services.entry_figures(entry)
+        result = {}
+        for indicator in services.reported_indicators(entry):
+            num, den = figures.get(indicator.code, (None, None))
+            result[indicator.code] = {
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "kind": indicator.kind,
+                "numerator": float(num) if num is not None else None,
+                "denominator": float(den) if den is not None else None,
+            }
+        return result
+
+    def get_editable(self, entry):
+        return entry.is_open_for_input()
+
+
+class LedgerWriteSerializer(serializers.Serializer):
+    progress = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    problems = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    values = serializers.DictField(required=False)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+def _values_from_request(values: dict) -> dict:
+    clean = {}
+    for code, given in (values or {}).items():
+        if isinstance(given, dict):
+            clean[code] = (given.get("numerator"), given.get("denominator"))
+        else:
+            clean[code] = given
+    return clean
+
+
+class LedgerEntryViewSet(
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Quarterly ledger forms in the user's region. PATCH saves progress, problems and `values`
+    ({code: number} or {code: {"numerator", "denominator"}}); POST `submit/`, `approve/`,
+    `return/` (with `reason`), `unapprove/` move it along village → township → district."""
+
+    queryset = LedgerEntry.objects.select_related("round", "task", "place", "unit").prefetch_related(
+        "task__indicators"
+    )
+    serializer_class = LedgerEntrySerializer
+    filterset_class = LedgerEntryFilterSet
+    permission_classes = [IsAuthenticated]
+
+    def partial_update(self, request, pk=None):
+        entry = self.get_object()
+        s = LedgerWriteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = s.validated_data
+        entry = services.do_save_entry(
+            entry,
+            actor=request.user,
+            progress=data.get("progress"),
+            problems=data.get("problems"),
+            values=_values_from_request(data.get("values")),
+        )
+        return Response(LedgerEntrySerializer(entry).data)
+
+    def _act(self, fn, **kwargs):
+        entry = fn(self.get_object(), actor=self.request.user, **kwargs)
+        return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_200_OK)
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._act(services.do_submit_entry)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._act(services.do_approve_entry)
+
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        s = ReasonSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        return self._act(services.do_return_entry, reason=s.validated_data.get("reason", ""))
+
+    @action(detail=True, methods=["post"])
+    def unapprove(self, request, pk=None):
+        return self._act(services.do_unapprove_entry)
