@@ -40,3 +40,8 @@ class MonitoringConfig(AppConfig):
             order=30,
         )
         register_pending(pending_work)
+        from django.db.models.signals import post_migrate
+
+        from shuxiang.monitoring.defaults import ensure_default_rules
+
+        post_migrate.connect(ensure_default_rules, sender=self, dispatch_uid="monitoring_default_rules")

@@ -64,7 +64,9 @@ def _case_actor(actor) -> str:
 
 def _lock(procedure: Procedure) -> Procedure:
     return (
-        Procedure.objects.select_for_update().select_related("household__place", "case").get(pk=procedure.pk)
+        Procedure.objects.select_for_update(of=("self",))
+        .select_related("household__place", "case")
+        .get(pk=procedure.pk)
     )
 
 
@@ -124,7 +126,9 @@ def do_start_identification(household: Household, *, actor, clue: Clue | None = 
     """Verify a household's risk: the 15 days run from its first open risk clue."""
     require(actor, "monitoring.screen", "只有村、乡镇干部和网格员可以发起识别")
     require_scope(actor, household.place)
-    household = Household.objects.select_for_update().select_related("place__parent").get(pk=household.pk)
+    household = (
+        Household.objects.select_for_update(of=("self",)).select_related("place__parent").get(pk=household.pk)
+    )
     if household.status not in (c.MonitoringStatus.NONE, c.MonitoringStatus.ELIMINATED):
         raise ServiceError(
             "wrong_state",
@@ -191,7 +195,9 @@ def elimination_blockers(household: Household, today: date | None = None) -> lis
 def do_start_elimination(household: Household, *, actor) -> Procedure:
     require(actor, "monitoring.screen", "只有村、乡镇干部和网格员可以发起风险消除")
     require_scope(actor, household.place)
-    household = Household.objects.select_for_update().select_related("place__parent").get(pk=household.pk)
+    household = (
+        Household.objects.select_for_update(of=("self",)).select_related("place__parent").get(pk=household.pk)
+    )
     if household.status != c.MonitoringStatus.MONITORED:
         raise ServiceError("wrong_state", "只有监测对象可以申请风险消除", {"household": ["不是监测对象"]})
     reasons = elimination_blockers(household)
@@ -380,7 +386,11 @@ def do_county_approval(procedure: Procedure, *, actor, approve: bool, notes) -> 
     _require_stage(procedure, c.Stage.COUNTY_APPROVAL)
     errors: dict[str, list[str]] = {}
     notes = _text(notes, "notes", "审定意见", errors)
-    household = Household.objects.select_for_update().select_related("place").get(pk=procedure.household_id)
+    household = (
+        Household.objects.select_for_update(of=("self",))
+        .select_related("place")
+        .get(pk=procedure.household_id)
+    )
     if approve and procedure.kind == c.ProcedureKind.ELIMINATION:
         reasons = elimination_blockers(household)
         if reasons:

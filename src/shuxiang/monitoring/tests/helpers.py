@@ -9,7 +9,7 @@ from shuxiang.monitoring import services
 _seq = count(1)
 
 
-def id_number(birth=date(1980, 5, 17), region="430903") -> str:
+def id_number(birth=date(1985, 3, 9), region="430903") -> str:
     first17 = f"{region}{birth:%Y%m%d}{next(_seq) % 1000:03d}"
     return first17 + pii.id_check_char(first17)
 

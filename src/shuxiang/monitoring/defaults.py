@@ -1,10 +1,12 @@
-"""The four platform rules the issue names, as editable rows. Parameters are
-starting values an administrator changes on the rules page; the income line
-itself is never here (it comes from the threshold table, per province and year)."""
+"""The four platform rules the issue names, as editable rows.
 
-from django.db import migrations
+Parameters are starting values an administrator changes on the rules page;
+the income line itself is never here (it comes from the threshold table, per
+province and year). Missing rows are recreated after every migrate/flush
+(post_migrate); existing rows — and an administrator's changes — are left alone.
+"""
 
-RULES = [
+DEFAULT_RULES = [
     (
         "income-below-threshold",
         "人均纯收入低于监测收入标准",
@@ -12,13 +14,7 @@ RULES = [
         "100",
         "人均纯收入低于本省当年监测收入标准（参数为标准的百分比，100即标准本身）",
     ),
-    (
-        "income-drop",
-        "人均纯收入大幅下降",
-        "income_drop",
-        "30",
-        "人均纯收入比上年下降超过参数百分比",
-    ),
+    ("income-drop", "人均纯收入大幅下降", "income_drop", "30", "人均纯收入比上年下降超过参数百分比"),
     (
         "rigid-expense",
         "刚性支出超过收入",
@@ -36,10 +32,11 @@ RULES = [
 ]
 
 
-def create(apps, schema_editor):
-    Rule = apps.get_model("monitoring", "Rule")
-    for code, name, kind, parameter, description in RULES:
-        Rule.objects.get_or_create(
+def ensure_default_rules(sender=None, using="default", **kwargs):
+    from shuxiang.monitoring.models import Rule
+
+    for code, name, kind, parameter, description in DEFAULT_RULES:
+        Rule.objects.using(using).get_or_create(
             code=code,
             defaults={
                 "name": name,
@@ -49,12 +46,3 @@ def create(apps, schema_editor):
                 "description": description,
             },
         )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("monitoring", "Rule").objects.filter(code__in=[r[0] for r in RULES]).delete()
-
-
-class Migration(migrations.Migration):
-    dependencies = [("monitoring", "0001_initial")]
-    operations = [migrations.RunPython(create, remove)]
