@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class WarningsConfig(AppConfig):
@@ -28,3 +29,20 @@ class WarningsConfig(AppConfig):
             order=40,
         )
         register_pending(pending.pending_items)
+        post_migrate.connect(ensure_signal_types, sender=self)
+
+
+def ensure_signal_types(sender=None, using="default", **kwargs):
+    """The national signal types exist in every database, also after `flush` (demo --reset, tests),
+    which empties what the data migration loaded. Existing rows, possibly edited by the county, stay."""
+    from shuxiang.warnings.data.signal_types import SIGNAL_TYPES
+    from shuxiang.warnings.models import SignalType
+
+    have = set(SignalType.objects.using(using).values_list("code", flat=True))
+    SignalType.objects.using(using).bulk_create(
+        [
+            SignalType(**row, order=i * 10)
+            for i, row in enumerate(SIGNAL_TYPES, start=1)
+            if row["code"] not in have
+        ]
+    )
