@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "shuxiang.core",
     "shuxiang.warnings",
     "shuxiang.iot",
+    "shuxiang.water",
     "shuxiang.cases",
     "shuxiang.monitoring",
     "shuxiang.indicators",

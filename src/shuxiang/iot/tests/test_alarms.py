@@ -24,7 +24,7 @@ def reservoir(device_factory, places, cast):
 
 
 def flood_rule(device, **kwargs):
-    fields = dict(name="超汛限水位", key="Z", kind="above", threshold=85.0, severity="major")
+    fields = {"name": "超汛限水位", "key": "Z", "kind": "above", "threshold": 85.0, "severity": "major"}
     fields.update(kwargs)
     return services.do_create_rule(actor=None, device=device, **fields)
 
