@@ -35,6 +35,7 @@ HOUSEHOLDS_PER_SCALE = 2000
 DEMO_THRESHOLDS = {2021: 6000, 2022: 6300, 2023: 6900, 2024: 7200, 2025: 7500, 2026: 7800}
 DEMO_DOCUMENT = "演示值（未核实，请按湖南省当年文件维护）"
 BATCH = 5000
+CHUNK = 10000
 
 
 def _name(rng, surname=None):
@@ -102,17 +103,27 @@ def _members_for(rng, surname, today):
 def build(ctx):
     rng = ctx.rng
     today = timezone.localdate()
-    year = today.year - 1
     _thresholds(today.year)
-    now = timezone.now()
     count = HOUSEHOLDS_PER_SCALE * ctx.scale
     used = set(Person.objects.exclude(id_number_digest="").values_list("id_number_digest", flat=True))
-    hamlets = ctx.hamlets
-    by_village = {}
-    for hamlet in hamlets:
-        by_village.setdefault(hamlet.parent_id, []).append(hamlet)
+    tour_village = ctx.users["cadre"].place_id
+    tour = []
+    # in chunks, so 200,000 households (demo --scale 100) never sit in memory at once
+    for start in range(0, count, CHUNK):
+        households = _chunk(rng, ctx.hamlets, range(start, min(start + CHUNK, count)), used, today)
+        _monitored(ctx, households, today)
+        if len(tour) < 4:
+            tour += [h for h in households if h.place.parent_id == tour_village and h.status == "none"][:4]
+    _stories(ctx, tour, today)
+    with origin("cli"):
+        run_rules(year=today.year - 1, actor="demo")
+
+
+def _chunk(rng, hamlets, indexes, used, today):
+    year = today.year - 1
+    now = timezone.now()
     households, pending_people, member_rows, incomes = [], [], [], []
-    for i in range(count):
+    for i in indexes:
         hamlet = hamlets[i % len(hamlets)] if i < len(hamlets) else rng.choice(hamlets)
         lifted = rng.random() < 0.3
         grade = rng.choices(["A", "B", "C", "D", ""], weights=[62, 34, 1.5, 0.5, 2])[0]
@@ -127,6 +138,7 @@ def build(ctx):
                 changed_at=now,
             )
         )
+        n = len(households) - 1
         surname = rng.choice(SURNAMES)
         members = _members_for(rng, surname, today)
         for relation, birth, labour, health, schooling, insured in members:
@@ -145,7 +157,7 @@ def build(ctx):
                     place=hamlet,
                 )
             )
-            member_rows.append((i, relation, labour, health, schooling, insured))
+            member_rows.append((n, relation, labour, health, schooling, insured))
         size = len(members)
         earners = sum(1 for m in members if m[2] in (c.Labour.NORMAL, c.Labour.SKILLED))
         # 湖南农村居民人均可支配收入约两万元; households without labour live mostly on transfers
@@ -153,28 +165,23 @@ def build(ctx):
         base = Decimal(per_head) * size
         change = rng.uniform(0.5, 0.75) if rng.random() < 0.05 else rng.uniform(0.92, 1.15)
         for y, factor in ((year - 1, Decimal("1")), (year, Decimal(str(round(change, 2))))):
-            wage = (base * Decimal("0.6") * factor).quantize(Decimal("1"))
-            production = (base * Decimal("0.25") * factor).quantize(Decimal("1"))
-            prop = Decimal(rng.randint(0, 800))
-            transfer = Decimal(rng.randint(500, 4000))
-            expenses = Decimal(rng.randint(0, 3000))
-            if rng.random() < 0.03:
-                expenses += Decimal(rng.randint(20000, 80000))  # a serious illness this year
             amounts = {
-                "wage": wage,
-                "production": production,
-                "property_income": prop,
-                "transfer": transfer,
-                "expenses": expenses,
+                "wage": (base * Decimal("0.6") * factor).quantize(Decimal("1")),
+                "production": (base * Decimal("0.25") * factor).quantize(Decimal("1")),
+                "property_income": Decimal(rng.randint(0, 800)),
+                "transfer": Decimal(rng.randint(500, 4000)),
+                "expenses": Decimal(rng.randint(0, 3000)),
             }
+            if rng.random() < 0.03:
+                amounts["expenses"] += Decimal(rng.randint(20000, 80000))  # a serious illness this year
             gross, net = services.per_capita_net(amounts, size)
-            incomes.append((i, y, amounts, gross, size, net))
+            incomes.append((n, y, amounts, gross, size, net))
     Household.objects.bulk_create(households, batch_size=BATCH)
     Person.objects.bulk_create(pending_people, batch_size=BATCH)
     Member.objects.bulk_create(
         [
             Member(
-                household=households[i],
+                household=households[n],
                 person=person,
                 relation=relation,
                 labour=labour,
@@ -182,7 +189,7 @@ def build(ctx):
                 schooling=schooling,
                 medical_insured=insured,
             )
-            for person, (i, relation, labour, health, schooling, insured) in zip(
+            for person, (n, relation, labour, health, schooling, insured) in zip(
                 pending_people, member_rows, strict=True
             )
         ],
@@ -191,16 +198,13 @@ def build(ctx):
     IncomeRecord.objects.bulk_create(
         [
             IncomeRecord(
-                household=households[i], year=y, gross=gross, size=size, per_capita_net=net, **amounts
+                household=households[n], year=y, gross=gross, size=size, per_capita_net=net, **amounts
             )
-            for i, y, amounts, gross, size, net in incomes
+            for n, y, amounts, gross, size, net in incomes
         ],
         batch_size=BATCH,
     )
-    _monitored(ctx, households, today)
-    _stories(ctx, households, today)
-    with origin("cli"):
-        run_rules(year=year, actor="demo")
+    return households
 
 
 def _monitored(ctx, households, today):
@@ -271,8 +275,7 @@ def demo_photo():
 def _stories(ctx, households, today):
     """The tour: in the demo cadre's village, one clue per channel and procedures at two steps."""
     cadre, grid = ctx.users["cadre"], ctx.users["grid"]
-    village = cadre.place
-    local = [h for h in households if h.place.parent_id == village.pk and h.status == c.MonitoringStatus.NONE]
+    local = households
     if len(local) < 4:
         return
     with origin("cli"):
