@@ -16,6 +16,13 @@ from shuxiang.trace.filtersets import LotFilterSet, ProducerFilterSet
 from shuxiang.trace.models import Base, Certificate, Lot, Plot, Producer, TraceEvent
 
 
+def _explain(form, exc):
+    """Field messages beside the fields, and the whole explanation (product, dates) on top."""
+    form.apply_service_error(exc)
+    if exc.fields:
+        form.add_error(None, exc.message)
+
+
 def _form_page(request, form, title, submit="保存"):
     return render(request, "core/form.html", {"form": form, "title": title, "submit": submit})
 
@@ -253,7 +260,7 @@ def event_create(request, pk):
         try:
             services.do_record_event(lot, actor=request.user, corrects=corrected, **data)
         except ServiceError as exc:
-            form.apply_service_error(exc)
+            _explain(form, exc)
         else:
             messages.success(request, "已记录，并写入可信账本")
             return redirect("trace:lot_detail", pk=lot.pk)
@@ -270,7 +277,7 @@ def certificate_create(request, pk):
         try:
             certificate = services.do_issue_certificate(lot, actor=request.user, **form.cleaned_data)
         except ServiceError as exc:
-            form.apply_service_error(exc)
+            _explain(form, exc)
         else:
             messages.success(request, f"合格证 {certificate.number} 已开具")
             return redirect("trace:certificate_detail", pk=certificate.pk)

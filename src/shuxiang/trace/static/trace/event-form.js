@@ -5,6 +5,8 @@
     inspecting: ["test_item", "test_agency", "test_passed"],
     shipping: ["counterparty", "quantity"],
     receiving: ["counterparty", "quantity"],
+    planting: ["quantity"],
+    stocking: ["quantity"],
     harvesting: ["quantity"],
     processing: ["quantity"],
     packing: ["quantity"]

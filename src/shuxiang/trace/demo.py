@@ -1,0 +1,272 @@
+"""Demo traceability data for Heshan: the plan's products (task 8: rice, vegetables, medicinal
+herbs, pork, and the fish 黄颡鱼, 鲈鱼, 鳜鱼) with lots at every stage, a failed test, a
+counterfeit warning, a producer account and a bank's directory account."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from shuxiang.core import services as core_services
+from shuxiang.core.choices import Role
+from shuxiang.demo.builder import DEMO_PASSWORD, id_number
+from shuxiang.trace import codes, services
+
+ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+# (township, producer, kind, base kind, product, category, unit, with GTIN, inputs)
+PRODUCERS = [
+    (
+        "泉交河镇",
+        "泉交河稻米专业合作社",
+        "cooperative",
+        "planting",
+        "赫山优质大米",
+        "rice",
+        "kg",
+        True,
+        [("pesticide", "氯虫苯甲酰胺", "每亩 10 mL", 21), ("fertilizer", "有机肥", "每亩 200 kg", None)],
+    ),
+    (
+        "兰溪镇",
+        "兰溪绿源蔬菜家庭农场",
+        "family_farm",
+        "planting",
+        "兰溪辣椒",
+        "vegetable",
+        "kg",
+        False,
+        [("pesticide", "吡虫啉", "每亩 20 g", 7)],
+    ),
+    (
+        "泥江口镇",
+        "泥江口中药材种植有限公司",
+        "company",
+        "planting",
+        "赫山玉竹",
+        "herb",
+        "kg",
+        True,
+        [("fertilizer", "复合肥", "每亩 50 kg", None)],
+    ),
+    (
+        "衡龙桥镇",
+        "衡龙桥生猪养殖有限公司",
+        "company",
+        "livestock",
+        "赫山土猪肉",
+        "livestock",
+        "头",
+        True,
+        [
+            ("vet_drug", "阿莫西林可溶性粉", "每吨水 200 g", 14),
+            ("feed", "玉米豆粕配合饲料", "每头每日 2.5 kg", None),
+        ],
+    ),
+    (
+        "新市渡镇",
+        "新市渡特种水产养殖合作社",
+        "cooperative",
+        "aquaculture",
+        "赫山黄颡鱼",
+        "aquatic",
+        "kg",
+        False,
+        [("vet_drug", "聚维酮碘溶液", "每亩水面 300 mL", 5)],
+    ),
+    (
+        "欧江岔镇",
+        "欧江岔鲈鱼养殖家庭农场",
+        "family_farm",
+        "aquaculture",
+        "赫山加州鲈鱼",
+        "aquatic",
+        "kg",
+        False,
+        [("feed", "膨化饲料", "每日投喂 3%", None)],
+    ),
+    (
+        "沧水铺镇",
+        "沧水铺鳜鱼养殖专业合作社",
+        "cooperative",
+        "aquaculture",
+        "赫山鳜鱼",
+        "aquatic",
+        "kg",
+        False,
+        [],
+    ),
+]
+STEPS = ["planting", "input_use", "harvesting", "inspecting", "packing", "shipping"]
+BUYERS = ["益阳市农贸市场", "长沙马王堆农产品批发市场", "赫山区学校食堂配送中心", "步步高超市益阳店"]
+
+
+def _credit_code(rng, kind):
+    prefix = {"company": "91", "cooperative": "93", "individual_business": "92"}.get(kind, "92")
+    first17 = prefix + "430903" + "MA4" + "".join(rng.choice(ORG_CHARS) for _ in range(6))
+    return first17 + codes.credit_check_char(first17)
+
+
+def _gtin(rng):
+    first13 = "690" + "".join(str(rng.randint(0, 9)) for _ in range(10))
+    return first13 + codes.gtin_check_digit(first13)
+
+
+def _day(days_ago, hour=9):
+    return (timezone.localtime() - timedelta(days=days_ago)).replace(
+        hour=hour, minute=0, second=0, microsecond=0
+    )
+
+
+def _life(lot, inputs, stop_after, rng, quantity, failed=False):
+    """Record a lot's events up to `stop_after` (one of STEPS), spaced like a real season."""
+    first = "stocking" if lot.product.category in ("aquatic", "livestock") else "planting"
+    services.do_record_event(
+        lot, actor=None, biz_step=first, event_time=_day(150), quantity=quantity, note="批次开始"
+    )
+    if stop_after == "planting":
+        return
+    for i, (kind, name, dose, interval) in enumerate(inputs):
+        services.do_record_event(
+            lot,
+            actor=None,
+            biz_step="input_use",
+            event_time=_day(80 - 20 * i),
+            input_kind=kind,
+            input_name=name,
+            input_dose=dose,
+            interval_days=interval,
+        )
+    if stop_after == "input_use":
+        return
+    services.do_record_event(lot, actor=None, biz_step="harvesting", event_time=_day(12), quantity=quantity)
+    services.do_record_event(
+        lot,
+        actor=None,
+        biz_step="inspecting",
+        event_time=_day(11),
+        test_item="农药兽药残留快速检测",
+        test_agency="赫山区农产品质量安全检测站",
+        test_passed=not failed,
+    )
+    if failed or stop_after == "inspecting":
+        return
+    services.do_record_event(lot, actor=None, biz_step="packing", event_time=_day(10), quantity=quantity)
+    services.do_issue_certificate(lot, actor=None)
+    services.do_record_event(
+        lot,
+        actor=None,
+        biz_step="shipping",
+        event_time=_day(9),
+        quantity=quantity,
+        counterparty=rng.choice(BUYERS),
+    )
+
+
+def build(ctx):
+    rng = ctx.rng
+    towns = {t.name: t for t in ctx.townships}
+    first_lot = None
+    for n, (town, name, kind, base_kind, product_name, category, unit, has_gtin, inputs) in enumerate(
+        PRODUCERS
+    ):
+        township = towns[town]
+        villages = [v for v in ctx.villages if v.parent_id == township.pk]
+        village = villages[0] if town == "泉交河镇" else rng.choice(villages)
+        hamlets = [h for h in ctx.hamlets if h.parent_id == village.pk]
+        contact_name = (
+            f"{rng.choice('李王张刘陈杨黄赵周吴')}{rng.choice(['建国', '秀英', '志强', '桂兰', '德胜'])}"
+        )
+        registered = kind in ("company", "cooperative")
+        producer = services.do_create_producer(
+            actor=None,
+            name=name,
+            kind=kind,
+            place=village,
+            credit_code=_credit_code(rng, kind) if registered else "",
+            contact_name=contact_name,
+            contact_id_number=""
+            if registered
+            else id_number(rng, timezone.localdate().replace(year=1975, month=5, day=1 + n)),
+            contact_phone=f"139{rng.randint(0, 99999999):08d}",
+            address=f"{township.name}{village.name}",
+            registered_on=timezone.localdate() - timedelta(days=rng.randint(400, 3000)),
+            main_products=product_name,
+        )
+        lat, lng = hamlets[0].latitude, hamlets[0].longitude
+        base = services.do_create_base(
+            producer,
+            actor=None,
+            name=f"{village.name}{'养殖场' if base_kind == 'livestock' else '基地'}",
+            kind=base_kind,
+            place=hamlets[0],
+            area_mu=Decimal(rng.randint(30, 600)),
+            latitude=lat,
+            longitude=lng,
+        )
+        plots = [
+            services.do_create_plot(
+                base,
+                actor=None,
+                name=f"{i}号{'圈舍' if base_kind == 'livestock' else '塘' if base_kind == 'aquaculture' else '田'}",
+                area_mu=Decimal(rng.randint(5, 60)),
+            )
+            for i in (1, 2)
+        ]
+        services.do_record_environment_test(
+            plots[0],
+            actor=None,
+            kind="water" if base_kind == "aquaculture" else "soil",
+            tested_on=timezone.localdate() - timedelta(days=rng.randint(60, 300)),
+            agency="赫山区农产品质量安全检测站",
+            passed=True,
+            summary="铅、镉、汞、砷均未超出 GB 15618 筛选值"
+            if base_kind != "aquaculture"
+            else "符合 GB 11607 渔业水质标准",
+        )
+        product = services.do_create_product(
+            producer,
+            actor=None,
+            name=product_name,
+            category=category,
+            gtin=_gtin(rng) if has_gtin else "",
+            unit=unit,
+        )
+        quantity = Decimal(rng.randint(50, 300)) if unit == "头" else Decimal(rng.randint(500, 8000))
+        year = timezone.localdate().year
+        for i, stop in enumerate(["shipping", "inspecting", "input_use"]):
+            lot = services.do_create_lot(
+                product,
+                actor=None,
+                lot_number=f"{year}{chr(65 + n)}{i + 1:02d}",
+                origin=plots[i % 2],
+                quantity=quantity,
+            )
+            _life(lot, inputs, stop, rng, quantity, failed=(n == 1 and i == 1))
+            first_lot = first_lot or lot
+        if town == "泉交河镇":
+            account = core_services.do_create_user(
+                actor=None,
+                username="coop",
+                role=Role.CLIENT,
+                place=village,
+                password=DEMO_PASSWORD,
+                display_name=f"{name} 填报员",
+            )
+            services.do_add_operator(producer, account, actor=None)
+            ctx.users["coop"] = account
+            ctx.credentials.append(("coop", DEMO_PASSWORD, f"经营主体填报 · {name}"))
+    # A copied label: the first lot's code scanned in 益阳 and, the same day, in 广州.
+    services.do_record_scan(first_lot, latitude=28.55, longitude=112.36, ip="223.146.10.8")
+    services.do_record_scan(first_lot, latitude=23.13, longitude=113.26, ip="113.108.20.4")
+    bank = core_services.do_create_user(
+        actor=None,
+        username="bank",
+        role=Role.CLIENT,
+        place=ctx.district,
+        password=DEMO_PASSWORD,
+        display_name="农商银行 经营主体名录接口",
+    )
+    ctx.users["bank"] = bank
+    ctx.credentials.append(("bank", DEMO_PASSWORD, "银行只读接口 · 经营主体名录"))
+    services.ledger.checkpoint(services.STREAM)
