@@ -620,7 +620,10 @@ def assignment_list(request):
 @login_required
 def dashboard_view(request):
     plan = current_plan()
-    place = place_for(request.user, request.GET.get("place"))
+    try:
+        place = place_for(request.user, request.GET.get("place"))
+    except ServiceError:
+        raise Http404 from None
     year = plan.end_year if plan else timezone.localdate().year
     try:
         period = parse_period(request.GET.get("period") or str(year))
