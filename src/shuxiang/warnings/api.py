@@ -328,6 +328,7 @@ class EndpointViewSet(
 class SignalTypeViewSet(viewsets.ReadOnlyModelViewSet):
     """Signal types, the colours each may take and their defence guides (national reference data)."""
 
+    scope_public = True  # the same national reference data for every region
     queryset = SignalType.objects.filter(is_active=True)
     serializer_class = SignalTypeSerializer
     lookup_field = "code"
@@ -363,6 +364,7 @@ class CapExportView(APIView):
     """A warning as CAP 1.2 XML. Published warnings are public; drafts only inside one's region."""
 
     permission_classes = [AllowAny]
+    scope_public = True  # issued warnings are public by nature; drafts are looked up through restrict()
 
     @extend_schema(responses={(200, "application/cap+xml"): OpenApiTypes.STR})
     def get(self, request, pk):
@@ -389,6 +391,7 @@ class ReceiptView(APIView):
     """A gateway reports delivered / played / failed (with reason) using the token it was sent."""
 
     permission_classes = [AllowAny]
+    scope_public = True  # the token identifies the delivery; no region is read
     authentication_classes = []
     throttle_classes = [ReceiptThrottle]
 

@@ -216,6 +216,7 @@ def warning_update(request, pk):
 
 
 @login_required
+@object_view(Place, "code")
 def place_children(request, code):
     """Villages of one township for the picker (loaded when the township is opened)."""
     parent = object_or_404(Place, request.user, code=code)
