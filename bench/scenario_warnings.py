@@ -35,6 +35,7 @@ async def handle(reader, writer):
         if path == "/stats":
             ok = state["ok"]
             out = json.dumps({"ok": len(ok), "last": max(ok.values()) if ok else None,
+                              "first": min(ok.values()) if ok else None,
                               "requests": sum(state["attempts"].values())}).encode()
         elif path == "/reset":
             state.update(attempts={}, ok={}, sample=b"")
@@ -143,7 +144,7 @@ def _get(url):
 
 def run(args):
     n = 300 if args.quick else 3000
-    repeats = 1 if args.quick else 3
+    repeats = 1 if args.quick else 5
     database_url = os.environ.get("BENCH_DATABASE_URL")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -176,7 +177,12 @@ def run(args):
                     stats = json.loads(_get(base + "/stats"))
                     lost += n - stats["ok"] + result["failed"]
                     platform.append(
-                        {"recv": stats["last"] - result["t0"], "db": result["db"], "issue": result["issued"]}
+                        {
+                            "recv": stats["last"] - result["t0"],
+                            "first": stats["first"] - result["t0"],
+                            "db": result["db"],
+                            "issue": result["issued"],
+                        }
                     )
                     body = _get(base + "/sample")
                     _get(base + "/reset")
@@ -196,22 +202,34 @@ def run(args):
         receiver.terminate()
         receiver.wait(10)
     med = statistics.median
-    recv, db, issue = (med([p[k] for p in platform]) for k in ("recv", "db", "issue"))
-    bare_t = med(bare)
+    recv, db, issue, first = (med([p[k] for p in platform]) for k in ("recv", "db", "issue", "first"))
+    best = min(platform, key=lambda p: p["recv"])
+    bare_t, bare_best = med(bare), min(bare)
     rows = [
         (
             "bare asyncio script (same bytes, concurrency 200, retry after 0.5 s)",
             f"{bare_t:.2f}",
+            f"{bare_best:.2f}",
             "—",
+            "1.0×",
             "1.0×",
         ),
         (
             "platform: issue → huey worker → every endpoint delivered (receiver clock)",
             f"{recv:.2f}",
-            f"{issue:.2f}",
+            f"{best['recv']:.2f}",
+            f"{first:.2f}",
             f"{recv / bare_t:.2f}×",
+            f"{best['recv'] / bare_best:.2f}×",
         ),
-        ("platform: … → every delivery recorded in the database", f"{db:.2f}", "—", f"{db / bare_t:.2f}×"),
+        (
+            "platform: … → every delivery recorded in the database",
+            f"{db:.2f}",
+            f"{best['db']:.2f}",
+            "—",
+            f"{db / bare_t:.2f}×",
+            f"{best['db'] / bare_best:.2f}×",
+        ),
     ]
     engine = "PostgreSQL" if database_url else "SQLite"
     runs = ", ".join(f"{p['recv']:.2f}/{b:.2f}" for p, b in zip(platform, bare, strict=True))
@@ -226,7 +244,19 @@ def run(args):
             f"10 % answering 503 to their first attempt; a district-wide red rainstorm warning, approved, then "
             f"issued; median of {repeats} run(s) (platform/bare per run, seconds: {runs}).",
             "",
-            table(rows, ["path", "all delivered (s)", "issue transaction (s)", "vs bare"]),
+            table(
+                rows,
+                [
+                    "path",
+                    "all delivered, median (s)",
+                    "best (s)",
+                    "first endpoint (s)",
+                    "vs bare, median",
+                    "vs bare, best",
+                ],
+            ),
+            "",
+            f"The operator's issue transaction (3,000 deliveries written with the warning) took {issue:.2f} s (median).",
             "",
             f"Lost deliveries over all runs: **{lost}** (every endpoint reached, none left failed).",
         ]

@@ -70,7 +70,7 @@ def mqtt_url() -> str:
 
 def batch_size() -> int:
     """Deliveries claimed and recorded together: progress survives a worker kill batch by batch."""
-    return int(getattr(settings, "WARNINGS_BATCH", os.environ.get("SHUXIANG_WARNING_BATCH", 500)))
+    return int(getattr(settings, "WARNINGS_BATCH", os.environ.get("SHUXIANG_WARNING_BATCH", 1000)))
 
 
 def speech_enabled() -> bool:

@@ -453,9 +453,10 @@ def _create_deliveries(warning: Warning, now) -> int:
 def _after_issue(warning_id):
     from shuxiang.warnings import tasks
 
+    # Speech is rendered by the dispatch task once the first pass is out: on a small machine
+    # espeak-ng would otherwise compete with the fan-out for the CPU.
     tasks.dispatch_deliveries(warning_id)
     tasks.notify_targeted_people(warning_id)
-    tasks.render_speech(warning_id)
 
 
 def notify_targeted(warning: Warning):

@@ -20,6 +20,7 @@ def dispatch_deliveries(warning_id):
         wait = dispatch.run_dispatch(warning_id)
     if wait is not None:
         dispatch_deliveries.schedule(args=(warning_id,), delay=wait)
+    render_speech(warning_id)
 
 
 @db_task()
@@ -34,11 +35,12 @@ def notify_targeted_people(warning_id):
 
 @db_task()
 def render_speech(warning_id):
+    """Once per warning (a no-op when its audio exists or no TTS engine is installed)."""
     from shuxiang.warnings.models import Warning
-    from shuxiang.warnings.speech import do_attach_speech
+    from shuxiang.warnings.speech import do_attach_speech, engine, speech_of
 
     warning = Warning.objects.select_related("signal_type", "place").filter(pk=warning_id).first()
-    if warning is not None:
+    if warning is not None and engine() and speech_of(warning) is None:
         with origin("task"):
             do_attach_speech(warning, actor=None)
 
