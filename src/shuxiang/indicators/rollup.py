@@ -78,9 +78,10 @@ def _child_prefix_length(parent: Place) -> int:
 
 
 def _values(indicator: Indicator, period: Period, parent: Place):
-    """The stored values that make `period` for every place under `parent`."""
+    """The stored values that make `period` for every place under `parent`: values are stored by
+    quarter; a year is its quarters added up (flows) or each place's latest quarter (stocks)."""
     base = DataValue.objects.filter(indicator=indicator, place__path__startswith=parent.path)
-    if not period.is_year or base.filter(period=period.code).exists():
+    if not period.is_year:
         return base.filter(period=period.code)
     codes = [q.code for q in period.quarters()]
     if indicator.period_aggregation == PeriodAggregation.SUM:
@@ -112,28 +113,36 @@ def children_figures(indicator: Indicator, parent: Place, period) -> tuple[Figur
     return total, by_child
 
 
-def targets_for(indicator: Indicator, places: list[Place], year: int) -> dict[int, Decimal]:
-    """{place id: target}. A ratio target set higher up applies below (100 % for the district is
-    100 % for every township); a number target (6 亿元 of sales) belongs to its own place only."""
-    if not places:
-        return {}
+def targets_for_many(indicators, places: list[Place], year: int) -> dict[int, dict[int, Decimal]]:
+    """{indicator id: {place id: target}} in one query. A ratio target set higher up applies below
+    (100 % for the district is 100 % for every township); a number target (6 亿元 of sales) belongs
+    to its own place only."""
+    if not places or not indicators:
+        return {i.pk: {} for i in indicators}
     codes = {c for p in places for c in p.path.split("/") if c}
-    found = dict(
-        Target.objects.filter(indicator=indicator, year=year, place__code__in=codes).values_list(
-            "place__code", "value"
-        )
-    )
+    found: dict[int, dict[str, Decimal]] = {}
+    rows = Target.objects.filter(
+        indicator_id__in=[i.pk for i in indicators], year=year, place__code__in=codes
+    ).values_list("indicator_id", "place__code", "value")
+    for indicator_id, code, value in rows:
+        found.setdefault(indicator_id, {})[code] = value
     result = {}
-    for place in places:
-        chain = [c for c in place.path.split("/") if c]
-        if indicator.kind == IndicatorKind.RATIO:
-            for code in reversed(chain):
-                if code in found:
-                    result[place.pk] = found[code]
-                    break
-        elif place.code in found:
-            result[place.pk] = found[place.code]
+    for indicator in indicators:
+        mine, by_place = found.get(indicator.pk, {}), {}
+        for place in places:
+            if indicator.kind == IndicatorKind.RATIO:
+                for code in reversed([c for c in place.path.split("/") if c]):
+                    if code in mine:
+                        by_place[place.pk] = mine[code]
+                        break
+            elif place.code in mine:
+                by_place[place.pk] = mine[place.code]
+        result[indicator.pk] = by_place
     return result
+
+
+def targets_for(indicator: Indicator, places: list[Place], year: int) -> dict[int, Decimal]:
+    return targets_for_many([indicator], places, year)[indicator.pk]
 
 
 def row_for(indicator, place, figure, targets) -> Row:
@@ -142,13 +151,17 @@ def row_for(indicator, place, figure, targets) -> Row:
     return Row(place, figure, target, progress, light)
 
 
-def drill_down(indicator: Indicator, parent: Place, period, *, children=None) -> tuple[Row, list[Row]]:
-    """The parent's row and one row per child place (children default to current direct children)."""
+def drill_down(
+    indicator: Indicator, parent: Place, period, *, children=None, targets=None
+) -> tuple[Row, list[Row]]:
+    """The parent's row and one row per child place (children default to current direct children).
+    `targets` ({place id: value}, from `targets_for_many`) saves the query when many indicators are read."""
     period = parse_period(period) if not isinstance(period, Period) else period
     if children is None:
         children = list(Place.objects.filter(parent=parent, valid_to__isnull=True).order_by("code"))
     total, by_child = children_figures(indicator, parent, period)
-    targets = targets_for(indicator, [parent, *children], period.year)
+    if targets is None:
+        targets = targets_for(indicator, [parent, *children], period.year)
     rows = [row_for(indicator, c, by_child.get(c.path, Figure(indicator)), targets) for c in children]
     return row_for(indicator, parent, total, targets), rows
 

@@ -240,6 +240,10 @@ def do_record_value(
     if not indicator.is_active:
         raise ServiceError("inactive", f"{indicator.name}已停用", {field: ["已停用"]})
     period = parse_period(period)
+    if period.is_year:
+        raise ServiceError(
+            "quarter_required", "指标数据按季度填报（如 2025Q4），年度值由季度汇总", {"period": ["应为季度"]}
+        )
     if indicator.entry_level and place.level != indicator.entry_level:
         raise ServiceError(
             "wrong_level",
@@ -279,6 +283,8 @@ def do_refresh_computed(indicator: Indicator, period, *, actor) -> int:
     """Recount a computed indicator from its registry for `period`; replaces that period's values."""
     _require(actor, "indicator.define")
     period = parse_period(period)
+    if period.is_year:
+        raise ServiceError("quarter_required", "计算类指标按季度留存快照（如 2025Q4），年度值由季度汇总")
     if indicator.source != IndicatorSource.COMPUTED:
         raise ServiceError("not_computed", f"{indicator.name}是填报类指标，无需计算")
     source = sources.get(indicator.computed_by)

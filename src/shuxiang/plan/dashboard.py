@@ -4,7 +4,7 @@ chosen indicator, a GeoJSON map of the children coloured by it, drill-down by pl
 from shuxiang.core.models import Place
 from shuxiang.indicators.models import Indicator, Target
 from shuxiang.indicators.reading import fmt
-from shuxiang.indicators.rollup import drill_down
+from shuxiang.indicators.rollup import drill_down, targets_for_many
 
 LIGHT_COLOURS = {"ok": "#067647", "warn": "#b54708", "danger": "#b42318", "none": "#98a2b3"}
 
@@ -16,8 +16,9 @@ def targeted_indicators(year):
 
 def kpi_cards(place: Place, period, indicators) -> list[dict]:
     cards = []
+    targets = targets_for_many(indicators, [place], period.year)
     for indicator in indicators:
-        own, _ = drill_down(indicator, place, period, children=[])
+        own, _ = drill_down(indicator, place, period, children=[], targets=targets[indicator.pk])
         if own.target is None and own.value is None:
             continue
         cards.append(

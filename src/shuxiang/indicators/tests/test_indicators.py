@@ -164,6 +164,12 @@ def test_a_ratio_needs_both_halves_and_a_positive_denominator(places, fibre):
     assert not DataValue.objects.exists()
 
 
+def test_values_are_entered_by_quarter_and_a_year_is_derived(places, sales):
+    with pytest.raises(ServiceError) as exc:
+        services.do_record_value(sales, place=places.township_a, period="2025", value=1, actor=None)
+    assert exc.value.code == "quarter_required" and not DataValue.objects.exists()
+
+
 def test_a_value_is_entered_only_at_the_indicators_level_and_inside_the_users_region(places, cast, sales):
     with pytest.raises(ServiceError) as exc:
         services.do_record_value(sales, place=places.village_a, period="2025Q1", value=1, actor=cast.district)
