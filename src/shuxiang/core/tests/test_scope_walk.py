@@ -93,6 +93,8 @@ def routed():
         if info is None:
             continue
         model, lookup, actions = info
+        if model in scope.unscoped:
+            continue  # county-wide reference data (thresholds, categories), declared with its reason
         rows.append((route, model, lookup, actions))
     return rows
 
