@@ -148,3 +148,11 @@ class RoutingRuleForm(ServiceFormMixin, forms.Form):
     unit = forms.ModelChoiceField(label="责任单位（可为企业）", queryset=Unit.objects.filter(is_active=True))
     notify_grid = forms.BooleanField(label="同时派给村网格员", required=False, initial=True)
     note = forms.CharField(label="备注", max_length=200, required=False)
+
+
+class CalendarDayForm(ServiceFormMixin, forms.Form):
+    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    is_workday = forms.TypedChoiceField(
+        label="当天", coerce=lambda v: v == "1", choices=[("0", "休息（节假日）"), ("1", "上班（调休）")]
+    )
+    name = forms.CharField(label="说明", max_length=50, required=False)

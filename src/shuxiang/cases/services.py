@@ -841,7 +841,9 @@ def escalate_due_cases(*, now=None) -> dict:
     ).values_list("pk", flat=True)
     for pk in list(late_accept):
         with transaction.atomic():
-            case = Case.objects.select_for_update(of=("self",)).select_related("unit__place", "place").get(pk=pk)
+            case = (
+                Case.objects.select_for_update(of=("self",)).select_related("unit__place", "place").get(pk=pk)
+            )
             if case.state != CaseState.SUBMITTED or case.accept_overdue:
                 continue
             case.accept_overdue = True
@@ -859,7 +861,9 @@ def escalate_due_cases(*, now=None) -> dict:
     )
     for pk in list(late):
         with transaction.atomic():
-            case = Case.objects.select_for_update(of=("self",)).select_related("unit__place", "place").get(pk=pk)
+            case = (
+                Case.objects.select_for_update(of=("self",)).select_related("unit__place", "place").get(pk=pk)
+            )
             if case.state not in OPEN_STATES or case.is_overdue:
                 continue
             case.is_overdue = True

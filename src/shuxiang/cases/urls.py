@@ -12,6 +12,7 @@ urlpatterns = [
     path("stats/", views.statistics, name="stats"),
     path("categories/", views.categories, name="categories"),
     path("categories/<int:pk>/edit/", views.categories, name="category_edit"),
+    path("calendar/", views.calendar_day, name="calendar"),
     path("routing/", views.routing, name="routing"),
     path("routing/<int:pk>/delete/", views.routing_delete, name="routing_delete"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -22,6 +22,7 @@ from shuxiang.cases import services, stats
 from shuxiang.cases.choices import OPEN_STATES, CaseAction, CaseState, Channel
 from shuxiang.cases.filtersets import CaseFilterSet, PublicCaseFilterSet
 from shuxiang.cases.forms import (
+    CalendarDayForm,
     CategoryForm,
     DispatchForm,
     InfoForm,
@@ -32,8 +33,8 @@ from shuxiang.cases.forms import (
     RoutingRuleForm,
     StaffCaseForm,
 )
-from shuxiang.cases.models import Case, CaseCategory, RoutingRule
-from shuxiang.cases.registry import get_type
+from shuxiang.cases.models import Case, CaseCategory, RoutingRule, WorkCalendarDay
+from shuxiang.cases.registry import all_types, get_type
 from shuxiang.core import pii
 from shuxiang.core import services as core_services
 from shuxiang.core.choices import PlaceLevel
@@ -121,7 +122,8 @@ def places_json(request):
 def track_lookup(request):
     number = (request.GET.get("number") or "").strip()
     if number:
-        if Case.objects.filter(tracking_number=number).exists():
+        trackable = [t.code for t in all_types() if t.reporter_actions]
+        if Case.objects.filter(tracking_number=number, case_type__in=trackable).exists():
             return redirect("cases_public:track", number)
         messages.error(request, f"没有找到受理编号为 {number} 的事件，请核对后重试")
     return render(request, "cases/track_lookup.html", {"title": "查询办理进度"})
@@ -133,7 +135,9 @@ def _public_case(number):
         .filter(tracking_number=number)
         .first()
     )
-    if case is None:
+    case_type = get_type(case.case_type, default=None) if case else None
+    if case is None or case_type is None or not case_type.reporter_actions:
+        # Internal work (plan assignments, alarms…) has no public tracking page.
         raise Http404
     return case
 
@@ -591,8 +595,30 @@ def categories(request, pk=None):
     return render(
         request,
         "cases/categories.html",
-        {"title": "类别与时限", "form": form, "category": category, "items": CaseCategory.objects.all()},
+        {
+            "title": "类别与时限",
+            "form": form,
+            "category": category,
+            "items": CaseCategory.objects.all(),
+            "calendar_form": CalendarDayForm(),
+            "calendar": WorkCalendarDay.objects.filter(date__gte=timezone.localdate())[:60],
+        },
     )
+
+
+@login_required
+@require_POST
+def calendar_day(request):
+    """工作日历: a public holiday or a make-up working day, for counting working-hour deadlines."""
+    if not has_perm(request.user, "case.configure"):
+        raise PermissionDenied
+    form = CalendarDayForm(request.POST)
+    if form.is_valid():
+        services.do_set_calendar_day(actor=request.user, **form.cleaned_data)
+        messages.success(request, "工作日历已更新")
+    else:
+        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+    return redirect("cases:categories")
 
 
 @login_required

@@ -201,3 +201,17 @@ def test_the_reporter_phone_is_masked_and_revealed_only_with_the_permission(clie
     revealed = client_for(cast.district).post(f"/cases/{case.pk}/reveal/").content.decode()
     assert "13800138000" in revealed
     assert client_for(cast.township_a).post(f"/cases/{case.pk}/reveal/").status_code == 403
+
+
+def test_an_administrator_registers_a_holiday_that_deadlines_then_skip(client_for, cast):
+    from shuxiang.cases.models import WorkCalendarDay
+
+    admin = client_for(cast.district)
+    admin.post("/cases/calendar/", {"date": "2026-10-01", "is_workday": "0", "name": "国庆节"})
+    assert WorkCalendarDay.objects.get(date="2026-10-01").is_workday is False
+    assert (
+        client_for(cast.township_a)
+        .post("/cases/calendar/", {"date": "2026-10-02", "is_workday": "0"})
+        .status_code
+        == 403
+    )
