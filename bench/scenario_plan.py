@@ -104,6 +104,12 @@ RAW_LAST = (
 )
 def orm():
     targets = targets_for_many(indicators, [district, *children], 2025)
+    return [
+        drill_down(i, district, "2025", children=children, targets=targets[i.pk], use_cache=False)[0].value
+        for i in indicators
+    ]
+def cached():
+    targets = targets_for_many(indicators, [district, *children], 2025)
     return [drill_down(i, district, "2025", children=children, targets=targets[i.pk])[0].value for i in indicators]
 def raw():
     out = []
@@ -129,9 +135,12 @@ def timed(fn):
 orm(); raw()  # warm caches
 a, orm_ms = timed(orm)
 b, raw_ms = timed(raw)
+cached()
+c, cached_ms = timed(cached)
 assert [round(float(x), 6) for x in a] == [round(float(x), 6) for x in b], (a, b)
 p = lambda s, q: s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 print(json.dumps({"orm_p50": p(orm_ms, .5), "orm_p95": p(orm_ms, .95), "raw_p50": p(raw_ms, .5), "raw_p95": p(raw_ms, .95),
+                  "cached_p50": p(cached_ms, .5), "cached_p95": p(cached_ms, .95),
                   "children": len(children), "indicators": len(indicators)}))
 """
 
@@ -178,7 +187,7 @@ def run(args):
         with server(env, workers=2, threads=2) as base:
             cookie = {"Cookie": f"sessionid={session}"}
             page = f"{base}/plan/dashboard/?period=2025&indicator=bench_0"
-            ab(page, requests=10, concurrency=1, headers=cookie)  # warm-up
+            cold = ab(page, requests=1, concurrency=1, headers=cookie)  # first render fills the roll-up cache
             dash = ab(page, requests=requests, concurrency=4, headers=cookie)
             bare = ab(f"{base}/__bench__/bare", requests=requests * 4, concurrency=4)
     ratio = measured["orm_p95"] / measured["raw_p95"] if measured["raw_p95"] else 0
@@ -190,7 +199,24 @@ def run(args):
             "—",
         ),
         ("same aggregation, raw SQL cursor", f"{measured['raw_p50']:.1f}", f"{measured['raw_p95']:.1f}", "—"),
-        ("dashboard page over HTTP (c=4)", f"{dash.p50_ms:.0f}", f"{dash.p95_ms:.0f}", f"{dash.rps:.1f}"),
+        (
+            "roll-up served from the roll-up cache (warm)",
+            f"{measured['cached_p50']:.1f}",
+            f"{measured['cached_p95']:.1f}",
+            "—",
+        ),
+        (
+            "dashboard page, first render (cold roll-up cache)",
+            f"{cold.p50_ms:.0f}",
+            f"{cold.p95_ms:.0f}",
+            "—",
+        ),
+        (
+            "dashboard page over HTTP, warm (c=4)",
+            f"{dash.p50_ms:.0f}",
+            f"{dash.p95_ms:.0f}",
+            f"{dash.rps:.1f}",
+        ),
         ("bare Django view over HTTP (c=4)", f"{bare.p50_ms:.0f}", f"{bare.p95_ms:.0f}", f"{bare.rps:.0f}"),
     ]
     return "\n".join(
@@ -205,7 +231,8 @@ def run(args):
             "",
             table(rows, ["what", "p50 ms", "p95 ms", "req/s"]),
             "",
-            f"Roll-up p95 is {ratio:.2f}× the hand-written SQL on the same data (same results asserted). "
+            f"Uncached roll-up p95 is {ratio:.2f}× the hand-written SQL on the same data (same results asserted). "
+            "The roll-up cache is keyed by a per-indicator data version that every write bumps. "
             f"Dashboard failures: {dash.failed}; bare failures: {bare.failed}.",
             "",
         ]

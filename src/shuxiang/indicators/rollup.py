@@ -5,9 +5,11 @@ bucketed by the path prefix of the child it lies under (codes have a fixed lengt
 level, so the prefix length is known), and numerators and denominators are summed.
 """
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Substr
 
@@ -15,6 +17,8 @@ from shuxiang.core.models import Place
 from shuxiang.indicators.choices import IndicatorKind, Light, PeriodAggregation
 from shuxiang.indicators.models import DataValue, Indicator, Target
 from shuxiang.indicators.periods import Period, parse_period
+
+CACHE_SECONDS = 6 * 3600
 
 
 @dataclass
@@ -94,9 +98,37 @@ def _values(indicator: Indicator, period: Period, parent: Place):
     return base.filter(period__in=codes, period=Subquery(latest))
 
 
-def children_figures(indicator: Indicator, parent: Place, period) -> tuple[Figure, dict[str, Figure]]:
-    """(the parent's total, {child path: figure}) in one query."""
+def data_version(indicator_id) -> str:
+    return cache.get(f"indicators:version:{indicator_id}") or "0"
+
+
+def bump_data_version(indicator_id):
+    """Called on commit of every write to an indicator's values: cached roll-ups of it are stale.
+    A fresh token (not a counter) so that two processes bumping at once cannot reuse a version."""
+    cache.set(f"indicators:version:{indicator_id}", uuid.uuid4().hex, None)
+
+
+def children_figures(
+    indicator: Indicator, parent: Place, period, *, use_cache=True
+) -> tuple[Figure, dict[str, Figure]]:
+    """(the parent's total, {child path: figure}) in one query, cached until the indicator's data changes."""
     period = parse_period(period) if not isinstance(period, Period) else period
+    key = f"indicators:rollup:{indicator.pk}:{data_version(indicator.pk)}:{parent.path}:{period.code}"
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            total, parts = cached
+            return Figure(indicator, *total), {path: Figure(indicator, *nd) for path, nd in parts.items()}
+    total, by_child = _children_figures(indicator, parent, period)
+    if use_cache:
+        parts = {path: (f.numerator, f.denominator) for path, f in by_child.items()}
+        cache.set(key, ((total.numerator, total.denominator), parts), CACHE_SECONDS)
+    return total, by_child
+
+
+def _children_figures(
+    indicator: Indicator, parent: Place, period: Period
+) -> tuple[Figure, dict[str, Figure]]:
     length = _child_prefix_length(parent)
     rows = (
         _values(indicator, period, parent)
@@ -152,14 +184,14 @@ def row_for(indicator, place, figure, targets) -> Row:
 
 
 def drill_down(
-    indicator: Indicator, parent: Place, period, *, children=None, targets=None
+    indicator: Indicator, parent: Place, period, *, children=None, targets=None, use_cache=True
 ) -> tuple[Row, list[Row]]:
     """The parent's row and one row per child place (children default to current direct children).
     `targets` ({place id: value}, from `targets_for_many`) saves the query when many indicators are read."""
     period = parse_period(period) if not isinstance(period, Period) else period
     if children is None:
         children = list(Place.objects.filter(parent=parent, valid_to__isnull=True).order_by("code"))
-    total, by_child = children_figures(indicator, parent, period)
+    total, by_child = children_figures(indicator, parent, period, use_cache=use_cache)
     if targets is None:
         targets = targets_for(indicator, [parent, *children], period.year)
     rows = [row_for(indicator, c, by_child.get(c.path, Figure(indicator)), targets) for c in children]

@@ -26,6 +26,7 @@ from shuxiang.indicators.choices import (
 from shuxiang.indicators.models import DataValue, Indicator, Target, ValidationRule
 from shuxiang.indicators.periods import parse_period
 from shuxiang.indicators.registry import sources
+from shuxiang.indicators.rollup import bump_data_version
 
 INDICATOR_FIELDS = {
     "name",
@@ -168,6 +169,13 @@ def do_set_target(indicator: Indicator, *, place: Place, year, value, note="", a
 # --- values ---------------------------------------------------------------------------------
 
 
+def _changed(indicator):
+    """Cached roll-ups of the indicator are stale: now (for reads later in this transaction) and
+    again on commit (for other processes that cached the old figures meanwhile)."""
+    bump_data_version(indicator.pk)
+    transaction.on_commit(lambda: bump_data_version(indicator.pk))
+
+
 def clean_figure(indicator: Indicator, *, value=None, numerator=None, denominator=None, field=None):
     """(numerator, denominator) for one entered figure, or (None, None) when left blank.
 
@@ -257,6 +265,7 @@ def do_record_value(
         if existing:
             audit.record_delete(actor, existing)
             existing.delete()
+            _changed(indicator)
         return None
     if existing:
         before = audit.snapshot(existing)
@@ -264,6 +273,7 @@ def do_record_value(
         existing.source_ref, existing.updated_by = source_ref, user
         existing.save(update_fields=["numerator", "denominator", "source_ref", "updated_by", "updated_at"])
         audit.record_update(actor, existing, before)
+        _changed(indicator)
         return existing
     data_value = DataValue.objects.create(
         indicator=indicator,
@@ -275,6 +285,7 @@ def do_record_value(
         updated_by=user,
     )
     audit.record_create(actor, data_value)
+    _changed(indicator)
     return data_value
 
 
@@ -303,6 +314,7 @@ def do_refresh_computed(indicator: Indicator, period, *, actor) -> int:
     ]
     DataValue.objects.filter(indicator=indicator, period=period.code).delete()
     DataValue.objects.bulk_create(rows, batch_size=2000)
+    _changed(indicator)
     audit.record(
         actor,
         "update",

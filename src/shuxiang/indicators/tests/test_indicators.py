@@ -55,6 +55,13 @@ def test_a_quarter_and_a_year_are_read_from_their_codes():
     assert [p.code for p in parse_period("2025").quarters()] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
 
 
+def test_a_cached_roll_up_is_refreshed_when_a_value_changes(places, cast, sales):
+    services.do_record_value(sales, place=places.township_a, period="2025Q1", value=10, actor=None)
+    assert rollup.value_at(sales, places.district, "2025").value == 10
+    services.do_record_value(sales, place=places.township_a, period="2025Q1", value=12, actor=None)
+    assert rollup.value_at(sales, places.district, "2025").value == 12
+
+
 def test_a_period_that_is_neither_a_year_nor_a_quarter_is_refused_in_chinese():
     with pytest.raises(ServiceError) as exc:
         parse_period("2025-13")

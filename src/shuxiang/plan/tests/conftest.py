@@ -18,3 +18,13 @@ def round_(plan, cast):
     return services.do_open_round(
         plan, year=2025, quarter=3, deadline=timezone.now() + timedelta(days=7), actor=cast.district
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_rollup_cache():
+    """Roll-ups are cached by data version; each test starts from an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
