@@ -1,14 +1,16 @@
 """The consumer's side: the one-code lookup page at the lot's GS1 Digital Link, its JSON,
 the short form, and the scan beacon. No account, no cookie, no external request.
 
-Fast by construction: one indexed query finds the lot and its version; the rendered page is
-cached per (lot, version), and the version grows with every event, certificate and warning,
-so an unchanged lot is answered from the cache and a changed one never shows stale data.
+Fast by construction: the rendered page (and its JSON) is kept in the shared cache under the
+lot's code, so a repeat scan costs no database query at all; every service that changes what
+the page shows drops that entry on commit (`forget`), and `version` (bumped by the same
+writes) gives the ETag, so phones revalidate with a 304.
 Scans are counted by a beacon the page's script sends, so the page itself stays a pure GET
 that browsers and proxies may cache.
 """
 
 import json
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,9 +26,12 @@ from shuxiang.trace import qr, services
 from shuxiang.trace.choices import BizStep
 from shuxiang.trace.models import Lot, TraceEvent
 
-CACHE_SECONDS = 3600
+CACHE_SECONDS = 600  # also bounds how long a change made outside the services could stay unseen
 BROWSER_MAX_AGE = 60
 JSON_TYPES = ("application/json", "application/ld+json")
+LOCAL_SECONDS = 1.0
+LOCAL_MAX = 2000
+_local: dict[str, tuple[float, tuple[str, str]]] = {}
 
 
 def _wants_json(request) -> bool:
@@ -44,25 +49,57 @@ def not_found(request, status=404):
     return render(request, "trace/public_not_found.html", status=status)
 
 
+def _key(gtin, lot_number, fmt):
+    return f"trace:page:{gtin}:{lot_number}:{fmt}"
+
+
+def forget(gtin, lot_number):
+    """Drop a lot's cached pages; services call this on commit of every change the page shows."""
+    keys = [_key(gtin, lot_number, fmt) for fmt in ("html", "json")]
+    cache.delete_many(keys)
+    for key in keys:
+        _local.pop(key, None)
+
+
+def _cached(key):
+    """The page from this process's memory if read from the shared cache under a second ago, else from it.
+
+    A scanned label is opened by many phones at once (a market stall, a promotion): the micro-cache
+    answers them without even a cache round trip; another process sees a change at most
+    LOCAL_SECONDS late."""
+    now = time.monotonic()
+    local = _local.get(key)
+    if local is not None and local[0] > now:
+        return local[1]
+    hit = cache.get(key)
+    if hit is not None:
+        if len(_local) >= LOCAL_MAX:
+            _local.clear()
+        _local[key] = (now + LOCAL_SECONDS, hit)
+    return hit
+
+
 @require_GET
 def lookup(request, gtin, lot_number):
-    row = Lot.objects.filter(product__gtin=gtin, lot_number=lot_number).values_list("pk", "version").first()
-    if row is None:
-        return not_found(request)
-    pk, version = row
     fmt = "json" if _wants_json(request) else "html"
-    etag = f'"lot-{pk}-{version}-{fmt}"'
+    key = _key(gtin, lot_number, fmt)
+    hit = _cached(key)
+    if hit is None:
+        row = (
+            Lot.objects.filter(product__gtin=gtin, lot_number=lot_number).values_list("pk", "version").first()
+        )
+        if row is None:
+            return not_found(request)
+        lot = Lot.objects.select_related(
+            "product__producer__contact", "product__producer__place", "origin__base", "origin__place"
+        ).get(pk=row[0])
+        body = _render_json(lot) if fmt == "json" else _render_html(request, lot)
+        hit = (f'"lot-{lot.pk}-{lot.version}-{fmt}"', body)
+        cache.set(key, hit, CACHE_SECONDS)
+    etag, body = hit
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
-        key = f"trace:public:{pk}:{version}:{fmt}"
-        body = cache.get(key)
-        if body is None:
-            lot = Lot.objects.select_related(
-                "product__producer__contact", "product__producer__place", "origin__base", "origin__place"
-            ).get(pk=pk)
-            body = _render_json(lot) if fmt == "json" else _render_html(request, lot)
-            cache.set(key, body, CACHE_SECONDS)
         content_type = "application/json" if fmt == "json" else "text/html; charset=utf-8"
         response = HttpResponse(body, content_type=content_type)
     response["ETag"] = etag

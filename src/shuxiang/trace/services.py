@@ -72,6 +72,14 @@ FAR_APART_KM = 300
 NETWORKS_PER_DAY_LIMIT = 30
 
 
+def _refresh_public_page(*lots):
+    """After commit, drop the cached public pages of these lots (their version was bumped)."""
+    from shuxiang.trace.public import forget
+
+    keys = [(lot.product.gtin, lot.lot_number) for lot in lots]
+    transaction.on_commit(lambda: [forget(*k) for k in keys])
+
+
 # --- who may do what -----------------------------------------------------------------------
 
 
@@ -319,7 +327,9 @@ def do_record_environment_test(
         summary=_text(summary, "summary", "主要指标", max_length=300, required=False),
     )
     audit.record_create(actor, test)
+    lots = list(Lot.objects.filter(origin=plot).select_related("product"))
     Lot.objects.filter(origin=plot).update(version=F("version") + 1)
+    _refresh_public_page(*lots)
     return test
 
 
@@ -530,6 +540,7 @@ def do_record_event(
     if stage and STAGE_ORDER.index(stage) > STAGE_ORDER.index(lot.stage):
         update["stage"] = stage
     Lot.objects.filter(pk=lot.pk).update(**update)
+    _refresh_public_page(lot)
     audit.record_create(actor, event)
     return event
 
@@ -569,6 +580,7 @@ def do_issue_certificate(lot: Lot, *, actor, quantity=None) -> Certificate:
         statement=STATEMENT,
     )
     Lot.objects.filter(pk=lot.pk).update(version=F("version") + 1)
+    _refresh_public_page(lot)
     audit.record_create(actor, certificate)
     return certificate
 
@@ -634,6 +646,7 @@ def do_record_scan(lot: Lot, *, actor=None, ip=None, latitude=None, longitude=No
                 suspicious=True, suspicious_reason=reason, version=F("version") + 1
             )
             lot.suspicious, lot.suspicious_reason = True, reason
+            _refresh_public_page(lot)
             audit.record(
                 actor, "transition", lot, changes={"suspicious": [False, True], "reason": [None, reason]}
             )
@@ -669,6 +682,7 @@ def do_clear_warning(lot: Lot, *, actor) -> Lot:
     lot.suspicious, lot.suspicious_reason = False, ""
     lot.version += 1
     lot.save(update_fields=["suspicious", "suspicious_reason", "version"])
+    _refresh_public_page(lot)
     audit.record_update(actor, lot, before)
     return lot
 

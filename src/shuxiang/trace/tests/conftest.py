@@ -10,6 +10,17 @@ from shuxiang.testing import PASSWORD
 from shuxiang.trace import codes, services
 
 
+@pytest.fixture(autouse=True)
+def fresh_public_cache():
+    """Each test starts with no cached public page, shared or in this process's micro-cache."""
+    from django.core.cache import cache
+
+    from shuxiang.trace import public
+
+    cache.clear()
+    public._local.clear()
+
+
 def credit_code(first17="93430903MA4L12345"):
     return first17 + codes.credit_check_char(first17)
 
