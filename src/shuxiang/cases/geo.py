@@ -95,8 +95,14 @@ def nearest_place(lat, lng) -> Place:
         longitude__isnull=False,
     ).values_list("pk", "latitude", "longitude")
     cos_lat = math.cos(math.radians(lat))
+    # Look near the point first (a box of about ±5 km); the whole county only when nothing is that close.
+    near = candidates.filter(
+        latitude__range=(lat - MARGIN_DEGREES, lat + MARGIN_DEGREES),
+        longitude__range=(lng - MARGIN_DEGREES, lng + MARGIN_DEGREES),
+    )
+    rows = list(near) or list(candidates)
     best, best_d = None, None
-    for pk, plat, plng in candidates.iterator(chunk_size=2000):
+    for pk, plat, plng in rows:
         d = (plat - lat) ** 2 + ((plng - lng) * cos_lat) ** 2
         if best_d is None or d < best_d:
             best, best_d = pk, d
