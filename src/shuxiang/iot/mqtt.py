@@ -60,6 +60,8 @@ class Stats:
     batches: int = 0
     db_retries: int = 0
     max_queue: int = 0
+    first_at: float | None = None  # wall clock of the first message taken, and of the last batch stored
+    last_at: float | None = None
     latencies_ms: list = field(default_factory=list)  # commit time − payload ts, when the payload has one
 
     def summary(self) -> dict:
@@ -77,6 +79,8 @@ class Stats:
             "batches": self.batches,
             "db_retries": self.db_retries,
             "max_queue": self.max_queue,
+            "first_at": self.first_at,
+            "last_at": self.last_at,
             "latency_p50_ms": pct(0.50),
             "latency_p99_ms": pct(0.99),
         }
@@ -184,6 +188,8 @@ class Listener:
     def process(self, batch) -> None:
         """Store one batch, then acknowledge it. Database trouble: reconnect and retry, never drop."""
         now = timezone.now()
+        if self.stats.first_at is None:
+            self.stats.first_at = time.time()
         messages = [self._message(topic, payload, now) for topic, payload, _, _ in batch]
         delay = 0.2
         while True:
@@ -212,6 +218,7 @@ class Listener:
             self.stats.duplicate_values += outcome.duplicates
         self.stats.received += len(batch)
         self.stats.batches += 1
+        self.stats.last_at = stored_at
 
     def run(self, *, idle_exit: float | None = None, max_messages: int | None = None):
         """Process until stopped (or idle for `idle_exit` seconds, or `max_messages` handled)."""

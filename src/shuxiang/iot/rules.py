@@ -133,16 +133,18 @@ def evaluate(ev: Evaluation, *, now: datetime) -> None:
             holds = _holds(rule, value, prev, ts)
             prev = (ts, value)
             if not holds:
-                states.pop(pair, None)
+                if rule.duration_minutes:
+                    states.pop(pair, None)
                 alarm = active.get(pair)
                 if alarm is not None and rule.auto_clear:
                     clear_alarm(alarm, actor=ENGINE, note="已恢复正常", now=now)
                     del active[pair]
                     repeats.pop(alarm.pk, None)
                 continue
-            since = states.setdefault(pair, ts)
-            if ts - since < timedelta(minutes=rule.duration_minutes):
-                continue
+            if rule.duration_minutes:
+                since = states.setdefault(pair, ts)
+                if ts - since < timedelta(minutes=rule.duration_minutes):
+                    continue
             alarm = active.get(pair)
             if alarm is None:
                 active[pair] = raise_alarm(rule, sid, value, ts)

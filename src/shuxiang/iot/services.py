@@ -349,31 +349,30 @@ def do_ingest(messages: list[Message], *, actor, now: datetime | None = None) ->
 
 @transaction.atomic
 def _store(accepted, outcomes, actor, now):
-    rows, owner = [], {}
+    rows, owner, devices = [], {}, {}
     for i, info, clean in accepted:
-        _ensure_sensors(info, {k for k, _, _ in clean})
+        sensors = info.sensors
+        if any(k not in sensors for k, _, _ in clean):
+            _ensure_sensors(info, {k for k, _, _ in clean})
+        devices[info.id] = info
         for key, ts, value in clean:
-            sensor_id = info.sensors[key].id
+            sensor_id = sensors[key].id
             rows.append((sensor_id, ts, value))
             owner[(sensor_id, ts)] = i
         outcomes[i].duplicates = len(clean)
     new = storage.insert_readings(rows)
-    for sensor_id, ts, _ in new:
+    latest: dict[int, tuple[datetime, float]] = {}
+    for sensor_id, ts, value in new:
         i = owner.get((sensor_id, ts))
         if i is not None:
             outcomes[i].stored += 1
             outcomes[i].duplicates -= 1
-    latest: dict[int, tuple[datetime, float]] = {}
-    for sensor_id, ts, value in new:
         if sensor_id not in latest or latest[sensor_id][0] < ts:
             latest[sensor_id] = (ts, value)
-    sensor_meta = {}
-    for _, info, _ in accepted:
-        for s in info.sensors.values():
-            sensor_meta[s.id] = (info, s.key)
+    sensor_meta = {s.id: (info, s.key) for info in devices.values() for s in info.sensors.values()}
     evaluation = rules.prepare(new, sensor_meta)
     storage.update_latest(latest)
-    storage.touch_devices([info.id for _, info, _ in accepted], now)
+    storage.touch_devices(list(devices), now)
     rules.evaluate(evaluation, now=now)
 
 

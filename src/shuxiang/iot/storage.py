@@ -23,6 +23,11 @@ def _utc(ts: datetime) -> datetime:
     return ts.astimezone(UTC)
 
 
+def _sqlite_ts(ts: datetime) -> str:
+    """Django's SQLite storage format for an aware datetime (naive UTC text), without its per-call overhead."""
+    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
 def insert_readings(rows: list[tuple[int, datetime, float]]) -> list[tuple[int, datetime, float]]:
     """Store (sensor_id, ts, value) rows; returns the rows that were new (not already stored)."""
     if not rows:
@@ -30,31 +35,56 @@ def insert_readings(rows: list[tuple[int, datetime, float]]) -> list[tuple[int, 
     if connection.vendor == "postgresql":
         if len(rows) >= conf.COPY_THRESHOLD:
             return _copy_pg(rows)
-        return _insert_values(rows, pg=True)
+        return _insert_unnest(rows)
     return _insert_values(rows, pg=False)
 
 
+def _insert_unnest(rows):
+    by_key = {(sensor_id, _utc(ts)): (sensor_id, ts, value) for sensor_id, ts, value in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (sensor_id, ts, value) "
+            "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[]) "
+            "ON CONFLICT DO NOTHING RETURNING sensor_id, ts",
+            [[r[0] for r in rows], [_utc(r[1]) for r in rows], [r[2] for r in rows]],
+        )
+        returned = cursor.fetchall()
+    return [
+        by_key.pop((sensor_id, _utc(ts))) for sensor_id, ts in returned if (sensor_id, _utc(ts)) in by_key
+    ]
+
+
 def _insert_values(rows, *, pg: bool):
+    """SQLite (and PostgreSQL, if asked): multi-row VALUES in chunks."""
     new = []
-    adapt = connection.ops.adapt_datetimefield_value
+    memo = {}
+
+    def adapt(ts):  # a message's values share one timestamp: convert it once
+        stored = memo.get(ts)
+        if stored is None:
+            stored = memo[ts] = _utc(ts) if pg else _sqlite_ts(ts)
+        return stored
+
     for start in range(0, len(rows), SQLITE_CHUNK):
         chunk = rows[start : start + SQLITE_CHUNK]
         by_key = {}
         params = []
         for sensor_id, ts, value in chunk:
-            stored_ts = _utc(ts) if pg else adapt(ts)
-            by_key[(sensor_id, stored_ts if pg else str(stored_ts))] = (sensor_id, ts, value)
+            stored_ts = adapt(ts)
+            by_key[(sensor_id, stored_ts)] = (sensor_id, ts, value)
             params += [sensor_id, stored_ts, value]
         placeholders = ",".join(["(%s,%s,%s)"] * len(chunk))
         sql = (
             f"INSERT INTO {TABLE} (sensor_id, ts, value) VALUES {placeholders} "
-            "ON CONFLICT DO NOTHING RETURNING sensor_id, ts"
+            f"ON CONFLICT DO NOTHING RETURNING sensor_id, {'ts' if pg else 'ts || %s'}"
         )
+        if not pg:
+            params.append("")  # text concatenation: the value comes back as stored, no datetime parsing
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             returned = cursor.fetchall()
         for sensor_id, ts in returned:
-            key = (sensor_id, _utc(ts) if pg else str(ts))
+            key = (sensor_id, _utc(ts) if pg else ts)
             if key in by_key:
                 new.append(by_key.pop(key))
     return new
@@ -99,25 +129,25 @@ def update_latest(latest: dict[int, tuple[datetime, float]]) -> None:
     """Move each sensor's last_value/last_ts forward (never back: late arrivals do not overwrite)."""
     if not latest:
         return
-    items = sorted(latest.items())
+    items = sorted(latest.items())  # one lock order for every writer
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            values = ",".join(["(%s::bigint,%s::timestamptz,%s::float8)"] * len(items))
-            params = []
-            for sensor_id, (ts, value) in items:
-                params += [sensor_id, _utc(ts), value]
+            # three array parameters instead of 3×n placeholders: the statement stays small and cheap to send
             cursor.execute(
                 "UPDATE iot_sensor AS s SET last_value = v.value, last_ts = v.ts "
-                f"FROM (VALUES {values}) AS v(id, ts, value) "
+                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[]) AS v(id, ts, value) "
                 "WHERE s.id = v.id AND (s.last_ts IS NULL OR s.last_ts < v.ts)",
-                params,
+                [
+                    [sensor_id for sensor_id, _ in items],
+                    [_utc(ts) for _, (ts, _) in items],
+                    [value for _, (_, value) in items],
+                ],
             )
         else:
-            adapt = connection.ops.adapt_datetimefield_value
             cursor.executemany(
                 "UPDATE iot_sensor SET last_value = %s, last_ts = %s "
                 "WHERE id = %s AND (last_ts IS NULL OR last_ts < %s)",
-                [(value, adapt(ts), sensor_id, adapt(ts)) for sensor_id, (ts, value) in items],
+                [(value, _sqlite_ts(ts), sensor_id, _sqlite_ts(ts)) for sensor_id, (ts, value) in items],
             )
 
 
@@ -125,11 +155,18 @@ def touch_devices(device_ids, now: datetime) -> None:
     if not device_ids:
         return
     ids = sorted(set(device_ids))
-    placeholders = ",".join(["%s"] * len(ids))
-    stamp = _utc(now) if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE iot_device SET last_seen_at = %s WHERE id IN ({placeholders}) "
-            "AND (last_seen_at IS NULL OR last_seen_at < %s)",
-            [stamp, *ids, stamp],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE iot_device SET last_seen_at = %s WHERE id = ANY(%s::bigint[]) "
+                "AND (last_seen_at IS NULL OR last_seen_at < %s)",
+                [_utc(now), ids, _utc(now)],
+            )
+        else:
+            placeholders = ",".join(["%s"] * len(ids))
+            stamp = _sqlite_ts(now)
+            cursor.execute(
+                f"UPDATE iot_device SET last_seen_at = %s WHERE id IN ({placeholders}) "
+                "AND (last_seen_at IS NULL OR last_seen_at < %s)",
+                [stamp, *ids, stamp],
+            )

@@ -80,10 +80,14 @@ class Publisher:
 
 
 def wait_for(predicate, timeout=30.0):
+    """Poll; on SQLite's shared in-memory test database a read can hit the writer's table lock: poll again."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        try:
+            if predicate():
+                return True
+        except db.OperationalError:
+            pass
         time.sleep(0.1)
     return predicate()
 

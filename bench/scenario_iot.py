@@ -1,0 +1,289 @@
+"""Telemetry ingestion: MQTT → stored + alarm rules evaluated, beside raw COPY and the sqlite3 CLI.
+
+PostgreSQL (a scratch database on the local server), a private Mosquitto on a free port, the
+production listener (`shuxiang mqtt`, one process) and a paho publisher in this process. Each
+message carries 3 values (ThingsBoard's smart-meter profile); every device has an alarm rule on
+one key. Three measurements:
+
+1. overload/drain: N messages are queued at the broker first (an offered load far above what
+   is sustainable), then the listener drains them: messages/s stored, peak listener RSS.
+2. paced: the publisher sends at a fixed rate while the listener runs: p50/p99 publish→stored.
+3. baselines in the same run: binary COPY of the same rows into a same-shaped table
+   (PostgreSQL), and the SQLite batched path (`do_ingest`) beside `sqlite3 .import`.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.harness import ROOT, SHUXIANG, scratch_env, table
+
+sys.path.insert(0, str(ROOT / "src"))
+
+PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DEVICES = 200
+
+SETUP = """
+from shuxiang.core.services import do_create_place
+from shuxiang.iot import services
+d = do_create_place(actor=None, code="430903000000", name="赫山区", level=1, kind="district")
+t = do_create_place(actor=None, code="430903103000", name="泉交河镇", level=2, kind="town", parent=d)
+for i in range({n}):
+    dev, _ = services.do_register_device(actor=None, code=f"B{{i:04d}}", protocol="mqtt", place=t,
+        sensors=[{{"key": k, "min_value": 0, "max_value": 1000}} for k in "abc"])
+    services.do_create_rule(actor=None, device=dev, name="a 超限", key="a", kind="above", threshold=98.5)
+print("ok")
+"""
+
+SQLITE_INGEST = """
+import json, time
+from datetime import UTC, datetime, timedelta
+from shuxiang.iot import services
+base = datetime(2026, 6, 1, tzinfo=UTC)
+messages = [services.Message(f"B{{i % {n}:04d}}", [(k, base + timedelta(seconds=i // {n}), (i * 7 + j) % 100)
+            for j, k in enumerate("abc")]) for i in range({m})]
+started = time.perf_counter()
+for s in range(0, len(messages), 500):
+    services.do_ingest(messages[s:s + 500], actor="bench", now=base + timedelta(days=1))
+print(json.dumps({{"seconds": time.perf_counter() - started}}))
+"""
+
+
+def _sh(env, code):
+    out = subprocess.run([SHUXIANG, "shell", "-c", code], env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _rss_peak(pid, stop, box):
+    while not stop.is_set():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    box[0] = max(box[0], int(line.split()[1]))
+        except OSError:
+            return
+        time.sleep(0.1)
+
+
+def _listener(env, url, stats_file, idle_exit):
+    return subprocess.Popen(
+        [
+            SHUXIANG,
+            "mqtt",
+            "--url",
+            url,
+            "--client-id",
+            "bench-listener",
+            "--stats",
+            stats_file,
+            "--idle-exit",
+            str(idle_exit),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _publisher(port):
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}"
+    )
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    acked = threading.Semaphore(0)
+    client.on_publish = lambda *a: acked.release()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client, acked
+
+
+def _publish(client, acked, count, rate=None, start_index=0):
+    """Publish `count` messages round-robin over the devices; ts strictly increases per device."""
+    last = {}
+    window = threading.BoundedSemaphore(1000)
+    t0 = time.perf_counter()
+    for n in range(count):
+        i = start_index + n
+        code = f"B{i % DEVICES:04d}"
+        ms = max(int(time.time() * 1000), last.get(code, 0) + 1)
+        last[code] = ms
+        body = json.dumps({"ts": ms, "values": {"a": (i * 7) % 100, "b": (i * 3) % 50, "c": i % 10}})
+        client.publish(f"shuxiang/v1/devices/{code}/telemetry", body, qos=1)
+        if rate:
+            target = t0 + (n + 1) / rate
+            delay = target - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+    for _ in range(count):
+        acked.acquire(timeout=60)
+    del window
+    return time.perf_counter() - t0
+
+
+def _copy_baseline(pg_url, rows):
+    from datetime import UTC, datetime, timedelta
+
+    import psycopg
+
+    base = datetime(2026, 6, 1, tzinfo=UTC)
+    data = [(sid, base + timedelta(milliseconds=k), float(k % 100)) for k, sid in rows]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy")
+        conn.execute(
+            "CREATE TABLE bench_copy (sensor_id bigint, ts timestamptz, value float8, PRIMARY KEY (sensor_id, ts))"
+        )
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur:
+            with cur.copy("COPY bench_copy (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int8", "timestamptz", "float8"])
+                for row in data:
+                    copy.write_row(row)
+        seconds = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_copy")
+    return len(data) / seconds
+
+
+def _sqlite_cli(rows_count, devices):
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "rows.csv"
+        with csv.open("w") as fh:
+            for i in range(rows_count // 3):
+                for j in range(3):
+                    fh.write(
+                        f"{(i % devices) * 3 + j},2026-06-01 00:{(i // devices) // 60:02d}:{(i // devices) % 60:02d}.{i:06d},{i % 100}\n"
+                    )
+        db = Path(tmp) / "cli.sqlite3"
+        script = (
+            "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\n"
+            "CREATE TABLE r (sensor_id integer, ts text, value real, PRIMARY KEY (sensor_id, ts));\n"
+            f"BEGIN;\n.mode csv\n.import {csv} r\nCOMMIT;\n"
+        )
+        started = time.perf_counter()
+        subprocess.run(["sqlite3", str(db)], input=script, text=True, check=True, capture_output=True)
+        seconds = time.perf_counter() - started
+    return rows_count / seconds
+
+
+def run(args):
+    from shuxiang.iot.tests.broker import Broker
+
+    drain_n = 10_000 if args.quick else 60_000
+    paced_rate, paced_seconds = (1000, 5) if args.quick else (2000, 15)
+    db_name = f"sx_bench_iot_{os.getpid()}"
+    pg_url = f"{PG_BASE}/{db_name}"
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db_name}")
+        conn.execute(f"CREATE DATABASE {db_name}")
+    broker_dir = Path(tempfile.mkdtemp(prefix="shuxiang-bench-mosquitto-"))
+    broker = Broker(broker_dir)
+    broker.start()
+    rows = []
+    try:
+        with scratch_env(pg_url) as env:
+            env["SHUXIANG_LOG_LEVEL"] = "WARNING"
+            subprocess.run([SHUXIANG, "migrate", "--noinput", "-v0"], env=env, check=True)
+            _sh(env, SETUP.format(n=DEVICES))
+            stats_file = str(broker_dir / "stats.json")
+            # create the listener's persistent session, then queue the whole load at the broker
+            subprocess.run(
+                [SHUXIANG, "mqtt", "--url", broker.url, "--client-id", "bench-listener", "--idle-exit", "1"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            client, acked = _publisher(broker.port)
+            _publish(client, acked, drain_n)
+            peak = [0]
+            proc = _listener(env, broker.url, stats_file, idle_exit=3)
+            stop = threading.Event()
+            watcher = threading.Thread(target=_rss_peak, args=(proc.pid, stop, peak), daemon=True)
+            watcher.start()
+            proc.wait(timeout=600)
+            stop.set()
+            drain = json.loads(Path(stats_file).read_text())
+            drain_rate = drain["stored_messages"] / (drain["last_at"] - drain["first_at"])
+            # paced: publish while the listener runs
+            proc = _listener(env, broker.url, stats_file, idle_exit=3)
+            time.sleep(2)
+            _publish(client, acked, paced_rate * paced_seconds, rate=paced_rate, start_index=drain_n)
+            proc.wait(timeout=600)
+            paced = json.loads(Path(stats_file).read_text())
+            client.loop_stop()
+            client.disconnect()
+            with psycopg.connect(pg_url) as conn:
+                stored = conn.execute("SELECT count(*) FROM iot_reading").fetchone()[0]
+                alarms = conn.execute("SELECT count(*) FROM iot_alarm").fetchone()[0]
+            copy_rate = _copy_baseline(pg_url, [(k, (k % (DEVICES * 3)) + 1) for k in range(drain_n * 3)])
+            ours_rows = drain_rate * 3
+            rows.append(
+                [
+                    "PostgreSQL: MQTT → stored + rules (queued load drained)",
+                    f"{drain_rate:,.0f} msg/s",
+                    f"{ours_rows:,.0f} rows/s",
+                    f"peak listener RSS {peak[0] / 1024:.0f} MiB, queue ≤ {drain['max_queue']}",
+                ]
+            )
+            rows.append(
+                [
+                    f"PostgreSQL: paced {paced_rate:,}/s for {paced_seconds} s",
+                    f"{paced['stored_messages'] / paced_seconds:,.0f} msg/s",
+                    "",
+                    f"publish→stored p50 {paced['latency_p50_ms']} ms, p99 {paced['latency_p99_ms']} ms",
+                ]
+            )
+            rows.append(
+                [
+                    "PostgreSQL: raw binary COPY of the same rows",
+                    "",
+                    f"{copy_rate:,.0f} rows/s",
+                    f"ours = {ours_rows / copy_rate:.0%} of raw COPY",
+                ]
+            )
+            expected = (drain_n + paced_rate * paced_seconds) * 3
+        with scratch_env() as env:
+            subprocess.run([SHUXIANG, "migrate", "--noinput", "-v0"], env=env, check=True)
+            _sh(env, SETUP.format(n=DEVICES))
+            m = 10_000 if args.quick else 50_000
+            seconds = json.loads(_sh(env, SQLITE_INGEST.format(n=DEVICES, m=m)))["seconds"]
+            sqlite_rows = m * 3 / seconds
+            cli_rows = _sqlite_cli(m * 3, DEVICES)
+            rows.append(
+                [
+                    "SQLite: do_ingest, 500 messages a batch",
+                    f"{m / seconds:,.0f} msg/s",
+                    f"{sqlite_rows:,.0f} rows/s",
+                    f"ours = {sqlite_rows / cli_rows:.0%} of sqlite3 .import",
+                ]
+            )
+            rows.append(["SQLite: sqlite3 CLI .import, one transaction", "", f"{cli_rows:,.0f} rows/s", ""])
+    finally:
+        broker.stop()
+        with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+    lost = "none lost" if stored == expected else f"{expected - stored} missing!"
+    return "\n".join(
+        [
+            "## Telemetry ingestion — MQTT → stored + alarm rules (issue 7)",
+            "",
+            f"Command: `python -m bench iot{' --quick' if args.quick else ''}`. {DEVICES} devices, 3 values a message, "
+            "an alarm rule per device; one `shuxiang mqtt` process (QoS 1, acknowledged after commit) on a private "
+            "Mosquitto; PostgreSQL on the same 2-core machine; publisher in the bench process.",
+            "",
+            table(rows, ["path", "messages/s", "rows/s", "notes"]),
+            "",
+            f"Readings stored: {stored:,} of {expected:,} sent ({lost}); alarms raised: {alarms}.",
+        ]
+    )
