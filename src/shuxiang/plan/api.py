@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import ScopedViewSetMixin
+from shuxiang.indicators.models import DataValue
 from shuxiang.plan import services
 from shuxiang.plan.choices import UnitRole
 from shuxiang.plan.filtersets import LedgerEntryFilterSet
@@ -116,7 +117,11 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_values(self, entry):
-        figures = services.entry_figures(entry)
+        prefetched = self.context.get("figures")
+        if prefetched is not None:
+            figures = prefetched.get((entry.place_id, entry.round.period), {})
+        else:
+            figures = services.entry_figures(entry)
         result = {}
         for indicator in services.reported_indicators(entry):
             num, den = figures.get(indicator.code, (None, None))
@@ -166,6 +171,20 @@ class LedgerEntryViewSet(
     serializer_class = LedgerEntrySerializer
     filterset_class = LedgerEntryFilterSet
     permission_classes = [IsAuthenticated]
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        figures = {}
+        rows = DataValue.objects.filter(
+            place_id__in={e.place_id for e in page}, period__in={e.round.period for e in page}
+        ).values_list("place_id", "period", "indicator__code", "numerator", "denominator")
+        for place_id, period, code, num, den in rows:
+            figures.setdefault((place_id, period), {})[code] = (num, den)
+        serializer = self.get_serializer(
+            page, many=True, context={**self.get_serializer_context(), "figures": figures}
+        )
+        return self.get_paginated_response(serializer.data)
 
     def partial_update(self, request, pk=None):
         entry = self.get_object()

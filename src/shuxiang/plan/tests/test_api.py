@@ -54,3 +54,18 @@ def test_the_ledger_list_shows_only_the_officers_region(round_, places, cast, ap
     assert codes <= {places.township_a.code, places.village_a.code}
     other = LedgerEntry.objects.filter(round=round_, place=places.township_b).first()
     assert api_for(cast.township_a).post(f"/api/v1/plan/ledgers/{other.pk}/submit/").status_code == 404
+
+
+def test_the_ledger_list_reads_values_without_a_query_per_form(
+    round_, places, cast, api_for, django_assert_max_num_queries
+):
+    from shuxiang.plan import services
+
+    form = LedgerEntry.objects.get(round=round_, task__number=8, place=places.township_a)
+    services.do_save_entry(form, actor=cast.township_a, values={"pig_stock": 12})
+    client = api_for(cast.township_a)
+    with django_assert_max_num_queries(12):
+        body = client.get("/api/v1/plan/ledgers/?page_size=50").json()
+    assert len(body["results"]) == 29
+    row = next(r for r in body["results"] if r["task"] == 8)
+    assert row["values"]["pig_stock"]["numerator"] == 12.0
