@@ -108,7 +108,8 @@ def _credit_code(rng, kind):
 
 
 def _gtin(rng):
-    first13 = "690" + "".join(str(rng.randint(0, 9)) for _ in range(10))
+    """A GTIN-13 with a Chinese 690 prefix, left-padded to 14 digits as GS1 Digital Link writes it."""
+    first13 = "0690" + "".join(str(rng.randint(0, 9)) for _ in range(9))
     return first13 + codes.gtin_check_digit(first13)
 
 
@@ -122,7 +123,12 @@ def _life(lot, inputs, stop_after, rng, quantity, failed=False):
     """Record a lot's events up to `stop_after` (one of STEPS), spaced like a real season."""
     first = "stocking" if lot.product.category in ("aquatic", "livestock") else "planting"
     services.do_record_event(
-        lot, actor=None, biz_step=first, event_time=_day(150), quantity=quantity, note="批次开始"
+        lot,
+        actor=None,
+        biz_step=first,
+        event_time=_day(150),
+        note="批次开始",
+        quantity=quantity if first == "stocking" else None,
     )
     if stop_after == "planting":
         return
