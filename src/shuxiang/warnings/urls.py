@@ -8,6 +8,7 @@ urlpatterns = [
     path("warnings/new/", views.warning_form, name="warning_create"),
     path("warnings/approvals/", views.approvals, name="warning_approvals"),
     path("warnings/stats/", views.statistics, name="warning_stats"),
+    path("warnings/places.json", views.places_json, name="warning_places_json"),
     path("warnings/places/<str:code>/", views.place_children, name="warning_place_children"),
     path("warnings/endpoints/", views.EndpointListView.as_view(), name="endpoint_list"),
     path("warnings/endpoints/new/", views.endpoint_form, name="endpoint_create"),

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import feedgenerator, timezone
@@ -222,6 +222,21 @@ def place_children(request, code):
     parent = object_or_404(Place, request.user, code=code)
     villages = Place.objects.restrict(request.user).filter(parent=parent, level=3).order_by("code")
     return render(request, "warnings/_villages.html", {"villages": villages, "selected": set()})
+
+
+@login_required
+def places_json(request):
+    """Townships and villages in the user's region with positions, for the map picker."""
+    rows = (
+        Place.objects.restrict(request.user)
+        .filter(level__in=[2, 3], latitude__isnull=False, longitude__isnull=False)
+        .select_related("parent")
+        .order_by("code")
+    )
+    places = [
+        [p.code, p.name, p.level, p.latitude, p.longitude, p.parent.code if p.parent_id else ""] for p in rows
+    ]
+    return JsonResponse({"places": places})
 
 
 # --- detail, workflow, board -----------------------------------------------------------------

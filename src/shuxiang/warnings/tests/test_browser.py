@@ -71,3 +71,19 @@ def test_red_warning_written_on_a_phone_is_approved_by_another_person_and_reache
     assert warning.status == "issued" and warning.approver == officers.emergency
     assert gateways.paths() == {"qs"}
     assert errors == []
+
+
+def test_villages_can_be_picked_on_the_map(live_server, phone_page, officers, places):
+    base = live_server.url
+    errors = []
+    watch(phone_page, errors)
+    login(phone_page, base, officers.weather.username, PASSWORD)
+    phone_page.wait_for_url(f"{base}/")
+    phone_page.goto(f"{base}/warnings/new/")
+    phone_page.click("#show-area-map")
+    phone_page.wait_for_selector("#area-map path.leaflet-interactive")
+    assert phone_page.locator("#area-map path.leaflet-interactive").count() == 2  # 清水村 and 荷花村
+    phone_page.locator("#area-map path.leaflet-interactive").nth(1).click()
+    picked = phone_page.locator(f"#map-picks input[value='{places.village_b.code}']")
+    assert picked.is_checked()
+    assert errors == []
