@@ -26,5 +26,5 @@ def pending_items(user) -> list[PendingItem]:
         .filter(status=DeliveryStatus.FAILED, warning__status=WarningStatus.ISSUED)
         .count()
     )
-    items.append(PendingItem("预警送达失败的广播终端", n, reverse("warning_list") + "?failed=1", "danger"))
+    items.append(PendingItem("预警送达失败的广播终端", n, reverse("warning_list") + "?failed=true", "danger"))
     return items

@@ -319,6 +319,7 @@ def warning_detail(request, pk):
         "waiting_other": status == WarningStatus.PENDING and is_author,
         "can_follow_up": can_author and status == WarningStatus.ISSUED and warning.msg_type != "Cancel",
         "published": status in PUBLISHED,
+        "expired": warning.expires <= timezone.now(),
         **board_context(warning, user),
     }
     return render(request, "warnings/warning_detail.html", context)

@@ -233,3 +233,17 @@ def test_statistics_count_by_type_colour_and_township_and_export(
     assert "暴雨,红色" in csv_text and "大风,蓝色" in csv_text
     xlsx = c.get("/warnings/stats/?export=xlsx")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_failed_deliveries_show_on_the_home_page_and_link_to_the_warnings_concerned(
+    officers, places, client_for, gateways, django_capture_on_commit_callbacks
+):
+    gateways.down.add("/qs")
+    endpoint(places.village_a, gateways.url("qs"))
+    failing = issue(officers, [places.village_a.code], django_capture_on_commit_callbacks, colour="blue")
+    fine = issue(officers, [places.village_b.code], django_capture_on_commit_callbacks, colour="blue")
+    c = client_for(officers.weather)
+    assert "预警送达失败的广播终端" in c.get("/").content.decode()
+    listed = c.get("/warnings/?failed=true").content.decode()
+    assert f"/warnings/{failing.pk}/" in listed
+    assert f"/warnings/{fine.pk}/" not in listed
