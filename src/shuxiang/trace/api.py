@@ -122,6 +122,7 @@ class LotSerializer(serializers.ModelSerializer):
     gtin = serializers.CharField(source="product.gtin", read_only=True)
     origin_place = PlaceCodeField(source="origin.place", read_only=True)
     stage_display = serializers.CharField(source="get_stage_display", read_only=True)
+    digital_link = serializers.CharField(read_only=True)
 
     class Meta:
         model = Lot
