@@ -289,7 +289,13 @@ class Case(models.Model):
         verbose_name_plural = "事件"
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["state", "deadline"], name="case_state_deadline"),
+            # The queues poll open cases by deadline (optionally one category): partial indexes keep them small.
+            models.Index(fields=["deadline"], condition=Q(state__in=OPEN_STATES), name="case_open_deadline"),
+            models.Index(
+                fields=["category", "deadline"],
+                condition=Q(state__in=OPEN_STATES),
+                name="case_open_category_deadline",
+            ),
             models.Index(fields=["unit", "state", "deadline"], name="case_unit_queue"),
             models.Index(fields=["client_digest", "created_at"], name="case_client_recent"),
             models.Index(

@@ -215,3 +215,24 @@ def test_an_administrator_registers_a_holiday_that_deadlines_then_skip(client_fo
         .status_code
         == 403
     )
+
+
+def test_the_queue_and_the_api_list_do_not_query_per_case(client_for, api_for, cast, open_case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    web, api = client_for(cast.township_a), api_for(cast.township_a)
+
+    def counts():
+        with CaptureQueriesContext(connection) as page:
+            web.get("/cases/queue/")
+        with CaptureQueriesContext(connection) as listed:
+            api.get("/api/v1/cases/")
+        return len(page), len(listed)
+
+    open_case()
+    counts()  # the token's first use records last_used_at once
+    few = counts()
+    for _ in range(8):
+        open_case()
+    assert counts() == few
