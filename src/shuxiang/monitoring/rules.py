@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, JSONObject
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from shuxiang.core import audit
@@ -180,21 +181,28 @@ def rule_income_below_threshold(rule, year, now, since, result) -> int:
 
 
 def rule_income_drop(rule, year, now, since, result) -> int:
-    """Per-capita net income fell by more than the parameter % from the year before."""
+    """Per-capita net income fell by more than the parameter % from the year before.
+
+    The previous year is tested with EXISTS (the database turns it into a
+    semi-join) and read again only for the rows that are flagged.
+    """
     percent = rule.parameter or Decimal("0")
+    factor = (Decimal("100") - percent) / Decimal("100")
+    fell = IncomeRecord.objects.filter(
+        household=OuterRef("household"), year=year - 1, per_capita_net__gt=0
+    ).filter(
+        GreaterThan(
+            ExpressionWrapper(F("per_capita_net") * factor, output_field=MONEY), OuterRef("per_capita_net")
+        )
+    )
     previous = IncomeRecord.objects.filter(household=OuterRef("household"), year=year - 1).values(
         "per_capita_net"
     )[:1]
     qs = (
         _incomes(year, since)
-        .annotate(prev=Subquery(previous, output_field=MONEY))
-        .filter(prev__gt=0)
-        .filter(
-            per_capita_net__lt=ExpressionWrapper(
-                F("prev") * (Decimal("1") - percent / 100), output_field=MONEY
-            )
-        )
+        .filter(Exists(fell))
         .filter(_not_flagged(rule, year, "household_id"))
+        .annotate(prev=Subquery(previous, output_field=MONEY))
         .annotate(
             drop=ExpressionWrapper((F("prev") - F("per_capita_net")) * 100 / F("prev"), output_field=MONEY),
             **_constants(rule, year, now, [c.RiskType.OTHER]),
@@ -247,36 +255,43 @@ def rule_rigid_expense(rule, year, now, since, result) -> int:
 
 
 def rule_guarantee_failing(rule, year, now, since, result) -> int:
-    """A 三保障 or drinking-water item fails: dropout, uninsured member, C/D house, unsafe water."""
-    uninsured = (
-        Member.objects.filter(household=OuterRef("pk"), medical_insured=False)
-        .order_by()
-        .values("household")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    dropouts = (
-        Member.objects.filter(household=OuterRef("pk"), schooling=c.Schooling.DROPOUT)
-        .order_by()
-        .values("household")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """A 三保障 or drinking-water item fails: dropout, uninsured member, C/D house, unsafe water.
+
+    Members are tested with uncorrelated IN lists (hashed once per run); the
+    counts shown in the figures are computed only for the flagged households.
+    """
+
+    def members_where(**conditions):
+        return Member.objects.filter(**conditions).values("household_id")
+
+    def count_where(**conditions):
+        return (
+            Member.objects.filter(household=OuterRef("pk"), **conditions)
+            .order_by()
+            .values("household")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+
     qs = Household.objects.exclude(status__in=SKIP_STATUSES)
     if since is not None:
         qs = qs.filter(changed_at__gt=since)
     qs = (
-        qs.annotate(
-            n_uninsured=Coalesce(Subquery(uninsured, output_field=IntegerField()), 0),
-            n_dropouts=Coalesce(Subquery(dropouts, output_field=IntegerField()), 0),
-        )
-        .filter(
+        qs.filter(
             Q(housing_grade__in=c.UNSAFE_HOUSING)
             | Q(water_safe=False)
-            | Q(n_uninsured__gt=0)
-            | Q(n_dropouts__gt=0)
+            | Q(pk__in=members_where(medical_insured=False))
+            | Q(pk__in=members_where(schooling=c.Schooling.DROPOUT))
         )
         .filter(_not_flagged(rule, year, "pk"))
+        .annotate(
+            n_uninsured=Coalesce(
+                Subquery(count_where(medical_insured=False), output_field=IntegerField()), 0
+            ),
+            n_dropouts=Coalesce(
+                Subquery(count_where(schooling=c.Schooling.DROPOUT), output_field=IntegerField()), 0
+            ),
+        )
         .annotate(
             **_constants(rule, year, now, []),
             k_summary=Concat(
