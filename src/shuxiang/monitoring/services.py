@@ -548,7 +548,15 @@ def _notify_village(clue: Clue):
 
 @transaction.atomic
 def do_record_visit(
-    household: Household, *, actor, purpose, visited_on, notes, concern=False, risk_types=None
+    household: Household,
+    *,
+    actor,
+    purpose,
+    visited_on,
+    notes,
+    concern=False,
+    risk_types=None,
+    income_estimate=None,
 ) -> Visit:
     """干部排查 or a monthly follow-up, on the phone; a concern raised on screening becomes a clue."""
     require(actor, "monitoring.screen" if purpose == c.VisitPurpose.SCREENING else "monitoring.assist")
@@ -563,6 +571,9 @@ def do_record_visit(
     if not notes:
         errors["notes"] = ["请填写走访情况"]
     risks = _risk_list(risk_types, errors)
+    estimate = None
+    if income_estimate not in (None, ""):
+        estimate = _money(income_estimate, "人均纯收入测算", "income_estimate", errors)
     if concern and not risks:
         errors.setdefault("risk_types", []).append("发现风险时请选择可能的风险类型")
     if errors:
@@ -574,6 +585,7 @@ def do_record_visit(
         visited_on=visited_on,
         notes=notes,
         concern=concern,
+        income_estimate=estimate,
     )
     audit.record_create(actor, visit)
     if concern:

@@ -206,7 +206,7 @@ def visit_form(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            visit = services.do_record_visit(
+            services.do_record_visit(
                 household,
                 actor=request.user,
                 purpose=data["purpose"],
@@ -214,10 +214,8 @@ def visit_form(request, pk):
                 notes=data["notes"],
                 concern=data["concern"],
                 risk_types=data["risk_types"],
+                income_estimate=data["income_estimate"],
             )
-            if data["income_estimate"] is not None:
-                visit.income_estimate = data["income_estimate"]
-                visit.save(update_fields=["income_estimate"])
         except ServiceError as exc:
             form.apply_service_error(exc)
         else:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from shuxiang.cases.models import Case
 from shuxiang.core.errors import ServiceError
 from shuxiang.monitoring import procedures, services
-from shuxiang.monitoring.models import Clue, Household, Procedure, Visit
+from shuxiang.monitoring.models import Clue, Household, Procedure
 from shuxiang.monitoring.tests.conftest import png
 from shuxiang.monitoring.tests.helpers import household, member
 
@@ -206,12 +206,12 @@ def monitored(places, cast, **kwargs):
 def six_good_months(hh, cast, estimate="9000"):
     d = today()
     for _ in range(6):
-        Visit.objects.create(
-            household=hh,
+        services.do_record_visit(
+            hh,
+            actor=cast.village_a,
             purpose="follow_up",
-            visitor=cast.village_a,
             visited_on=d,
-            notes="回访",
+            notes="每月回访，了解收入",
             income_estimate=estimate,
         )
         d = (d.replace(day=1) - timedelta(days=1)).replace(day=min(d.day, 28))
