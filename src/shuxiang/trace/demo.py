@@ -169,6 +169,33 @@ def _life(lot, inputs, stop_after, rng, quantity, failed=False):
     )
 
 
+def _pond_monitor(plot, rng):
+    """The 黄颡鱼 pond's water-quality buoy (an iot device): its latest readings show on the lot pages."""
+    from shuxiang.iot import services as iot
+
+    device, _ = iot.do_register_device(
+        actor=None,
+        code="TRACE-POND-01",
+        protocol="http",
+        place=plot.place,
+        name="黄颡鱼1号塘水质浮标",
+        kind="water_quality",
+        sensors=[
+            {"key": "water_temp", "name": "水温", "unit": "℃", "min_value": -5, "max_value": 45},
+            {"key": "dissolved_o2", "name": "溶解氧", "unit": "mg/L", "min_value": 0, "max_value": 30},
+            {"key": "ph", "name": "pH", "unit": "", "min_value": 0, "max_value": 14},
+        ],
+    )
+    now = timezone.now().replace(microsecond=0)
+    values = [
+        ("water_temp", now, round(rng.uniform(18, 26), 1)),
+        ("dissolved_o2", now, round(rng.uniform(5, 8), 1)),
+        ("ph", now, round(rng.uniform(7.0, 8.2), 1)),
+    ]
+    iot.do_ingest_one(device.code, values, actor=f"device:{device.code}")
+    services.do_link_device(plot, actor=None, device_code=device.code)
+
+
 def build(ctx):
     rng = ctx.rng
     towns = {t.name: t for t in ctx.townships}
@@ -230,6 +257,8 @@ def build(ctx):
             if base_kind != "aquaculture"
             else "符合 GB 11607 渔业水质标准",
         )
+        if product_name == "赫山黄颡鱼":
+            _pond_monitor(plots[0], rng)
         product = services.do_create_product(
             producer,
             actor=None,

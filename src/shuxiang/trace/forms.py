@@ -47,6 +47,15 @@ class PlotForm(ServiceFormMixin, forms.Form):
     longitude = forms.FloatField(label="经度", required=False, min_value=-180, max_value=180)
 
 
+class PlotDeviceForm(ServiceFormMixin, forms.Form):
+    device_code = forms.CharField(
+        label="设备编码",
+        max_length=40,
+        required=False,
+        help_text="物联网平台登记的设备编码；留空表示解除关联",
+    )
+
+
 class EnvironmentTestForm(ServiceFormMixin, forms.Form):
     kind = forms.ChoiceField(label="类型", choices=EnvKind.choices)
     tested_on = forms.DateField(label="检测日期", widget=forms.DateInput(attrs=DATE))

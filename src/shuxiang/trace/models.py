@@ -123,6 +123,15 @@ class Plot(models.Model):
     area_mu = models.DecimalField("面积(亩)", max_digits=10, decimal_places=2, null=True, blank=True)
     latitude = models.FloatField("纬度", null=True, blank=True)
     longitude = models.FloatField("经度", null=True, blank=True)
+    device = models.ForeignKey(
+        "iot.Device",
+        verbose_name="产地监测设备",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="trace_plots",
+        help_text="地块上的土壤/水质/气象传感设备，其最新读数显示在一码查页面",
+    )
 
     objects = ScopedQuerySet.as_manager()
 

@@ -180,6 +180,13 @@ def _origin_map(lot):
     return {"w": w, "h": h, "dots": dots, "pin": pin}
 
 
+def plot_sensors(plot):
+    """The latest readings of the plot's monitoring device, if it has one."""
+    if not plot.device_id:
+        return []
+    return [s for s in plot.device.sensors.all() if s.last_ts is not None]
+
+
 def _context(lot):
     producer = lot.product.producer
     events, corrected_by = _events(lot)
@@ -198,6 +205,7 @@ def _context(lot):
         "tests": tests,
         "inputs": inputs,
         "environment_tests": list(lot.origin.environment_tests.all()[:6]),
+        "sensors": plot_sensors(lot.origin),
         "certificate": lot.certificates.first(),
         "qr_svg": qr.svg(lot.digital_link, scale=3),
         "origin_map": _origin_map(lot),
@@ -295,6 +303,10 @@ def _render_json(lot) -> str:
                 "summary": t.summary,
             }
             for t in c["environment_tests"]
+        ],
+        "sensors": [
+            {"name": s.label, "value": s.last_value, "unit": s.unit, "at": s.last_ts.isoformat()}
+            for s in c["sensors"]
         ],
         "certificate": {
             "number": certificate.number,

@@ -333,6 +333,30 @@ def do_record_environment_test(
     return test
 
 
+@transaction.atomic
+def do_link_device(plot: Plot, *, actor, device_code="") -> Plot:
+    """Show an iot device's latest readings as the plot's environment data (blank code: unlink)."""
+    from shuxiang.iot.models import Device
+
+    _require(actor, "trace.manage")
+    _require_place(actor, plot.place)
+    device = None
+    code = (device_code or "").strip()
+    if code:
+        devices = Device.objects.all() if _is_system(actor) else Device.objects.restrict(actor)
+        device = devices.filter(code=code).first()
+        if device is None:
+            _fail("invalid", f"设备 {code} 不存在或不在您的管辖范围内", {"device_code": ["设备不存在"]})
+    before = audit.snapshot(plot, fields=["device"])
+    plot.device = device
+    plot.save(update_fields=["device"])
+    audit.record_update(actor, plot, before)
+    lots = list(plot.lots.select_related("product"))
+    Lot.objects.filter(origin=plot).update(version=F("version") + 1)
+    _refresh_public_page(*lots)
+    return plot
+
+
 # --- products and lots ---------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_
 from shuxiang.trace import forms, labels, qr, services
 from shuxiang.trace.filtersets import LotFilterSet, ProducerFilterSet
 from shuxiang.trace.models import Base, Certificate, Lot, Plot, Producer, TraceEvent
+from shuxiang.trace.public import plot_sensors
 
 
 def _explain(form, exc):
@@ -55,7 +56,11 @@ class ProducerListView(ObjectListView):
 def producer_detail(request, pk):
     producer = object_or_404(Producer, request.user, pk=pk)
     user = request.user
-    bases = Base.objects.restrict(user).filter(producer=producer).prefetch_related("plots__environment_tests")
+    bases = (
+        Base.objects.restrict(user)
+        .filter(producer=producer)
+        .prefetch_related("plots__environment_tests", "plots__device")
+    )
     lots = (
         Lot.objects.restrict(user)
         .filter(product__producer=producer)
@@ -146,6 +151,26 @@ def environment_test_create(request, pk):
 
 
 @login_required
+@object_view(Plot)
+def plot_device(request, pk):
+    plot = object_or_404(Plot, request.user, pk=pk)
+    if not services.can(request.user, "trace.manage"):
+        raise PermissionDenied
+    form = forms.PlotDeviceForm(
+        request.POST or None, initial={"device_code": plot.device.code if plot.device else ""}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_link_device(plot, actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "已更新产地监测设备")
+            return redirect("trace:producer_detail", pk=plot.base.producer_id)
+    return _form_page(request, form, f"{plot}：产地监测设备")
+
+
+@login_required
 @object_view(Producer)
 def product_create(request, pk):
     producer = object_or_404(Producer, request.user, pk=pk)
@@ -229,6 +254,7 @@ def _lot_context(request, lot, form=None, certificate_form=None):
         "corrected": corrected,
         "certificates": Certificate.objects.restrict(user).filter(lot=lot),
         "environment_tests": lot.origin.environment_tests.all()[:10],
+        "sensors": plot_sensors(lot.origin),
         "harvest_allowed_on": allowed,
         "harvest_reason": reason,
         "can_record": services.may_record_for(user, lot.product.producer),

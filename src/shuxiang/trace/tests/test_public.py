@@ -170,3 +170,36 @@ def test_the_label_sheet_is_a_pdf_of_qr_labels(lot, cast, client_for):
 def test_the_verify_endpoint_the_page_links_to_answers(shipped):
     data = Client().get("/api/v1/ledger/verify/?stream=trace").json()
     assert data["ok"] is True and data["entries"] == 6
+
+
+def test_the_latest_readings_of_the_plots_monitoring_device_show_on_the_page(lot, farm, cast):
+    from django.utils import timezone
+
+    from shuxiang.iot import services as iot
+
+    device, _ = iot.do_register_device(
+        actor=None,
+        code="TRACE-FIELD01",
+        protocol="http",
+        place=farm["plot"].place,
+        name="1号田墒情站",
+        sensors=[{"key": "soil_moisture", "name": "土壤含水量", "unit": "%"}],
+    )
+    iot.do_ingest_one(device.code, [("soil_moisture", timezone.now(), 23.5)], actor="test")
+    services.do_link_device(farm["plot"], actor=cast.township_a, device_code="TRACE-FIELD01")
+    page = Client().get(lot.public_path).content.decode()
+    assert "产地实时监测" in page and "土壤含水量" in page and "23.5" in page
+    data = Client().get(lot.public_path, HTTP_ACCEPT="application/json").json()
+    assert data["sensors"][0]["name"] == "土壤含水量" and data["sensors"][0]["value"] == 23.5
+
+
+def test_linking_a_device_outside_the_officers_township_is_refused(farm, cast, places):
+    from shuxiang.core.errors import ServiceError
+    from shuxiang.iot import services as iot
+
+    iot.do_register_device(actor=None, code="LX-POND01", protocol="http", place=places.hamlet_b)
+    with pytest.raises(ServiceError) as err:
+        services.do_link_device(farm["plot"], actor=cast.township_a, device_code="LX-POND01")
+    assert "device_code" in err.value.fields
+    farm["plot"].refresh_from_db()
+    assert farm["plot"].device is None
