@@ -17,7 +17,7 @@ from shuxiang.monitoring import choices as c
 from shuxiang.monitoring import services
 from shuxiang.monitoring.filtersets import ClueFilterSet, HouseholdFilterSet
 from shuxiang.monitoring.models import Clue, Household, IncomeRecord, Member, MonitoringThreshold
-from shuxiang.monitoring.perms import can
+from shuxiang.monitoring.perms import can, clue_view
 
 
 class MonitoringPermission(permissions.BasePermission):
@@ -189,6 +189,11 @@ class ClueSerializer(serializers.ModelSerializer):
             "created_at",
             "handled_at",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data.update(clue_view(self.context["request"].user, instance))
+        return data
 
 
 class ClueViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

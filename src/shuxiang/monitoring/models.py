@@ -343,7 +343,8 @@ class Clue(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()}：{self.summary[:30]}"
+        # no summary here: it may describe illness, and str() ends up in the audit log
+        return f"{self.get_channel_display()}线索 #{self.pk}"
 
 
 @scoped("place")

@@ -35,3 +35,26 @@ def can(user, perm: str) -> bool:
 def require(actor, perm: str, message: str | None = None) -> None:
     if not can(actor, perm):
         raise Forbidden(message or "您没有执行此操作的权限")
+
+
+# Declarations and department alerts describe illness, disability or medical costs in their own words;
+# roles without monitoring.health see that a clue exists and where, not what it says.
+HEALTH_BEARING_CHANNELS = ("self_declaration", "department_alert")
+REDACTED = "（内容涉及健康等敏感信息，需有相应权限查看）"
+
+
+def clue_view(user, clue) -> dict:
+    """The summary, risk types and figures of a clue as `user` may see them."""
+    if can(user, "monitoring.health"):
+        return {"summary": clue.summary, "risk_types": clue.risk_types, "figures": clue.figures}
+    if clue.channel in HEALTH_BEARING_CHANNELS:
+        return {"summary": REDACTED, "risk_types": [], "figures": {}}
+    return {"summary": clue.summary, "risk_types": [], "figures": clue.figures}
+
+
+def redact_clues(user, clues):
+    """Attach `visible` (see clue_view) to each clue for templates."""
+    clues = list(clues)
+    for clue in clues:
+        clue.visible = clue_view(user, clue)
+    return clues

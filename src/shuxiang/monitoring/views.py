@@ -40,7 +40,7 @@ from shuxiang.monitoring import choices as c
 from shuxiang.monitoring import forms, importers, procedures, services, worklist
 from shuxiang.monitoring.filtersets import ClueFilterSet, HouseholdFilterSet, ProcedureFilterSet
 from shuxiang.monitoring.models import Clue, Household, Member, MonitoringThreshold, Procedure, Rule, RuleRun
-from shuxiang.monitoring.perms import can
+from shuxiang.monitoring.perms import can, clue_view, redact_clues
 from shuxiang.monitoring.rules import run_rules
 
 
@@ -82,7 +82,9 @@ def head_name_subquery():
 def worklist_view(request):
     _need(request, "monitoring.view")
     user = request.user
-    clues = worklist.clues_to_verify(user).select_related("household", "place", "person")[:50]
+    clues = redact_clues(
+        user, worklist.clues_to_verify(user).select_related("household", "place", "person")[:50]
+    )
     due = worklist.visits_due(user).select_related("place").annotate(head_name=head_name_subquery())[:50]
     open_procedures = (
         worklist.procedures_open(user).select_related("household__place").order_by("due_at")[:50]
@@ -176,7 +178,7 @@ def household_detail(request, pk):
             "incomes": household.incomes.order_by("-year"),
             "visits": household.visits.select_related("visitor")[:24],
             "measures": household.measures.select_related("cadre", "unit"),
-            "clues": household.clues.select_related("rule")[:30],
+            "clues": redact_clues(user, household.clues.select_related("rule")[:30]),
             "procedures": household.procedures.select_related("case"),
             "failures": household.guarantee_failures,
             "history": _history(household),
@@ -358,6 +360,16 @@ class ClueListView(MonitoringPermissionMixin, ObjectListView):
         Column("状态", "get_status_display"),
     ]
 
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        self.columns = [
+            Column("情况", lambda obj: clue_view(user, obj)["summary"], link=True)
+            if col.header == "情况"
+            else col
+            for col in type(self).columns
+        ]
+        return super().dispatch(request, *args, **kwargs)
+
     @staticmethod
     def detail_url(obj):
         return reverse("monitoring:clue_detail", args=[obj.pk])
@@ -391,14 +403,16 @@ def clue_detail(request, pk):
                 return redirect("monitoring:clue_detail", pk=clue.pk)
         except ServiceError as exc:
             (link_form if request.POST.get("action") == "link" else dismiss_form).apply_service_error(exc)
+    visible = clue_view(request.user, clue)
     return render(
         request,
         "monitoring/clue_detail.html",
         {
             "object": clue,
             "title": "风险线索",
-            "figures": sorted((clue.figures or {}).items()),
-            "risk_labels": [c.RiskType(r).label for r in clue.risk_types if r in c.RiskType.values],
+            "visible": visible,
+            "figures": sorted((visible["figures"] or {}).items()),
+            "risk_labels": [c.RiskType(r).label for r in visible["risk_types"] if r in c.RiskType.values],
             "link_form": link_form,
             "dismiss_form": dismiss_form,
             "can_screen": can(request.user, "monitoring.screen"),

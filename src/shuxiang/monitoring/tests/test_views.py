@@ -248,3 +248,29 @@ def test_stats_count_monitored_households_by_township_and_type(sick, cast, clien
     Household.objects.filter(pk=sick.pk).update(status="monitored", monitored_type="sudden")
     page = client_for(cast.district).get("/monitoring/stats/").content.decode()
     assert "泉交河镇" in page and "突发严重困难户" in page
+
+
+def test_grid_workers_see_that_an_alert_exists_but_not_its_health_content(
+    sick, cast, client_for, api_for, rural
+):
+    services.do_receive_alerts(
+        actor=rural,
+        kind="medical",
+        records=[{"id_number": "430903198005170012", "detail": "肿瘤住院自付5万元"}],
+    )
+    clue = Clue.objects.get()
+    grid_pages = [
+        client_for(cast.grid_a).get(url).content.decode()
+        for url in (
+            "/monitoring/",
+            "/monitoring/clues/",
+            f"/monitoring/clues/{clue.pk}/",
+            "/monitoring/clues/?export=csv",
+        )
+    ]
+    for page in grid_pages:
+        assert "肿瘤" not in page and "医疗费用" not in page
+    assert "需有相应权限查看" in grid_pages[2]
+    [row] = api_for(cast.grid_a).get("/api/v1/monitoring/clues/").json()["results"]
+    assert "肿瘤" not in row["summary"] and row["risk_types"] == [] and row["figures"] == {}
+    assert "肿瘤" in client_for(cast.village_a).get(f"/monitoring/clues/{clue.pk}/").content.decode()
