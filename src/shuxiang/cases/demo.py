@@ -97,7 +97,7 @@ def _advance(case, rng, users, age):
     stage = rng.random()
     unit_users = [u for u in case.unit.users.all() if u.is_active] if case.unit else []
     handler = case.grid_worker or (unit_users[0] if unit_users else None)
-    actor = handler or "demo"
+    actor = handler or "演示数据"
     if stage < 0.15 or age < timedelta(hours=2):
         return
     case = services.do_accept_case(case, actor=actor)
@@ -105,7 +105,7 @@ def _advance(case, rng, users, age):
         return
     if case.grid_worker and rng.random() < 0.5:
         case = services.do_dispatch_case(
-            case, actor="demo", assignee=case.grid_worker, note="请网格员现场核实处置"
+            case, actor="演示数据", assignee=case.grid_worker, note="请网格员现场核实处置"
         )
     case = services.do_start_case(case, actor=actor)
     if stage < 0.45:
@@ -113,7 +113,7 @@ def _advance(case, rng, users, age):
     case = services.do_resolve_case(case, actor=actor, note="已现场处置完毕，附处置后照片存档")
     if stage < 0.6:
         return
-    case = services.do_close_case(case, actor="demo", note="电话回访，反映人表示满意")
+    case = services.do_close_case(case, actor="演示数据", note="电话回访，反映人表示满意")
     if rng.random() < 0.1:
         services.do_reopen_case(case, actor=users["district"], reason="回访时反映人表示问题反复")
 

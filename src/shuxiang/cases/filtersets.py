@@ -5,7 +5,9 @@ from django.db.models import Q
 
 from shuxiang.cases.choices import OPEN_STATES, CaseState, Channel, Priority
 from shuxiang.cases.models import Case, CaseCategory
+from shuxiang.core.choices import PlaceLevel
 from shuxiang.core.filtersets import WithinPlaceFilter
+from shuxiang.core.models import Place
 
 
 class CaseFilterSet(filters.FilterSet):
@@ -13,7 +15,11 @@ class CaseFilterSet(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=CaseState.choices, label="状态")
     open = filters.BooleanFilter(method="filter_open", label="未办结")
     category = filters.ModelChoiceFilter(
-        queryset=CaseCategory.objects.all(), to_field_name="code", label="类别", field_name="category"
+        queryset=CaseCategory.objects.all(),
+        to_field_name="code",
+        label="类别",
+        field_name="category",
+        empty_label="全部类别",
     )
     case_type = filters.CharFilter(label="事件类型")
     place = WithinPlaceFilter(label="区划代码（含下级）")
@@ -52,6 +58,10 @@ class CaseFilterSet(filters.FilterSet):
         return qs.filter(escalation_level__gt=0) if value else qs.filter(escalation_level=0)
 
 
+def township_choices():
+    return list(Place.objects.filter(level=PlaceLevel.TOWNSHIP).values_list("code", "name"))
+
+
 class PublicCaseFilterSet(filters.FilterSet):
     """The public list and map: category, state and township only."""
 
@@ -60,15 +70,25 @@ class PublicCaseFilterSet(filters.FilterSet):
         to_field_name="code",
         label="类别",
         field_name="category",
+        empty_label="全部类别",
     )
     state = filters.ChoiceFilter(
-        choices=[("open", "办理中"), ("resolved", "已办结")], method="filter_state", label="状态"
+        choices=[("open", "办理中"), ("resolved", "已办结")],
+        method="filter_state",
+        label="状态",
+        empty_label="全部状态",
     )
-    township = WithinPlaceFilter(label="乡镇区划代码")
+    township = filters.ChoiceFilter(
+        label="乡镇", choices=township_choices, method="filter_township", empty_label="全部乡镇"
+    )
 
     class Meta:
         model = Case
         fields = ["category", "state", "township"]
+
+    def filter_township(self, qs, name, value):
+        place = Place.objects.filter(code=value).only("path").first()
+        return qs.filter(place__path__startswith=place.path) if place else qs.none()
 
     def filter_state(self, qs, name, value):
         if value == "open":

@@ -221,7 +221,6 @@ def public_list(request):
         "filterset": filterset,
         "page": page,
         "query": query.urlencode(),
-        "townships": Place.objects.filter(level=PlaceLevel.TOWNSHIP),
     }
     template = "cases/_public_rows.html" if request.htmx else "cases/public_list.html"
     return render(request, template, context)
@@ -324,6 +323,7 @@ def _queue_page(request, qs, *, title, template, extra=None):
         "query": query.urlencode(),
         "now": timezone.now(),
         "list_url": request.path,
+        "states": [(s, CaseState(s).label) for s in OPEN_STATES],
         **(extra or {}),
     }
     return render(request, "cases/_queue_table.html" if request.htmx else template, context)
