@@ -144,11 +144,14 @@ def _copy_baseline(pg_url, rows):
             "CREATE TABLE bench_copy (sensor_id bigint, ts timestamptz, value float8, PRIMARY KEY (sensor_id, ts))"
         )
         started = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cur:
-            with cur.copy("COPY bench_copy (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(["int8", "timestamptz", "float8"])
-                for row in data:
-                    copy.write_row(row)
+        with (
+            conn.transaction(),
+            conn.cursor() as cur,
+            cur.copy("COPY bench_copy (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
+            copy.set_types(["int8", "timestamptz", "float8"])
+            for row in data:
+                copy.write_row(row)
         seconds = time.perf_counter() - started
         conn.execute("DROP TABLE bench_copy")
     return len(data) / seconds

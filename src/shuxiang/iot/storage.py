@@ -7,6 +7,7 @@ INSERT … ON CONFLICT DO NOTHING RETURNING in chunks under the variable limit.
 The caller holds the transaction.
 """
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.db import connection
@@ -16,7 +17,6 @@ from shuxiang.iot import conf
 TABLE = "iot_reading"
 TEMP = "iot_reading_in"
 SQLITE_CHUNK = 5000  # 3 parameters a row, well under SQLite's 32,766-variable limit
-_temp_ready: set[int] = set()
 
 
 def _utc(ts: datetime) -> datetime:
@@ -41,7 +41,7 @@ def insert_readings(rows: list[tuple[int, datetime, float]]) -> list[tuple[int, 
 
 def _insert_unnest(rows):
     by_key = {(sensor_id, _utc(ts)): (sensor_id, ts, value) for sensor_id, ts, value in rows}
-    with connection.cursor() as cursor:
+    with _raw_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {TABLE} (sensor_id, ts, value) "
             "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[]) "
@@ -90,33 +90,39 @@ def _insert_values(rows, *, pg: bool):
     return new
 
 
+@contextmanager
 def _raw_cursor():
+    """A plain psycopg cursor: server-side parameter binding, unlike Django's client-side cursor,
+    so array parameters are not spliced into the SQL text in Python. Errors still surface as
+    Django's (OperationalError on a lost connection), which the listeners retry on."""
+    import psycopg
+
     connection.ensure_connection()
-    return connection.connection.cursor()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 def _copy_pg(rows):
-    cur = _raw_cursor()
     raw = connection.connection
-    if id(raw) not in _temp_ready:
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {TEMP} (sensor_id bigint, ts timestamptz, value float8)"
-        )
-        _temp_ready.add(id(raw))
     by_key = {}
-    with cur.copy(f"COPY {TEMP} (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(["int8", "timestamptz", "float8"])
-        for sensor_id, ts, value in rows:
-            utc = _utc(ts)
-            by_key[(sensor_id, utc)] = (sensor_id, ts, value)
-            copy.write_row((sensor_id, utc, value))
-    cur.execute(
-        f"INSERT INTO {TABLE} (sensor_id, ts, value) SELECT sensor_id, ts, value FROM {TEMP} "
-        "ON CONFLICT DO NOTHING RETURNING sensor_id, ts"
-    )
-    returned = cur.fetchall()
-    cur.execute(f"TRUNCATE {TEMP}")
-    cur.close()
+    with _raw_cursor() as cur:
+        if id(raw) not in _temp_ready:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {TEMP} (sensor_id bigint, ts timestamptz, value float8)"
+            )
+            _temp_ready.add(id(raw))
+        with cur.copy(f"COPY {TEMP} (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "timestamptz", "float8"])
+            for sensor_id, ts, value in rows:
+                utc = _utc(ts)
+                by_key[(sensor_id, utc)] = (sensor_id, ts, value)
+                copy.write_row((sensor_id, utc, value))
+        cur.execute(
+            f"INSERT INTO {TABLE} (sensor_id, ts, value) SELECT sensor_id, ts, value FROM {TEMP} "
+            "ON CONFLICT DO NOTHING RETURNING sensor_id, ts"
+        )
+        returned = cur.fetchall()
+        cur.execute(f"TRUNCATE {TEMP}")
     new = []
     for sensor_id, ts in returned:
         original = by_key.pop((sensor_id, _utc(ts)), None)
@@ -130,8 +136,8 @@ def update_latest(latest: dict[int, tuple[datetime, float]]) -> None:
     if not latest:
         return
     items = sorted(latest.items())  # one lock order for every writer
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with _raw_cursor() as cursor:
             # three array parameters instead of 3×n placeholders: the statement stays small and cheap to send
             cursor.execute(
                 "UPDATE iot_sensor AS s SET last_value = v.value, last_ts = v.ts "
@@ -143,30 +149,32 @@ def update_latest(latest: dict[int, tuple[datetime, float]]) -> None:
                     [value for _, (_, value) in items],
                 ],
             )
-        else:
-            cursor.executemany(
-                "UPDATE iot_sensor SET last_value = %s, last_ts = %s "
-                "WHERE id = %s AND (last_ts IS NULL OR last_ts < %s)",
-                [(value, _sqlite_ts(ts), sensor_id, _sqlite_ts(ts)) for sensor_id, (ts, value) in items],
-            )
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE iot_sensor SET last_value = %s, last_ts = %s "
+            "WHERE id = %s AND (last_ts IS NULL OR last_ts < %s)",
+            [(value, _sqlite_ts(ts), sensor_id, _sqlite_ts(ts)) for sensor_id, (ts, value) in items],
+        )
 
 
 def touch_devices(device_ids, now: datetime) -> None:
     if not device_ids:
         return
     ids = sorted(set(device_ids))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with _raw_cursor() as cursor:
             cursor.execute(
                 "UPDATE iot_device SET last_seen_at = %s WHERE id = ANY(%s::bigint[]) "
                 "AND (last_seen_at IS NULL OR last_seen_at < %s)",
                 [_utc(now), ids, _utc(now)],
             )
-        else:
-            placeholders = ",".join(["%s"] * len(ids))
-            stamp = _sqlite_ts(now)
-            cursor.execute(
-                f"UPDATE iot_device SET last_seen_at = %s WHERE id IN ({placeholders}) "
-                "AND (last_seen_at IS NULL OR last_seen_at < %s)",
-                [stamp, *ids, stamp],
-            )
+        return
+    placeholders = ",".join(["%s"] * len(ids))
+    stamp = _sqlite_ts(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE iot_device SET last_seen_at = %s WHERE id IN ({placeholders}) "
+            "AND (last_seen_at IS NULL OR last_seen_at < %s)",
+            [stamp, *ids, stamp],
+        )

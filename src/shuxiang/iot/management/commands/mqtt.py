@@ -12,6 +12,7 @@ from shuxiang.iot.mqtt import Listener
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # a long-running listener: `shuxiang check` runs at deploy time
     help = "订阅 MQTT 遥测主题 shuxiang/v1/devices/+/telemetry（QoS 1，入库后才确认）"
 
     def add_arguments(self, parser):

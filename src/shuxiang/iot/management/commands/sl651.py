@@ -8,6 +8,7 @@ from shuxiang.iot.sl651_server import Server
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # a long-running listener: `shuxiang check` runs at deploy time
     help = "SL 651-2014 遥测站接入：shuxiang sl651 serve --host H --port P"
 
     def add_arguments(self, parser):
