@@ -103,14 +103,12 @@ def _raw_cursor():
 
 
 def _copy_pg(rows):
-    raw = connection.connection
     by_key = {}
     with _raw_cursor() as cur:
-        if id(raw) not in _temp_ready:
-            cur.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {TEMP} (sensor_id bigint, ts timestamptz, value float8)"
-            )
-            _temp_ready.add(id(raw))
+        # the session's staging table; "IF NOT EXISTS" also covers a connection that was replaced
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {TEMP} (sensor_id bigint, ts timestamptz, value float8)"
+        )
         with cur.copy(f"COPY {TEMP} (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["int8", "timestamptz", "float8"])
             for sensor_id, ts, value in rows:
