@@ -18,8 +18,9 @@ def test_sign_in_filter_people_export_and_sign_out(live_server, desk_page):
     services.do_create_person(actor=None, name="外镇李四", place=places.hamlet_b)
     page = desk_page
     login(page, live_server.url, "t_quanjiaohe", testing.PASSWORD)
-    page.wait_for_selector("text=我的待办")
-    page.click("text=人员")
+    page.wait_for_selector("h2:has-text('我的待办')")
+    page.hover("button.nav-label:has-text('基础信息')")  # menus open on hover/focus on a desk
+    page.click(".nav-items >> text=人员")
     page.wait_for_selector("text=本镇张三")
     assert "外镇李四" not in page.content()
     assert "138****1234" in page.content()

@@ -9,3 +9,10 @@ document.addEventListener("click", function (event) {
     event.preventDefault();
   }
 });
+
+// Filters take the whole screen on a phone: start them folded there.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.innerWidth < 700) {
+    document.querySelectorAll("details[data-collapse-on-phone]").forEach(function (d) { d.removeAttribute("open"); });
+  }
+});
