@@ -31,7 +31,7 @@ BROWSER_MAX_AGE = 60
 JSON_TYPES = ("application/json", "application/ld+json")
 LOCAL_SECONDS = 1.0
 LOCAL_MAX = 2000
-_local: dict[str, tuple[float, tuple[str, str]]] = {}
+_local: dict[str, tuple[float, tuple[str, bytes]]] = {}
 
 
 def _wants_json(request) -> bool:
@@ -93,7 +93,7 @@ def lookup(request, gtin, lot_number):
         lot = Lot.objects.select_related(
             "product__producer__contact", "product__producer__place", "origin__base", "origin__place"
         ).get(pk=row[0])
-        body = _render_json(lot) if fmt == "json" else _render_html(request, lot)
+        body = (_render_json(lot) if fmt == "json" else _render_html(request, lot)).encode()
         hit = (f'"lot-{lot.pk}-{lot.version}-{fmt}"', body)
         cache.set(key, hit, CACHE_SECONDS)
     etag, body = hit
