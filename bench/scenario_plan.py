@@ -7,7 +7,7 @@ latest quarter for a year, 5 numbers at hamlet level summed over the quarters) Ã
 Measured in one run, same database:
 - roll-up of all 10 indicators for 2025, district â†’ every township (`indicators.rollup.drill_down`,
   the code the API and the dashboard use) beside the same aggregation as hand-written SQL
-  (one `GROUP BY substr(path)` per indicator, same latest-quarter subquery) through a raw cursor;
+  (one `GROUP BY substr(path)` per indicator, same latest-quarter anti-join) through a raw cursor;
 - the dashboard page over HTTP (`/plan/dashboard/?period=2025`, district user, session cookie:
   10 KPI cards + ranking + map + chart) beside the bare Django view `/__bench__/bare`, and beside
   the page's own aggregations run as raw SQL.
@@ -101,8 +101,8 @@ RAW_LAST = (
     "SELECT substr(p.path, 1, %s) AS bucket, SUM(v.numerator), SUM(v.denominator) "
     "FROM indicators_datavalue v JOIN core_place p ON p.id = v.place_id "
     "WHERE v.indicator_id = %s AND p.path LIKE %s AND v.period IN (%s, %s, %s, %s) "
-    "AND v.period = (SELECT w.period FROM indicators_datavalue w WHERE w.indicator_id = v.indicator_id "
-    "AND w.place_id = v.place_id AND w.period IN (%s, %s, %s, %s) ORDER BY w.period DESC LIMIT 1) GROUP BY bucket"
+    "AND NOT EXISTS (SELECT 1 FROM indicators_datavalue w WHERE w.indicator_id = v.indicator_id "
+    "AND w.place_id = v.place_id AND w.period IN (%s, %s, %s, %s) AND w.period > v.period) GROUP BY bucket"
 )
 def orm():
     targets = targets_for_many(indicators, [district, *children], 2025)

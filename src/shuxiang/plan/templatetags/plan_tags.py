@@ -6,3 +6,14 @@ register = template.Library()
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def status_label(value):
+    """A ledger status code from the audit log, in Chinese."""
+    from shuxiang.plan.choices import EntryStatus
+
+    try:
+        return EntryStatus(value).label
+    except ValueError:
+        return value
