@@ -17,3 +17,14 @@ def status_label(value):
         return EntryStatus(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def approval_label(value):
+    """An approval level (1 district, 2 township) from the audit log, in Chinese."""
+    from shuxiang.plan.choices import ApprovalLevel
+
+    try:
+        return ApprovalLevel(int(value)).label
+    except (TypeError, ValueError):
+        return "未审批"
