@@ -393,15 +393,20 @@ def do_open_case(
         created_at=now,
         status_notes="已收到，等待受理",
     )
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:
-        if submission_key:
-            existing = Case.objects.get(submission_key=submission_key)
-            existing.reporter_key = None
-            return existing
-        raise
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                case.save()
+            break
+        except IntegrityError:
+            if submission_key and Case.objects.filter(submission_key=submission_key).exists():
+                existing = Case.objects.get(submission_key=submission_key)
+                existing.reporter_key = None
+                return existing
+            if attempt == 2 or not Case.objects.filter(tracking_number=case.tracking_number).exists():
+                raise
+            # A concurrent submission drew the same number between our check and our insert.
+            case.pk, case.tracking_number = None, _new_tracking_number(now)
     audit.record_create(actor, case)
     attachment_ids = _store_photos(case, photos, actor=actor, public=True)
     _record(

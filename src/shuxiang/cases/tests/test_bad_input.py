@@ -141,3 +141,11 @@ def test_a_registered_type_validates_its_own_fields_and_is_followed_on_commit(
         assert err.value.code == "not_allowed"
     finally:
         case_changed.disconnect(receiver)
+
+
+def test_a_tracking_number_drawn_twice_by_concurrent_submissions_is_drawn_again(open_case, monkeypatch):
+    first = open_case()
+    numbers = iter([first.tracking_number, "20260101000001"])
+    monkeypatch.setattr(services, "_new_tracking_number", lambda now: next(numbers))
+    second = open_case()
+    assert second.tracking_number == "20260101000001" and Case.objects.count() == 2
