@@ -176,6 +176,8 @@ class EventSerializer(serializers.ModelSerializer):
             "test_item",
             "test_agency",
             "test_passed",
+            "report",
+            "report_sha256",
             "counterparty",
             "note",
             "corrects",
@@ -205,6 +207,7 @@ class EventWriteSerializer(serializers.Serializer):
     counterparty = serializers.CharField(max_length=100, required=False, allow_blank=True)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
     corrects = serializers.IntegerField(required=False, allow_null=True)
+    report = serializers.FileField(required=False, help_text="检测报告（PDF或图片，multipart 上传）")
 
 
 class LotViewSet(

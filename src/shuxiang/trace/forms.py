@@ -116,6 +116,7 @@ class EventForm(ServiceFormMixin, forms.Form):
         required=False,
         empty_value=None,
     )
+    report = forms.FileField(label="检测报告（PDF或图片）", required=False)
     counterparty = forms.CharField(label="收货方/发货方", max_length=100, required=False)
     note = forms.CharField(label="说明", max_length=300, required=False)
     corrects = forms.TypedChoiceField(label="更正哪条事件", coerce=int, required=False, empty_value=None)

@@ -280,6 +280,15 @@ class TraceEvent(models.Model):
     test_item = models.CharField("检测项目", max_length=100, blank=True)
     test_agency = models.CharField("检测机构", max_length=100, blank=True)
     test_passed = models.BooleanField("检测合格", null=True, blank=True)
+    report = models.ForeignKey(
+        "core.Attachment",
+        verbose_name="检测报告",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    report_sha256 = models.CharField("检测报告SHA-256", max_length=64, blank=True)
     # shipping / receiving
     counterparty = models.CharField("收/发货方", max_length=100, blank=True)
     corrects = models.ForeignKey(
@@ -340,7 +349,12 @@ class TraceEvent(models.Model):
                 "dose": self.input_dose,
                 "intervalDays": self.interval_days,
             },
-            "test": {"item": self.test_item, "agency": self.test_agency, "passed": self.test_passed},
+            "test": {
+                "item": self.test_item,
+                "agency": self.test_agency,
+                "passed": self.test_passed,
+                "reportSha256": self.report_sha256,
+            },
             "counterparty": self.counterparty,
             "corrects": self.corrects_id,
             "recordedBy": self.recorded_by,

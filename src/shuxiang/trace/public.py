@@ -245,6 +245,8 @@ def _epcis(e, lot, corrected_by) -> dict:
         }
     if e.biz_step == BizStep.INSPECTING:
         event["test"] = {"item": e.test_item, "agency": e.test_agency, "passed": e.test_passed}
+        if e.report_id:
+            event["test"].update(report=f"/attachments/{e.report_id}", reportSha256=e.report_sha256)
     if e.counterparty:
         event["counterparty"] = e.counterparty
     if e.note:

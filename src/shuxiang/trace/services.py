@@ -19,6 +19,7 @@ from shuxiang.core import audit
 from shuxiang.core import services as core_services
 from shuxiang.core.choices import Role
 from shuxiang.core.errors import Forbidden, ServiceError
+from shuxiang.core.files import store_attachment
 from shuxiang.core.models import Person
 from shuxiang.core.permissions import has_perm
 from shuxiang.core.pii import PIIError, digest, normalize_id_number
@@ -497,6 +498,7 @@ def do_record_event(
     test_passed=None,
     counterparty="",
     corrects=None,
+    report=None,
 ) -> TraceEvent:
     """Record what happened to a lot and chain it into the ledger; refuse it when a rule forbids it."""
     lot = Lot.objects.select_for_update().select_related("product__producer", "origin__place").get(pk=lot.pk)
@@ -518,6 +520,8 @@ def do_record_event(
         "test_passed": test_passed,
         "counterparty": (counterparty or "").strip()[:100],
     }
+    if report is not None and biz_step != BizStep.INSPECTING:
+        _fail("invalid", "只有检测事件可以附检测报告", {"report": ["只有检测事件可以附检测报告"]})
     if data["interval_days"] is not None and not 0 <= data["interval_days"] <= 365:
         _fail("invalid", "安全间隔期应在0–365天之间", {"interval_days": ["应在0–365天之间"]})
     fields = _validate_event(lot, data, corrects)
@@ -555,6 +559,12 @@ def do_record_event(
         recorded_by=audit.actor_label(actor)[:100],
         **data,
     )
+    if report is not None:
+        # The report's SHA-256 goes into the chained payload: swapping the file later breaks verification.
+        stored = store_attachment(
+            report, owner=event, place=lot.origin.place, actor=actor, kind="document", is_public=True
+        )
+        TraceEvent.objects.filter(pk=event.pk).update(report=stored, report_sha256=stored.sha256)
     event = TraceEvent.objects.select_related("lot__product", "place").get(pk=event.pk)
     entry = ledger.append(STREAM, event.ledger_payload(), key=event.ledger_key, actor=actor)
     TraceEvent.objects.filter(pk=event.pk).update(ledger_seq=entry.seq, ledger_hash=entry.hash)

@@ -278,7 +278,7 @@ def lot_detail(request, pk):
 @object_view(Lot)
 def event_create(request, pk):
     lot = object_or_404(Lot, request.user, pk=pk)
-    form = forms.EventForm(request.POST, lot=lot)
+    form = forms.EventForm(request.POST, request.FILES, lot=lot)
     if form.is_valid():
         data = dict(form.cleaned_data)
         corrects = data.pop("corrects")

@@ -50,7 +50,11 @@ def _record(page, step, days_ago, **fields):
     page.fill(".event-form input[name=event_time]", _local(days_ago))
     for name, value in fields.items():
         selector = f".event-form [name={name}]"
-        if page.locator(f".event-form select[name={name}]").count():
+        if name == "report":
+            page.set_input_files(
+                selector, files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": value}]
+            )
+        elif page.locator(f".event-form select[name={name}]").count():
             page.select_option(selector, value)
         else:
             page.fill(selector, str(value))

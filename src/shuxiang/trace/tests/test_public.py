@@ -203,3 +203,60 @@ def test_linking_a_device_outside_the_officers_township_is_refused(farm, cast, p
     assert "device_code" in err.value.fields
     farm["plot"].refresh_from_db()
     assert farm["plot"].device is None
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_test_report_is_attached_public_and_its_hash_is_chained(lot, farm, api_for):
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shuxiang.ledger.models import LedgerEntry
+
+    api = api_for(farm["account"])
+    response = api.post(
+        f"/api/v1/trace/lots/{lot.pk}/events/",
+        {
+            "biz_step": "inspecting",
+            "test_item": "农药残留检测",
+            "test_passed": "true",
+            "report": SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf"),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    event = response.json()
+    assert event["report_sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert hashlib.sha256(PDF).hexdigest() in LedgerEntry.objects.get(seq=event["ledger_seq"]).body
+    page = Client().get(lot.public_path).content.decode()
+    assert f"/attachments/{event['report']}" in page
+    assert b"".join(Client().get(f"/attachments/{event['report']}").streaming_content) == PDF
+
+
+def test_a_report_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_written(lot, farm, api_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shuxiang.core.models import Attachment
+    from shuxiang.ledger.models import LedgerEntry
+    from shuxiang.trace.models import TraceEvent
+
+    response = api_for(farm["account"]).post(
+        f"/api/v1/trace/lots/{lot.pk}/events/",
+        {
+            "biz_step": "inspecting",
+            "test_item": "农药残留检测",
+            "test_passed": "true",
+            "report": SimpleUploadedFile(
+                "report.exe", b"MZ\x90\x00 not a report", content_type="application/pdf"
+            ),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "bad_file_type"
+    assert (
+        not TraceEvent.objects.exists()
+        and not LedgerEntry.objects.exists()
+        and not Attachment.objects.exists()
+    )

@@ -2,7 +2,7 @@
 (function () {
   var FIELDS = {
     input_use: ["input_kind", "input_name", "input_dose", "interval_days"],
-    inspecting: ["test_item", "test_agency", "test_passed"],
+    inspecting: ["test_item", "test_agency", "test_passed", "report"],
     shipping: ["counterparty", "quantity"],
     receiving: ["counterparty", "quantity"],
     planting: ["quantity"],
@@ -12,7 +12,7 @@
     packing: ["quantity"]
   };
   var OPTIONAL = ["input_kind", "input_name", "input_dose", "interval_days", "test_item", "test_agency",
-    "test_passed", "counterparty", "quantity"];
+    "test_passed", "report", "counterparty", "quantity"];
   var select = document.querySelector(".event-form select[name=biz_step]");
   function update() {
     var shown = FIELDS[select.value] || [];
