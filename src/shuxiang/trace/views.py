@@ -243,6 +243,16 @@ class LotListView(ObjectListView):
         return reverse("trace:lot_detail", args=[obj.pk])
 
 
+def scan_stats(lot):
+    """Scans of the lot's code: all time, the last 24 hours, and from how many networks and places."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    recent = lot.scans.filter(at__gte=timezone.now() - services.SCAN_WINDOW)
+    day = recent.aggregate(n=Count("id"), networks=Count("network", distinct=True), located=Count("latitude"))
+    return {"total": lot.scan_count, **day}
+
+
 def _lot_context(request, lot, form=None, certificate_form=None):
     user = request.user
     events = list(TraceEvent.objects.restrict(user).filter(lot=lot).select_related("place", "corrects"))
@@ -262,6 +272,7 @@ def _lot_context(request, lot, form=None, certificate_form=None):
         "form": form or forms.EventForm(lot=lot),
         "certificate_form": certificate_form or forms.CertificateForm(),
         "recent_scans": lot.scans.all()[:10],
+        "scan_stats": scan_stats(lot),
         "qr_svg": qr.svg(lot.digital_link),
     }
 

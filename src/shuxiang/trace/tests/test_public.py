@@ -260,3 +260,10 @@ def test_a_report_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_written(l
         and not LedgerEntry.objects.exists()
         and not Attachment.objects.exists()
     )
+
+
+def test_the_lot_page_shows_scan_statistics_to_staff(lot, cast, client_for):
+    services.do_record_scan(lot, ip="10.1.2.3", latitude=28.47, longitude=112.60)
+    services.do_record_scan(lot, ip="10.7.2.3")
+    page = client_for(cast.township_a).get(f"/trace/lots/{lot.pk}/").content.decode()
+    assert '<b id="scan-total">2</b>' in page and "10.7.2.0/24" in page and "约 28.47, 112.6" in page
