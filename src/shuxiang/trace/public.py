@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from shuxiang.core.models import Place
 from shuxiang.trace import qr, services
@@ -29,6 +29,7 @@ from shuxiang.trace.models import Lot, TraceEvent
 CACHE_SECONDS = 600  # also bounds how long a change made outside the services could stay unseen
 BROWSER_MAX_AGE = 60
 JSON_TYPES = ("application/json", "application/ld+json")
+SCAN_REPEAT_SECONDS = 600
 LOCAL_SECONDS = 1.0
 LOCAL_MAX = 2000
 _local: dict[str, tuple[float, tuple[str, bytes]]] = {}
@@ -79,7 +80,7 @@ def _cached(key):
     return hit
 
 
-@require_GET
+@require_safe
 def lookup(request, gtin, lot_number):
     fmt = "json" if _wants_json(request) else "html"
     key = _key(gtin, lot_number, fmt)
@@ -112,7 +113,7 @@ def lookup(request, gtin, lot_number):
     return response
 
 
-@require_GET
+@require_safe
 def short_code(request, code):
     row = Lot.objects.filter(short_code=code.upper()).values_list("product__gtin", "lot_number").first()
     if row is None:
@@ -130,6 +131,9 @@ def scan(request, code):
     lot = Lot.objects.filter(short_code=code.upper()).select_related("origin__place", "product").first()
     if lot is None:
         return not_found(request)
+    ip = request.META.get("REMOTE_ADDR")
+    if not cache.add(f"trace:scan:{ip}:{lot.pk}", 1, SCAN_REPEAT_SECONDS):
+        return HttpResponse(status=204)  # the same address again within minutes: one scan, not a pattern
     try:
         data = json.loads(request.body or b"{}")
         latitude, longitude = data.get("lat"), data.get("lng")

@@ -115,6 +115,7 @@ def test_an_unknown_code_gets_a_friendly_404_page(db):
 def test_the_short_code_redirects_to_the_digital_link(lot):
     response = Client().get(f"/t/{lot.short_code.lower()}")
     assert response.status_code == 302 and response["Location"] == "/01/06901234567892/10/2025A01"
+    assert Client().head(lot.public_path).status_code == 200
 
 
 def test_the_scan_beacon_counts_a_scan_and_the_warning_appears_on_the_page(
@@ -128,8 +129,15 @@ def test_the_scan_beacon_counts_a_scan_and_the_warning_appears_on_the_page(
         c.post(url, json.dumps({"lat": 28.47, "lng": 112.6}), content_type="application/json").status_code
         == 204
     )
+    again = c.post(url, json.dumps({"lat": 28.47, "lng": 112.6}), content_type="application/json")
+    assert again.status_code == 204  # the same address within minutes counts once
     with django_capture_on_commit_callbacks(execute=True):
-        response = c.post(url, json.dumps({"lat": 45.75, "lng": 126.63}), content_type="application/json")
+        response = c.post(
+            url,
+            json.dumps({"lat": 45.75, "lng": 126.63}),
+            content_type="application/json",
+            REMOTE_ADDR="10.9.9.9",
+        )
     assert response.status_code == 204
     lot.refresh_from_db()
     assert lot.scan_count == 2 and lot.suspicious
