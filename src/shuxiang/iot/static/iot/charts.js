@@ -1,6 +1,9 @@
 // Trend charts: every element with data-series-url gets an ECharts line (value, and min–max band for rollups).
 (function () {
   "use strict";
+  function highest(limits) {
+    return Math.max.apply(null, limits.map(function (l) { return l.value; }));
+  }
   function draw(el) {
     var url = el.getAttribute("data-series-url");
     var range = el.getAttribute("data-range") || "24h";
@@ -18,7 +21,7 @@
           name: data.name, type: "line", showSymbol: false, data: data.points,
           markLine: limits.length ? {
             symbol: "none",
-            data: limits.map(function (l) { return { yAxis: l.value, name: labels[l.name], label: { formatter: labels[l.name] + " {c}" } }; })
+            data: limits.map(function (l) { return { yAxis: l.value, name: labels[l.name], label: { position: "insideEndTop", formatter: labels[l.name] + " {c}" } }; })
           } : undefined
         }];
         if (data.bands && data.bands.length) {
@@ -27,9 +30,10 @@
         }
         chart.setOption({
           tooltip: { trigger: "axis" },
-          grid: { left: 48, right: 16, top: 24, bottom: 32 },
-          xAxis: { type: "time" },
-          yAxis: { type: "value", scale: true, name: data.unit || "" },
+          grid: { left: 48, right: 16, top: 28, bottom: 32 },
+          xAxis: { type: "time", axisLabel: { hideOverlap: true } },
+          yAxis: { type: "value", scale: true, name: data.unit || "",
+                   max: limits.length ? function (v) { return Math.ceil(Math.max(v.max, highest(limits)) + 0.1); } : null },
           series: series
         }, true);
         if (!data.points.length) {
