@@ -166,3 +166,19 @@ def test_the_public_verify_endpoint_answers_anyone_with_ok_entries_head_and_firs
 def test_verifying_an_unknown_stream_is_a_clear_404(anon_api):
     response = anon_api.get("/api/v1/ledger/verify/?stream=nope")
     assert response.status_code == 404 and response.json()["code"] == "unknown_stream"
+
+
+def test_the_hourly_task_checkpoints_each_moved_head_once(chain):
+    from shuxiang.ledger import tasks
+    from shuxiang.ledger.models import LedgerCheckpoint
+
+    tasks.hourly_checkpoint()
+    tasks.hourly_checkpoint()
+    checkpoint = LedgerCheckpoint.objects.get(stream="demo")
+    assert (checkpoint.seq, checkpoint.hash) == (5, chain[-1].hash)
+
+
+def test_the_cli_prints_the_verify_answer_as_json(chain, capsys):
+    call_command("ledger", "verify", "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["entries"] == 5 and data["first_bad"] is None
