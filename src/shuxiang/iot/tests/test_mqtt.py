@@ -178,3 +178,29 @@ def test_a_dropped_database_connection_loses_no_acknowledged_message(broker, pla
             assert listener.stats.stored_messages >= 400
     finally:
         pub.close()
+
+
+def test_the_simulator_publishes_realistic_readings_that_the_listener_stores(broker, places, device_factory):
+    from shuxiang.iot.models import Sensor
+    from shuxiang.iot.simulator import Simulator
+
+    device, _ = device_factory(
+        protocol="mqtt",
+        kind=unique_code("sim-"),
+        sensors=[
+            {"key": "Z", "min_value": 50, "max_value": 90},
+            {"key": "PJ", "min_value": 0, "max_value": 300},
+            {"key": "VT", "min_value": 0, "max_value": 30},
+        ],
+    )
+    with RunningListener(broker.url):
+        sim = Simulator(broker.url, kind=device.kind, storm=True)
+        sim.connect()
+        try:
+            assert sim.round() == 1
+        finally:
+            time.sleep(0.5)
+            sim.close()
+        assert wait_for(lambda: Reading.objects.filter(sensor__device=device).count() == 3)
+    z = Sensor.objects.get(device=device, key="Z").last_value
+    assert 50 <= z <= 90
