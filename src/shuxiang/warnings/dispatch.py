@@ -60,8 +60,8 @@ def payload(warning: Warning) -> dict:
     }
 
 
-def _body(base: str, delivery: Delivery) -> bytes:
-    return (base[:-1] + f',"delivery":{delivery.pk},"receipt_token":"{delivery.token}"}}').encode("utf-8")
+def _body(base: str, pk: int, token: str) -> bytes:
+    return (base[:-1] + f',"delivery":{pk},"receipt_token":"{token}"}}').encode("utf-8")
 
 
 def release_stale(warning_id=None, now=None) -> int:
@@ -113,17 +113,28 @@ def warnings_with_open_deliveries() -> list[int]:
     )
 
 
-def _send(batch, base: str, claim: str):
+# One row per claimed delivery: plain tuples, no model instances, for thousands at a time.
+BATCH_FIELDS = (
+    "pk",
+    "token",
+    "attempts",
+    "endpoint__adapter",
+    "endpoint__url",
+    "endpoint__topic",
+    "endpoint__directory",
+)
+
+
+def _send(batch, base: str, claim: str, identifier: str):
     by_kind = {"http": [], "mqtt": [], "file": []}
-    for d in batch:
-        body = _body(base, d)
-        e = d.endpoint
-        if e.adapter == "http":
-            by_kind["http"].append((d.pk, e.url, body))
-        elif e.adapter == "mqtt":
-            by_kind["mqtt"].append((d.pk, e.topic, body))
+    for pk, token, _attempts, adapter, url, topic, directory in batch:
+        body = _body(base, pk, token)
+        if adapter == "http":
+            by_kind["http"].append((pk, url, body))
+        elif adapter == "mqtt":
+            by_kind["mqtt"].append((pk, topic, body))
         else:
-            by_kind["file"].append((d.pk, e.directory, (f"{d.warning.identifier}_{d.pk}.json", body)))
+            by_kind["file"].append((pk, directory, (f"{identifier}_{pk}.json", body)))
     results = {}
     results.update(adapters.send_http(by_kind["http"]))
     results.update(adapters.send_mqtt(by_kind["mqtt"]))
@@ -131,13 +142,18 @@ def _send(batch, base: str, claim: str):
     _record(batch, results, claim)
 
 
+def _chunks(items, size=900):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _record(batch, results, claim):
+    """Outcomes in a handful of UPDATEs: one for the delivered, one per (attempt number, error)."""
     now = timezone.now()
+    mine = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_by=claim)
     ok = [pk for pk, error in results.items() if not error]
-    for start in range(0, len(ok), 900):
-        Delivery.objects.filter(
-            pk__in=ok[start : start + 900], status=DeliveryStatus.SENDING, claimed_by=claim
-        ).update(
+    for chunk in _chunks(ok):
+        mine.filter(pk__in=chunk).update(
             status=DeliveryStatus.DELIVERED,
             attempts=F("attempts") + 1,
             delivered_at=now,
@@ -146,24 +162,21 @@ def _record(batch, results, claim):
             next_attempt_at=None,
         )
     delays = conf.retry_delays()
-    failed = []
-    for d in batch:
-        error = results.get(d.pk, "未发送")
-        if not error:
-            continue
-        d.attempts += 1
-        d.last_error = error[:300]
-        d.claimed_by = ""
-        if d.attempts > len(delays):
-            d.status = DeliveryStatus.FAILED
-            d.next_attempt_at = None
+    groups: dict[tuple[int, str], list[int]] = {}
+    for pk, _token, attempts, *_ in batch:
+        error = results.get(pk, "未发送")
+        if error:
+            groups.setdefault((attempts + 1, error[:300]), []).append(pk)
+    for (attempt, error), pks in groups.items():
+        if attempt > len(delays):
+            change = {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
         else:
-            d.status = DeliveryStatus.PENDING
-            d.next_attempt_at = now + timedelta(seconds=delays[d.attempts - 1])
-        failed.append(d)
-    Delivery.objects.bulk_update(
-        failed, ["status", "attempts", "next_attempt_at", "last_error", "claimed_by"], batch_size=500
-    )
+            change = {
+                "status": DeliveryStatus.PENDING,
+                "next_attempt_at": now + timedelta(seconds=delays[attempt - 1]),
+            }
+        for chunk in _chunks(pks):
+            mine.filter(pk__in=chunk).update(attempts=attempt, last_error=error, claimed_by="", **change)
 
 
 def run_dispatch(warning_id: int, *, inline_wait: float = INLINE_WAIT) -> float | None:
@@ -189,16 +202,16 @@ def run_dispatch(warning_id: int, *, inline_wait: float = INLINE_WAIT) -> float 
         )
         if ids:
             claim = f"{worker_id()}:{uuid.uuid4().hex[:8]}"
-            for start in range(0, len(ids), 900):
-                Delivery.objects.filter(
-                    pk__in=ids[start : start + 900], status=DeliveryStatus.PENDING
-                ).update(status=DeliveryStatus.SENDING, claimed_by=claim, claimed_at=now)
+            for chunk in _chunks(ids):
+                Delivery.objects.filter(pk__in=chunk, status=DeliveryStatus.PENDING).update(
+                    status=DeliveryStatus.SENDING, claimed_by=claim, claimed_at=now
+                )
             batch = list(
                 Delivery.objects.filter(
                     warning_id=warning_id, status=DeliveryStatus.SENDING, claimed_by=claim
-                ).select_related("endpoint", "warning")
+                ).values_list(*BATCH_FIELDS)
             )
-            _send(batch, base, claim)
+            _send(batch, base, claim, warning.identifier)
             continue
         upcoming = Delivery.objects.filter(warning_id=warning_id, status=DeliveryStatus.PENDING).aggregate(
             t=Min("next_attempt_at")

@@ -234,3 +234,13 @@ def test_new_village_endpoints_are_not_sent_old_warnings(
     )
     endpoint(village, gateways.url("new"))
     assert "new" not in gateways.paths()
+
+
+def test_endpoint_addressed_by_host_name_is_reached(
+    officers, places, gateways, django_capture_on_commit_callbacks
+):
+    url = gateways.url("named").replace("127.0.0.1", "localhost")
+    named = endpoint(places.village_a, url, "按主机名登记的大喇叭")
+    warning = issue(officers, [places.village_a.code], django_capture_on_commit_callbacks)
+    assert warning.deliveries.get(endpoint=named).status == "delivered"
+    assert gateways.paths() == {"named"}
