@@ -27,7 +27,22 @@ class TraceConfig(AppConfig):
             CaseType(
                 code=services.COMPLAINT_TYPE,
                 label="食品安全 (12315)",
-                actions={"accept", "dispatch", "return", "start", "note", "resolve", "close", "escalate"},
+                actions={
+                    "accept",
+                    "dispatch",
+                    "return",
+                    "start",
+                    "note",
+                    "resolve",
+                    "close",
+                    "escalate",
+                    "info",
+                    "confirm",
+                    "reopen",
+                    "rate",
+                },
+                # The consumer follows the complaint on the case engine's tracking page and may confirm or rate it.
+                reporter_actions=True,
                 fields=[
                     CaseField("product", "产品", required=True, max_length=100),
                     CaseField("producer", "经营主体", max_length=100),

@@ -154,6 +154,10 @@ def test_the_12315_button_opens_a_case_and_shows_its_tracking_number(lot):
     response = c.post(f"/t/{lot.short_code}/12315", data)
     case = Case.objects.get()
     assert response.status_code == 200 and case.tracking_number in response.content.decode()
+    track = re.search(r'id="track-link" href="([^"]+)"', response.content.decode()).group(1)
+    assert track.startswith(f"/report/track/{case.tracking_number}/?key=")
+    tracking = Client().get(track)
+    assert tracking.status_code == 200 and case.tracking_number in tracking.content.decode()
     c.post(f"/t/{lot.short_code}/12315", data)
     assert Case.objects.count() == 1
 
