@@ -89,7 +89,10 @@ def task_detail(request, number):
         number=number,
     )
     year = parse_period(str(plan.end_year))
-    place = home_place(request.user)
+    try:
+        place = home_place(request.user)
+    except ServiceError:
+        raise Http404 from None
     targets = []
     for target in task.targets.all():
         row = None
