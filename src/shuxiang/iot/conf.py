@@ -11,5 +11,6 @@ OFFLINE_AFTER_MINUTES = env_int("SHUXIANG_IOT_OFFLINE_MINUTES", 30)
 # MQTT listener: messages held in memory at most (backpressure beyond), and per database batch.
 MQTT_QUEUE_SIZE = env_int("SHUXIANG_MQTT_QUEUE", 2000)
 MQTT_BATCH_SIZE = env_int("SHUXIANG_MQTT_BATCH", 500)
+MQTT_WORKERS = env_int("SHUXIANG_MQTT_WORKERS", 2)
 # Batches at least this large go through COPY on PostgreSQL; smaller ones through one INSERT.
 COPY_THRESHOLD = env_int("SHUXIANG_IOT_COPY_THRESHOLD", 64)

@@ -8,6 +8,8 @@ A message the broker has from a device is therefore either stored or will be
 redelivered. Memory is bounded twice: the broker may have at most
 `receive_maximum` unacknowledged messages in flight to us (MQTT v5), and the
 queue blocks the network thread when full, so an overload waits at the broker.
+`workers` threads (each with its own database connection) take batches from
+the queue, so one batch is parsed while another waits on the database.
 """
 
 import json
@@ -96,8 +98,12 @@ class Listener:
         batch_size: int = conf.MQTT_BATCH_SIZE,
         shared_group: str | None = None,
         track_latency: bool = False,
+        workers: int = conf.MQTT_WORKERS,
     ):
         self.host, self.port, user, password = parse_url(url)
+        self.workers = max(1, workers)
+        self.stats_lock = threading.Lock()
+        self.last_activity = time.monotonic()
         self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self.batch_size = batch_size
         self.stop_event = threading.Event()
@@ -188,8 +194,9 @@ class Listener:
     def process(self, batch) -> None:
         """Store one batch, then acknowledge it. Database trouble: reconnect and retry, never drop."""
         now = timezone.now()
-        if self.stats.first_at is None:
-            self.stats.first_at = time.time()
+        with self.stats_lock:
+            if self.stats.first_at is None:
+                self.stats.first_at = time.time()
         messages = [self._message(topic, payload, now) for topic, payload, _, _ in batch]
         delay = 0.2
         while True:
@@ -198,16 +205,22 @@ class Listener:
                     outcomes = services.do_ingest(messages, actor="mqtt", now=now)
                 break
             except DB_ERRORS as exc:
-                self.stats.db_retries += 1
+                with self.stats_lock:
+                    self.stats.db_retries += 1
                 log.warning("database unavailable (%s); retrying batch of %d", exc, len(batch))
                 db.connection.close()
                 if self.stop_event.wait(delay):
                     raise
                 delay = min(delay * 2, 5.0)
         stored_at = time.time()
-        for (_, _, mid, qos), outcome, message in zip(batch, outcomes, messages, strict=True):
+        for _, _, mid, qos in batch:
             if qos > 0:
                 self.client.ack(mid, qos)
+        with self.stats_lock:
+            self._count(batch, outcomes, messages, stored_at)
+
+    def _count(self, batch, outcomes, messages, stored_at):
+        for outcome, message in zip(outcomes, messages, strict=True):
             if outcome.ok:
                 self.stats.stored_messages += 1
                 if self.track_latency and message.values:
@@ -218,25 +231,48 @@ class Listener:
             self.stats.duplicate_values += outcome.duplicates
         self.stats.received += len(batch)
         self.stats.batches += 1
-        self.stats.last_at = stored_at
+        self.stats.last_at = max(self.stats.last_at or 0, stored_at)
 
-    def run(self, *, idle_exit: float | None = None, max_messages: int | None = None):
-        """Process until stopped (or idle for `idle_exit` seconds, or `max_messages` handled)."""
-        self.start()
-        idle_since = time.monotonic()
+    def _work(self, max_messages):
+        """One worker: take a batch, store it, acknowledge it. Several workers overlap their
+        database round trips; each has its own connection."""
         try:
             while not self.stop_event.is_set():
                 self.stats.max_queue = max(self.stats.max_queue, self.queue.qsize())
                 batch = self._take_batch()
                 if not batch:
-                    if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
-                        break
                     continue
-                idle_since = time.monotonic()
+                self.last_activity = time.monotonic()
                 self.process(batch)
+                self.last_activity = time.monotonic()
                 if max_messages is not None and self.stats.received >= max_messages:
+                    self.stop_event.set()
+        except Exception:  # a bug must not leave the process half alive: stop, the supervisor restarts us
+            log.exception("MQTT worker failed")
+            self.stop_event.set()
+            raise
+        finally:
+            db.connection.close()
+
+    def run(self, *, idle_exit: float | None = None, max_messages: int | None = None):
+        """Process until stopped (or idle for `idle_exit` seconds, or `max_messages` handled)."""
+        self.start()
+        threads = [
+            threading.Thread(target=self._work, args=(max_messages,), name=f"mqtt-worker-{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        for t in threads:
+            t.start()
+        try:
+            while not self.stop_event.wait(0.2):
+                if idle_exit is not None and time.monotonic() - self.last_activity > idle_exit:
+                    break
+                if not any(t.is_alive() for t in threads):
                     break
         finally:
+            self.stop_event.set()
+            for t in threads:
+                t.join(30)
             self.stop()
         return self.stats
 

@@ -39,6 +39,7 @@ class Command(BaseCommand):
             batch_size=opts["batch"],
             shared_group=opts["shared"],
             track_latency=bool(opts["stats"]),
+            workers=opts["workers"],
         )
         signal.signal(signal.SIGTERM, lambda *_: listener.stop_event.set())
         self.stdout.write(
