@@ -103,3 +103,33 @@ def test_device_and_alarm_pages_render_for_an_officer_in_scope(device_factory, c
     assert client_for(cast.township_b).get(f"/iot/devices/{device.code}/").status_code == 404
     assert client.get("/iot/alarms/").status_code == 200
     assert client.get("/iot/rules/").status_code == 200
+
+
+def test_the_mqtt_command_starts_and_stops_when_idle(settings):
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from shuxiang.iot.tests.broker import Broker
+
+    directory = Path(tempfile.mkdtemp(prefix="shuxiang-mosquitto-"))
+    broker = Broker(directory)
+    broker.start()
+    try:
+        out = StringIO()
+        call_command(
+            "mqtt",
+            "--url",
+            broker.url,
+            "--client-id",
+            f"cmd-{directory.name}",
+            "--idle-exit",
+            "0.5",
+            "--workers",
+            "2",
+            stdout=out,
+        )
+        assert "MQTT 接入已启动" in out.getvalue() and "已退出" in out.getvalue()
+    finally:
+        broker.stop()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -28,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--idle-exit", type=float, default=None, help="空闲这么多秒后退出（测试、压测用）"
         )
+        parser.add_argument("--workers", type=int, default=conf.MQTT_WORKERS, help="入库线程数")
         parser.add_argument("--stats", default=None, help="退出时把统计写入该 JSON 文件")
 
     def handle(self, *args, **opts):
