@@ -66,27 +66,31 @@ asyncio.run(main())
 """
 
 BARE = r"""
-import asyncio, json, sys, time
+import asyncio, json, socket, sys, time
 base, n, concurrency, delay = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 body = sys.stdin.buffer.read()
+address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
 
-async def post(path, limit):
+async def post(loop, path, limit):
     async with limit:
-        reader, writer = await asyncio.open_connection("127.0.0.1", int(base.rsplit(":", 1)[1]))
-        writer.write(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                     b"Connection: close\r\n\r\n" % (path.encode(), len(body)) + body)
-        await writer.drain()
-        line = await reader.readline()
-        writer.close()
-        await writer.wait_closed()
-        return int(line.split()[1]) < 300
+        sock = socket.socket()
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, address)
+            await loop.sock_sendall(sock, b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (path.encode(), len(body)) + body)
+            line = await loop.sock_recv(sock, 4096)
+            return int(line.split()[1]) < 300
+        finally:
+            sock.close()
 
 async def main():
+    loop = asyncio.get_running_loop()
     limit = asyncio.Semaphore(concurrency)
     t0 = time.time()
     todo = [f"/ep/{i}" for i in range(n)]
     while todo:
-        results = await asyncio.gather(*(post(p, limit) for p in todo))
+        results = await asyncio.gather(*(post(loop, p, limit) for p in todo))
         todo = [p for p, ok in zip(todo, results) if not ok]
         if todo:
             await asyncio.sleep(delay)
@@ -207,7 +211,7 @@ def run(args):
     bare_t, bare_best = med(bare), min(bare)
     rows = [
         (
-            "bare asyncio script (same bytes, concurrency 200, retry after 0.5 s)",
+            "bare asyncio script (non-blocking sockets, same bytes, concurrency 200, retry after 0.5 s)",
             f"{bare_t:.2f}",
             f"{bare_best:.2f}",
             "—",
@@ -256,7 +260,7 @@ def run(args):
                 ],
             ),
             "",
-            f"The operator's issue transaction (3,000 deliveries written with the warning) took {issue:.2f} s (median).",
+            f"The operator's issue transaction ({n:,} deliveries written with the warning) took {issue:.2f} s (median).",
             "",
             f"Lost deliveries over all runs: **{lost}** (every endpoint reached, none left failed).",
         ]

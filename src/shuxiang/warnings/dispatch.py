@@ -151,22 +151,28 @@ def _record(batch, results, claim):
     """Outcomes in a handful of UPDATEs: one for the delivered, one per (attempt number, error)."""
     now = timezone.now()
     mine = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_by=claim)
-    ok = [pk for pk, error in results.items() if not error]
-    for chunk in _chunks(ok):
-        mine.filter(pk__in=chunk).update(
-            status=DeliveryStatus.DELIVERED,
-            attempts=F("attempts") + 1,
-            delivered_at=now,
-            last_error="",
-            claimed_by="",
-            next_attempt_at=None,
-        )
     delays = conf.retry_delays()
     groups: dict[tuple[int, str], list[int]] = {}
     for pk, _token, attempts, *_ in batch:
         error = results.get(pk, "未发送")
         if error:
             groups.setdefault((attempts + 1, error[:300]), []).append(pk)
+    failed = [pk for pks in groups.values() for pk in pks]
+    # Everything of this claim that did not fail was delivered: one UPDATE for the lot (a receipt
+    # that already arrived moved its row out of "sending" and is left alone).
+    delivered = (
+        mine.exclude(pk__in=failed)
+        if len(failed) <= 900
+        else mine.filter(pk__in=[pk for pk, error in results.items() if not error])
+    )
+    delivered.update(
+        status=DeliveryStatus.DELIVERED,
+        attempts=F("attempts") + 1,
+        delivered_at=now,
+        last_error="",
+        claimed_by="",
+        next_attempt_at=None,
+    )
     for (attempt, error), pks in groups.items():
         if attempt > len(delays):
             change = {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
@@ -202,10 +208,14 @@ def run_dispatch(warning_id: int, *, inline_wait: float = INLINE_WAIT) -> float 
         )
         if ids:
             claim = f"{worker_id()}:{uuid.uuid4().hex[:8]}"
-            for chunk in _chunks(ids):
-                Delivery.objects.filter(pk__in=chunk, status=DeliveryStatus.PENDING).update(
-                    status=DeliveryStatus.SENDING, claimed_by=claim, claimed_at=now
-                )
+            # The due rows between the first and last id just read: one UPDATE, whatever the batch size.
+            Delivery.objects.filter(
+                warning_id=warning_id,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at__lte=now,
+                pk__gte=ids[0],
+                pk__lte=ids[-1],
+            ).update(status=DeliveryStatus.SENDING, claimed_by=claim, claimed_at=now)
             batch = list(
                 Delivery.objects.filter(
                     warning_id=warning_id, status=DeliveryStatus.SENDING, claimed_by=claim
