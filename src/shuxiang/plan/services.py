@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from shuxiang.core import audit, files
+from shuxiang.core import services as core_services
 from shuxiang.core.choices import PlaceLevel, Role, UnitKind
 from shuxiang.core.errors import NotFound, ServiceError
 from shuxiang.core.models import Place, Unit
@@ -268,6 +270,24 @@ def is_reporter(user, entry: LedgerEntry) -> bool:
     return user.role == wanted_role and user.place_id == entry.place_id
 
 
+def reporters_of(entry: LedgerEntry) -> list:
+    """The users who fill this form (for notifications)."""
+    from shuxiang.core.models import User
+
+    if entry.unit_id:
+        return list(User.objects.filter(unit_id=entry.unit_id, is_active=True))
+    role = Role.TOWNSHIP if entry.place.level == PlaceLevel.TOWNSHIP else Role.VILLAGE
+    return core_services.users_at([entry.place], [role])
+
+
+def _notify_reporters(entry: LedgerEntry, *, title, body):
+    url = reverse("plan_ledger_detail", args=[entry.pk])
+    recipients = reporters_of(entry)
+    transaction.on_commit(
+        lambda: core_services.notify(recipients, title=title, body=body, url=url, kind="plan")
+    )
+
+
 def _require_reporter(actor, entry):
     if _is_user(actor) and not is_reporter(actor, entry):
         raise ServiceError("not_reporter", f"此台账由{entry.reporter_name}填报", status=403)
@@ -465,6 +485,9 @@ def do_return_entry(entry: LedgerEntry, *, actor, reason) -> LedgerEntry:
     entry.approval_level = None
     entry.return_reason = reason[:300]
     entry.save(update_fields=["status", "approval_level", "return_reason", "updated_at"])
+    _notify_reporters(
+        entry, title=f"台账被退回：任务{entry.task.number} {entry.round.period}", body=f"退回原因：{reason}"
+    )
     audit.record(
         actor,
         "transition",
@@ -521,6 +544,38 @@ def do_unapprove_entry(entry: LedgerEntry, *, actor) -> LedgerEntry:
         },
     )
     return entry
+
+
+def remind_due_entries(*, now=None, within=timedelta(days=2)) -> int:
+    """Tell reporters whose forms are still open and due within `within`; at most one reminder a day."""
+    from shuxiang.core.models import Notification
+
+    now = now or timezone.now()
+    due = LedgerEntry.objects.filter(
+        status__in=[EntryStatus.DRAFT, EntryStatus.RETURNED],
+        round__deadline__gt=now,
+        round__deadline__lte=now + within,
+    ).select_related("round", "task", "place", "unit")
+    sent = 0
+    for entry in due:
+        url = reverse("plan_ledger_detail", args=[entry.pk])
+        recipients = [
+            u
+            for u in reporters_of(entry)
+            if not Notification.objects.filter(
+                recipient=u, url=url, kind="plan.reminder", created_at__gte=now - timedelta(hours=20)
+            ).exists()
+        ]
+        deadline = timezone.localtime(entry.round.deadline)
+        core_services.notify(
+            recipients,
+            title=f"台账即将截止：任务{entry.task.number} {entry.task.title}",
+            body=f"{entry.round.year}年第{entry.round.quarter}季度台账请于 {deadline:%m月%d日 %H:%M} 前报送，逾期将锁定。",
+            url=url,
+            kind="plan.reminder",
+        )
+        sent += len(recipients)
+    return sent
 
 
 @transaction.atomic

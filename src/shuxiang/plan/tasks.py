@@ -32,3 +32,12 @@ def nightly_registry_snapshot():
     """The current quarter's coverage figures, recounted from the registries every night."""
     with origin("task"):
         refresh_registry_indicators()
+
+
+@db_periodic_task(crontab(minute="0", hour="9"))
+def morning_deadline_reminders():
+    """Each morning, reporters of open forms due within two days get a reminder (once a day)."""
+    from shuxiang.plan.services import remind_due_entries
+
+    with origin("task"):
+        remind_due_entries()

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -235,3 +236,17 @@ def test_evidence_files_are_attached_to_an_open_form(round_, places, cast):
     )
     attachment = services.do_add_evidence(form, upload, actor=cast.township_a)
     assert Attachment.objects.get(pk=attachment.pk).owner_id == str(form.pk)
+
+
+def test_a_returned_form_and_an_approaching_deadline_are_notified_to_the_reporter(
+    round_, places, cast, django_capture_on_commit_callbacks
+):
+    form = submitted_village_form(round_, places, cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_return_entry(form, actor=cast.township_a, reason="请补充照片")
+    note = cast.village_a.notifications.get()
+    assert "台账被退回" in note.title and "请补充照片" in note.body
+    with time_machine.travel(round_.deadline - timedelta(days=1), tick=False):
+        assert services.remind_due_entries() > 0
+        assert services.remind_due_entries() == 0
+    assert cast.township_a.notifications.filter(kind="plan.reminder").count() == 27
