@@ -105,7 +105,14 @@ def ab(url, *, requests=2000, concurrency=10, headers=None) -> LoadResult:
     cmd = ["ab", "-q", "-k", "-n", str(requests), "-c", str(concurrency)]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    for _attempt in range(3):
+        # ab gives up on the first keep-alive connection reset (exit 104); the run is repeated, not patched up.
+        proc = subprocess.run([*cmd, url], capture_output=True, text=True)
+        out = proc.stdout
+        if proc.returncode == 0 and "Requests per second" in out:
+            break
+    else:
+        raise RuntimeError(f"ab failed: {proc.stderr.strip()[:300]}")
     rps = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
     pct = dict(re.findall(r"^\s+(\d+)%\s+(\d+)", out, re.M))
     failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))

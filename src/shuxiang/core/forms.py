@@ -10,14 +10,13 @@ class ServiceFormMixin:
     """Puts a ServiceError's per-field messages on the form, the rest on top."""
 
     def apply_service_error(self, error: ServiceError):
-        placed = False
+        """The summary goes on top (it may name things no single field shows), details by field."""
+        self.add_error(None, error.message)
         for field, messages in error.fields.items():
             target = field if field in self.fields else None
             for message in messages:
-                self.add_error(target, message)
-                placed = True
-        if not placed:
-            self.add_error(None, error.message)
+                if target is not None or message != error.message:
+                    self.add_error(target, message)
 
 
 class LoginForm(AuthenticationForm):

@@ -18,7 +18,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.TOWNSHIP: {"person.change"},
     Role.VILLAGE: {"person.change"},
     Role.GRID: {"person.change"},
-    Role.CLIENT: {"person.change"},
+    Role.CLIENT: set(),  # machines get exactly what their app grants them
 }
 
 

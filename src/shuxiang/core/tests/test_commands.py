@@ -61,26 +61,45 @@ def test_check_reports_a_too_short_audit_retention(settings, db):
     assert "shuxiang.E001" in str(exc.value)
 
 
-def test_demo_is_deterministic_and_prints_accounts(db):
-    from shuxiang.core.models import Person, Place
+def test_demo_builds_every_module_and_prints_accounts(db):
+    from shuxiang.core.models import Place
     from shuxiang.demo import builder
 
     out = io.StringIO()
     call_command("demo", stdout=out)
     text = out.getvalue()
     assert "admin" in text and builder.DEMO_PASSWORD in text
-    first = (
-        list(Place.objects.order_by("code").values_list("code", "name")),
-        list(Person.objects.order_by("id_number_digest").values_list("name", "id_number_digest")),
-    )
     assert Place.objects.filter(level=2).count() == 18
-    assert Place.objects.filter(level=4, synthetic=False).count() == 0
-    call_command("demo", "--reset", stdout=io.StringIO())
-    again = (
-        list(Place.objects.order_by("code").values_list("code", "name")),
-        list(Person.objects.order_by("id_number_digest").values_list("name", "id_number_digest")),
+    assert Place.objects.get(code="430972109000").parent.code == "430903000000"  # 谢林港镇
+    assert not Place.objects.filter(level__gte=3, synthetic=False).exists()
+    for label, _ in builder.app_builders():
+        assert f"已生成 {label} 演示数据" in text
+
+
+def registry_fingerprint():
+    from shuxiang.core.models import Person, Place, Unit, User
+
+    return (
+        list(Place.objects.order_by("code").values_list("code", "name", "latitude")),
+        list(Unit.objects.order_by("place__code", "name").values_list("name", "place__code")),
+        list(User.objects.order_by("username").values_list("username", "role", "place__code")),
+        list(
+            Person.objects.order_by("id_number_digest").values_list("name", "id_number_digest", "place__code")
+        ),
     )
-    assert first == again
+
+
+def test_demo_registry_is_the_same_on_every_machine(db):
+    from django.db import transaction
+
+    from shuxiang.demo import builder
+
+    with transaction.atomic():
+        builder.build(log=lambda *a: None, with_apps=False)
+        first = registry_fingerprint()
+        transaction.set_rollback(True)
+    builder.build(log=lambda *a: None, with_apps=False)
+    assert registry_fingerprint() == first
 
 
 def test_demo_refuses_to_overwrite_data_without_reset(cast):

@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, reset, scale, if_empty, **options):
         if scale < 1 or scale > 100:
             raise CommandError("--scale 应在 1–100 之间")
-        call_command("migrate", interactive=False, verbosity=0)
+        if self._unapplied_migrations():
+            call_command("migrate", interactive=False, verbosity=0)
         if reset:
             call_command("flush", interactive=False, verbosity=0)
         elif not builder.is_empty():
@@ -30,6 +31,14 @@ class Command(BaseCommand):
         ctx = builder.build(scale=scale, log=self.stdout.write)
         self.stdout.write(f"演示数据已生成，用时 {time.monotonic() - started:.1f} 秒。")
         self._print_accounts(ctx.credentials)
+
+    @staticmethod
+    def _unapplied_migrations() -> bool:
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connection)
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
     def _print_accounts(self, credentials=None):
         credentials = credentials if credentials is not None else builder.existing_credentials()
