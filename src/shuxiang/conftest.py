@@ -6,6 +6,15 @@ from rest_framework.test import APIClient
 from shuxiang import testing
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, as each would on a fresh server."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def places(db):
     return testing.build_places()

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from shuxiang.core import views
 from shuxiang.core.forms import LoginForm
@@ -15,6 +16,7 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("notifications/", views.notifications, name="notifications"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url="/static/core/favicon.svg", permanent=True)),
     path("places/", views.PlaceListView.as_view(), name="place_list"),
     path("places/<str:code>/", views.PlaceDetailView.as_view(), name="place_detail"),
     path("places/<str:code>/edit/", views.place_edit, name="place_edit"),
