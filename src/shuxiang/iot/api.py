@@ -95,6 +95,8 @@ class ReadingListView(generics.ListAPIView):
     serializer_class = ReadingSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Reading.objects.none()
         params = self.request.query_params
         code, key = params.get("device", "").strip(), params.get("key", "").strip()
         errors = {}
