@@ -184,7 +184,8 @@ class SensorInfo:
 
 
 class Caches:
-    """Device and sensor lookups for the listeners, refreshed every `ttl` seconds and after our own writes."""
+    """Device and sensor lookups for the listeners, refreshed every `ttl` seconds and after our own writes
+    (a device registered or changed elsewhere is seen by a running listener within `ttl`)."""
 
     ttl = 30.0
 
@@ -195,6 +196,7 @@ class Caches:
     def clear(self):
         with self.lock:
             self.devices: dict[str, DeviceInfo] = {}
+            self.missing: set[str] = set()  # codes not registered: a flood of them must not cost a query each
             self.loaded_at = time.monotonic()
         rules.cache.clear()
 
@@ -209,10 +211,14 @@ class Caches:
     def device(self, code: str) -> DeviceInfo | None:
         self._fresh()
         info = self.devices.get(code)
-        if info is not None:
+        if info is not None or code in self.missing:
             return info
         device = Device.objects.filter(code=code).select_related("place").first()
         if device is None:
+            with self.lock:
+                if len(self.missing) >= 10_000:
+                    self.missing.clear()
+                self.missing.add(code)
             return None
         info = DeviceInfo(device.pk, device.code, device.is_active, device.place.path, device.sl651_password)
         for s in Sensor.objects.filter(device=device):

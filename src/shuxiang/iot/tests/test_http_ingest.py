@@ -139,3 +139,16 @@ def test_township_officer_gets_404_for_another_townships_device(api_for, cast, d
     assert r.status_code == 404
     r = api_for(cast.township_a).get("/api/v1/iot/readings/", {"device": device.code, "key": "Z"})
     assert r.status_code == 404
+
+
+def test_a_flood_from_an_unknown_device_is_counted_without_a_lookup_per_message(
+    django_assert_max_num_queries, places
+):
+    from shuxiang.iot import services
+
+    services.do_ingest([services.Message("GHOST-1", [("Z", timezone.now(), 1.0)])], actor="test")
+    with django_assert_max_num_queries(8):
+        services.do_ingest(
+            [services.Message("GHOST-1", [("Z", timezone.now(), 1.0)]) for _ in range(200)], actor="test"
+        )
+    assert Rejection.objects.get(device_code="GHOST-1").count == 201
