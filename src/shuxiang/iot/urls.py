@@ -13,4 +13,6 @@ urlpatterns = [
     path("alarms/<int:pk>/acknowledge/", views.alarm_acknowledge, name="alarm_acknowledge"),
     path("alarms/<int:pk>/clear/", views.alarm_clear, name="alarm_clear"),
     path("rules/", views.RuleListView.as_view(), name="rule_list"),
+    path("rules/add/", views.rule_form, name="rule_create"),
+    path("rules/<int:pk>/edit/", views.rule_form, name="rule_edit"),
 ]

@@ -1,8 +1,10 @@
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -12,6 +14,7 @@ from shuxiang.core.permissions import has_perm
 from shuxiang.iot import charts, services
 from shuxiang.iot.choices import SEVERITY_TAG
 from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
+from shuxiang.iot.forms import RuleForm
 from shuxiang.iot.models import Alarm, AlarmRule, Device, Rejection, Sensor
 
 
@@ -143,8 +146,10 @@ class RuleListView(ObjectListView):
     filterset_class = RuleFilterSet
     title = "告警规则"
     select_related = ("place", "device")
+    create_url_name = "iot:rule_create"
+    create_permission = "iot.rule.change"
     columns = [
-        Column("规则名称", "name"),
+        Column("规则名称", "name", link=True),
         Column("条件", "describe"),
         Column("级别", "get_severity_display"),
         Column("设备", "device.code"),
@@ -152,3 +157,54 @@ class RuleListView(ObjectListView):
         Column("联动动作", lambda r: "、".join(r.actions)),
         Column("启用", "is_active"),
     ]
+
+    @staticmethod
+    def detail_url(obj):
+        return reverse("iot:rule_edit", args=[obj.pk])
+
+
+RULE_FIELDS = (
+    "name",
+    "key",
+    "kind",
+    "threshold",
+    "duration_minutes",
+    "severity",
+    "escalate_after_minutes",
+    "auto_clear",
+    "actions",
+    "action_config",
+    "is_active",
+)
+
+
+@login_required
+@object_view(AlarmRule)
+def rule_form(request, pk=None):
+    rule = object_or_404(AlarmRule, request.user, pk=pk) if pk else None
+    if not has_perm(request.user, "iot.rule.change"):
+        raise PermissionDenied
+    initial = {}
+    if rule is not None:
+        initial = {f: getattr(rule, f) for f in RULE_FIELDS}
+        initial["action_config"] = (
+            json.dumps(rule.action_config, ensure_ascii=False) if rule.action_config else ""
+        )
+    form = RuleForm(request.POST or None, initial=initial, editing=rule is not None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if rule is not None:
+                services.do_update_rule(rule, actor=request.user, **data)
+            else:
+                code = data.pop("device", "").strip()
+                place = data.pop("place", None)
+                device = object_or_404(Device, request.user, code=code) if code else None
+                services.do_create_rule(actor=request.user, device=device, place=place, **data)
+        except ServiceError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, "告警规则已保存")
+            return redirect("iot:rule_list")
+    title = f"编辑告警规则：{rule.name}" if rule else "新增告警规则"
+    return render(request, "core/form.html", {"form": form, "title": title})

@@ -214,3 +214,66 @@ def test_place_wide_rules_apply_to_every_device_under_the_place(device_factory, 
     feed(inside, "VT", 10.5, now)
     feed(outside, "VT", 10.5, now)
     assert [a.sensor.device_id for a in Alarm.objects.all()] == [inside.pk]
+
+
+def test_staff_create_a_rule_in_the_web_form_and_bad_input_saves_nothing(reservoir, cast, client_for):
+    client = client_for(cast.department)
+    bad = client.post(
+        "/iot/rules/add/",
+        {
+            "name": "水位超限",
+            "device": reservoir.code,
+            "key": "Z",
+            "kind": "above",
+            "duration_minutes": 0,
+            "severity": "major",
+        },
+    )
+    assert bad.status_code == 200 and "请填写阈值" in bad.content.decode()
+    assert not AlarmRule.objects.exists()
+    ok = client.post(
+        "/iot/rules/add/",
+        {
+            "name": "水位超限",
+            "device": reservoir.code,
+            "key": "Z",
+            "kind": "above",
+            "threshold": "85",
+            "duration_minutes": 10,
+            "severity": "critical",
+            "auto_clear": "on",
+            "is_active": "on",
+        },
+    )
+    assert ok.status_code == 302
+    rule = AlarmRule.objects.get()
+    assert (rule.device, rule.threshold, rule.duration_minutes, rule.severity) == (
+        reservoir,
+        85.0,
+        10,
+        "critical",
+    )
+    edit = client.post(
+        f"/iot/rules/{rule.pk}/edit/",
+        {
+            "name": "水位超限",
+            "key": "Z",
+            "kind": "above",
+            "threshold": "86",
+            "duration_minutes": 0,
+            "severity": "major",
+            "action_config": "not json",
+            "is_active": "on",
+        },
+    )
+    assert "联动参数应为 JSON 对象" in edit.content.decode()
+    rule.refresh_from_db()
+    assert rule.threshold == 85.0
+
+
+def test_a_township_officer_cannot_edit_rules_and_gets_404_outside_scope(
+    reservoir, cast, client_for, places, device_factory
+):
+    rule = flood_rule(reservoir)
+    assert client_for(cast.township_a).get(f"/iot/rules/{rule.pk}/edit/").status_code == 403
+    assert client_for(cast.township_b).get(f"/iot/rules/{rule.pk}/edit/").status_code == 404
