@@ -90,6 +90,7 @@ def release_dead_local_claims() -> int:
     released = 0
     claims = (
         Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_by__startswith=f"{HOST}:")
+        .order_by()
         .values_list("claimed_by", flat=True)
         .distinct()
     )
@@ -105,12 +106,16 @@ def release_dead_local_claims() -> int:
     return released
 
 
-def warnings_with_open_deliveries() -> list[int]:
-    return list(
-        Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
-        .values_list("warning_id", flat=True)
-        .distinct()
-    )
+def warnings_with_open_deliveries(*, overdue_by: float | None = None) -> list[int]:
+    """Warnings still owing deliveries; with `overdue_by`, only those whose retry is that late
+    (their own scheduled task should have run), so a periodic sweep adds no duplicate schedules."""
+    qs = Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+    if overdue_by is not None:
+        qs = qs.filter(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__lte=timezone.now() - timedelta(seconds=overdue_by),
+        )
+    return list(qs.order_by().values_list("warning_id", flat=True).distinct())
 
 
 # One row per claimed delivery: plain tuples, no model instances, for thousands at a time.

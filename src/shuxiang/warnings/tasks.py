@@ -51,7 +51,7 @@ def sweep_deliveries():
     from shuxiang.warnings import dispatch
 
     dispatch.release_stale()
-    for warning_id in dispatch.warnings_with_open_deliveries():
+    for warning_id in dispatch.warnings_with_open_deliveries(overdue_by=30):
         dispatch_deliveries(warning_id)
 
 

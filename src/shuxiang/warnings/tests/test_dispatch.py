@@ -244,3 +244,23 @@ def test_endpoint_addressed_by_host_name_is_reached(
     warning = issue(officers, [places.village_a.code], django_capture_on_commit_callbacks)
     assert warning.deliveries.get(endpoint=named).status == "delivered"
     assert gateways.paths() == {"named"}
+
+
+def test_periodic_sweep_picks_up_only_overdue_deliveries_and_sends_them(
+    officers, places, gateways, two_villages, settings
+):
+    """A lost task (e.g. the queue was flushed): the minute sweep finds the overdue deliveries."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shuxiang.warnings import dispatch, tasks
+    from shuxiang.warnings.tests.helpers import draft
+
+    warning = draft(officers, [places.village_a.code], colour="blue")
+    services.do_issue_warning(warning, actor=officers.weather)  # on-commit task never runs here
+    assert dispatch.warnings_with_open_deliveries(overdue_by=30) == []
+    warning.deliveries.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    assert dispatch.warnings_with_open_deliveries(overdue_by=30) == [warning.pk]
+    tasks.sweep_deliveries.call_local()
+    assert gateways.paths() == {"qs1", "qs2"}
