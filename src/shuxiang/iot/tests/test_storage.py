@@ -133,3 +133,46 @@ def test_the_mqtt_command_starts_and_stops_when_idle(settings):
     finally:
         broker.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_the_mqtt_command_can_run_several_processes_on_a_shared_subscription(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from shuxiang.iot.tests.broker import Broker
+
+    directory = Path(tempfile.mkdtemp(prefix="shuxiang-mosquitto-"))
+    broker = Broker(directory)
+    broker.start()
+    try:
+        stats = tmp_path / "stats.json"
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shuxiang.cli",
+                "mqtt",
+                "--url",
+                broker.url,
+                "--client-id",
+                f"proc-{directory.name}",
+                "--processes",
+                "2",
+                "--idle-exit",
+                "0.5",
+                "--stats",
+                str(stats),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "已启动 2 个进程" in out.stdout
+        assert Path(f"{stats}.0").exists() and Path(f"{stats}.1").exists()
+    finally:
+        broker.stop()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -3,6 +3,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -30,12 +32,21 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=conf.MQTT_WORKERS, help="入库线程数")
         parser.add_argument("--stats", default=None, help="退出时把统计写入该 JSON 文件")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="接入进程数（>1 时各进程以共享订阅分摊消息，用满多核）",
+        )
 
     def handle(self, *args, **opts):
         logging.basicConfig(level=logging.INFO)
+        client_id = opts["client_id"] or f"shuxiang-ingest-{socket.gethostname()}"
+        if opts["processes"] > 1:
+            return self.supervise(opts, client_id)
         listener = Listener(
             opts["url"],
-            client_id=opts["client_id"] or f"shuxiang-ingest-{socket.gethostname()}",
+            client_id=client_id,
             queue_size=opts["queue"],
             batch_size=opts["batch"],
             shared_group=opts["shared"],
@@ -56,3 +67,48 @@ class Command(BaseCommand):
             with open(opts["stats"], "w") as fh:
                 json.dump(summary, fh)
         self.stdout.write(f"已退出：{json.dumps(summary, ensure_ascii=False)}")
+
+    def supervise(self, opts, client_id):
+        """Run N listener processes on one shared subscription (the GIL caps one process at one core)."""
+        group = opts["shared"] or "shuxiang-ingest"
+        children = []
+        for k in range(opts["processes"]):
+            argv = [
+                sys.executable,
+                "-m",
+                "shuxiang.cli",
+                "mqtt",
+                "--url",
+                opts["url"],
+                "--client-id",
+                f"{client_id}-{k}",
+                "--shared",
+                group,
+                "--queue",
+                str(opts["queue"]),
+                "--batch",
+                str(opts["batch"]),
+                "--workers",
+                str(opts["workers"]),
+            ]
+            if opts["idle_exit"] is not None:
+                argv += ["--idle-exit", str(opts["idle_exit"])]
+            if opts["stats"]:
+                argv += ["--stats", f"{opts['stats']}.{k}"]
+            children.append(subprocess.Popen(argv))
+        self.stdout.write(f"MQTT 接入已启动 {len(children)} 个进程，共享订阅组 {group}")
+
+        def stop(*_):
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            codes = [child.wait() for child in children]
+        except KeyboardInterrupt:
+            stop()
+            codes = [child.wait() for child in children]
+        self.stdout.write(f"已退出：各进程返回码 {codes}")
+        if any(codes):
+            raise SystemExit(1)
