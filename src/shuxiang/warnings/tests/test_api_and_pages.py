@@ -247,3 +247,61 @@ def test_failed_deliveries_show_on_the_home_page_and_link_to_the_warnings_concer
     listed = c.get("/warnings/?failed=true").content.decode()
     assert f"/warnings/{failing.pk}/" in listed
     assert f"/warnings/{fine.pk}/" not in listed
+
+
+def test_update_page_writes_an_update_that_keeps_the_signal_and_refers_to_the_original(
+    officers, places, client_for, django_capture_on_commit_callbacks
+):
+    original = issue(
+        officers, [places.village_a.code], django_capture_on_commit_callbacks, colour="blue", signal="gale"
+    )
+    c = client_for(officers.weather)
+    assert "编写更新" in c.get(f"/warnings/{original.pk}/").content.decode()
+    form = c.get(f"/warnings/{original.pk}/update/").content.decode()
+    assert original.headline in form
+    response = c.post(
+        f"/warnings/{original.pk}/update/",
+        {
+            "colour": "yellow",
+            "headline": "大风升级为黄色",
+            "description": "风力加大。",
+            "instruction": "",
+            "expires": later().strftime("%Y-%m-%dT%H:%M"),
+            "urgency": "Expected",
+            "certainty": "Likely",
+            "areas": [places.village_a.code],
+        },
+    )
+    update = Warning.objects.get(msg_type="Update")
+    assert response["Location"] == f"/warnings/{update.pk}/"
+    assert (update.references, update.signal_type.code, update.colour) == (original, "gale", "yellow")
+    assert update.instruction.startswith("停止露天活动")  # the guide of the new colour
+
+
+def test_endpoint_form_refuses_an_http_endpoint_without_address_in_chinese(cast, places, client_for):
+    c = client_for(cast.township_a)
+    response = c.post(
+        "/warnings/endpoints/new/",
+        {
+            "name": "清水村大喇叭",
+            "place": places.village_a.code,
+            "adapter": "http",
+            "url": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "HTTP 终端须填写以 http:// 或 https:// 开头的推送地址" in response.content.decode()
+    assert not Endpoint.objects.exists()
+    ok = c.post(
+        "/warnings/endpoints/new/",
+        {
+            "name": "清水村大喇叭",
+            "place": places.village_a.code,
+            "adapter": "http",
+            "url": "http://10.0.0.8/ebm",
+        },
+    )
+    endpoint_obj = Endpoint.objects.get()
+    assert ok["Location"] == f"/warnings/endpoints/{endpoint_obj.pk}/"
+    assert "清水村大喇叭" in c.get("/warnings/endpoints/").content.decode()
