@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_POST
 
 from shuxiang.cases import services, stats
@@ -47,6 +48,7 @@ from shuxiang.core.permissions import has_perm
 
 SESSION_KEYS = "case_reporter_keys"
 PUBLIC_MAP_LIMIT = 1000
+PUBLIC_MAP_SECONDS = 60
 
 
 # --- the resident ----------------------------------------------------------------------------------
@@ -235,8 +237,13 @@ def public_map(request):
     )
 
 
+@cache_page(PUBLIC_MAP_SECONDS)
 def public_map_json(request):
-    """GeoJSON of the latest public cases (at most PUBLIC_MAP_LIMIT), rounded to ~100 m."""
+    """GeoJSON of the latest public cases (at most PUBLIC_MAP_LIMIT), rounded to ~100 m.
+
+    Public and non-personal, so each server process keeps an answer for a minute: a busy public
+    map costs one query per filter combination per minute, not one per visitor.
+    """
     _, qs = _public_queryset(request)
     rows = qs.filter(latitude__isnull=False, longitude__isnull=False).order_by("-created_at", "-id")[
         :PUBLIC_MAP_LIMIT

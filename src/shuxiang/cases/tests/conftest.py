@@ -7,6 +7,14 @@ from shuxiang.cases import services
 from shuxiang.cases.choices import DeadlineUnit
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The public map keeps answers for a minute per process; each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def categories(db):
     """The resident categories the tests use: rubbish (3 calendar days), roads (16 working hours), food (sensitive)."""
