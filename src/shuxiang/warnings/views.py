@@ -459,6 +459,16 @@ def statistics(request):
             "title": "预警统计",
             "query": query.urlencode(),
             "colour_keys": list(Colour),
+            "chart": json.dumps(
+                {
+                    "types": [name for name, _, _ in result.by_type],
+                    "colours": result.colours,
+                    "series": [
+                        [counts[i] for _, counts, _ in result.by_type] for i in range(len(result.colours))
+                    ],
+                },
+                ensure_ascii=False,
+            ),
         },
     )
 

@@ -226,6 +226,7 @@ def test_statistics_count_by_type_colour_and_township_and_export(
     c = client_for(officers.weather)
     page = c.get("/warnings/stats/").content.decode()
     assert 'id="stat-total">2<' in page
+    assert 'id="stats-chart"' in page and "warnings/stats.js" in page
     only_b = c.get(f"/warnings/stats/?township={places.township_b.code}").content.decode()
     assert 'id="stat-total">1<' in only_b
     csv_text = c.get("/warnings/stats/?export=csv").content.decode("utf-8-sig")
