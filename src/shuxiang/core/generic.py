@@ -110,8 +110,13 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
             else None,
             "list_url": request.path,
         }
+        context.update(self.get_extra_context(qs))
         template = self.partial_template if request.htmx and not request.htmx.boosted else self.template_name
         return render(request, template, context)
+
+    def get_extra_context(self, queryset) -> dict:
+        """Summary figures a list shows above its table (computed on the filtered, scoped queryset)."""
+        return {}
 
     def row(self, obj):
         """[(text, link or None)] for one object, links only on the columns marked `link`."""
