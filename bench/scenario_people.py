@@ -115,7 +115,7 @@ def raw_sql_ms(env, village_code):
     )
     page_sql = (
         "SELECT p.*, pl.code FROM core_person p JOIN core_place pl ON p.place_id = pl.id "
-        "WHERE pl.path LIKE ? AND pl.path LIKE ? AND p.name LIKE ? ORDER BY pl.code, p.name, p.id LIMIT 20"
+        "WHERE pl.path LIKE ? AND pl.path LIKE ? AND p.name LIKE ? ORDER BY p.place_id, p.name, p.id LIMIT 20"
     )
     params = [scope_path + "%", village_path + "%", "%王%"]
     times = []
