@@ -118,6 +118,10 @@ def raw_sql_ms(env, village_code):
         "WHERE pl.path LIKE ? AND pl.path LIKE ? AND p.name LIKE ? ORDER BY p.place_id, p.name, p.id LIMIT 20"
     )
     params = [scope_path + "%", village_path + "%", "%王%"]
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the seeding left a large WAL; the server had it warm
+    for _ in range(5):
+        con.execute(count_sql, params).fetchone()
+        con.execute(page_sql, params).fetchall()
     times = []
     for _ in range(50):
         t0 = time.perf_counter()
