@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -21,6 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from shuxiang.core import audit
+from shuxiang.core.errors import ServiceError
 from shuxiang.core.permissions import has_perm
 
 EXPORT_LIMIT = 100_000
@@ -188,6 +190,25 @@ class ObjectDetailView(LoginRequiredMixin, TemplateView):
         if self.permission and not has_perm(request.user, self.permission):
             raise PermissionDenied
         return super().get(request, *args, **kwargs)
+
+
+def submit_form(request, form, write, *, success="已保存"):
+    """The POST half of every edit page: a valid form goes to a service; a refusal lands on the form.
+
+    `write(cleaned_data)` calls the service. Returns `(True, result)` when the write happened (a
+    success message is queued, the caller redirects) and `(False, None)` otherwise (not submitted,
+    invalid, or refused — the form then carries the Chinese reasons and nothing was written).
+    """
+    if request.method != "POST" or not form.is_valid():
+        return False, None
+    try:
+        result = write(form.cleaned_data)
+    except ServiceError as exc:
+        form.apply_service_error(exc)
+        return False, None
+    if success:
+        messages.success(request, success)
+    return True, result
 
 
 def public_view(view):

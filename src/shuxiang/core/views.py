@@ -19,7 +19,14 @@ from shuxiang.core.filtersets import (
     UserFilterSet,
 )
 from shuxiang.core.forms import ImportForm, PersonForm, PlaceForm, UnitForm, UserForm
-from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import (
+    Column,
+    ObjectDetailView,
+    ObjectListView,
+    object_or_404,
+    object_view,
+    submit_form,
+)
 from shuxiang.core.importers import ImportRejected, run_import
 from shuxiang.core.models import Attachment, AuditEntry, Person, Place, Unit, User
 from shuxiang.core.navigation import pending_for
@@ -134,14 +141,9 @@ def place_edit(request, code):
         raise PermissionDenied
     initial = {f: getattr(place, f) for f in PlaceForm.base_fields}
     form = PlaceForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_update_place(place, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "已保存")
-            return redirect("place_detail", code=place.code)
+    saved, _ = submit_form(request, form, lambda d: services.do_update_place(place, actor=request.user, **d))
+    if saved:
+        return redirect("place_detail", code=place.code)
     return render(request, "core/form.html", {"form": form, "title": f"编辑区划：{place.name}"})
 
 
@@ -191,17 +193,15 @@ def unit_form(request, pk=None):
         initial = {f: getattr(unit, f) for f in ("name", "short_name", "kind", "code", "phone")}
         initial.update(place=unit.place.code, domains=",".join(unit.domains))
     form = UnitForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if unit:
-                unit = services.do_update_unit(unit, actor=request.user, **form.cleaned_data)
-            else:
-                unit = services.do_create_unit(actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "已保存")
-            return redirect("unit_detail", pk=unit.pk)
+
+    def write(data):
+        if unit:
+            return services.do_update_unit(unit, actor=request.user, **data)
+        return services.do_create_unit(actor=request.user, **data)
+
+    saved, unit = submit_form(request, form, write)
+    if saved:
+        return redirect("unit_detail", pk=unit.pk)
     title = f"编辑单位：{unit.name}" if unit else "新增单位"
     return render(request, "core/form.html", {"form": form, "title": title})
 
@@ -262,25 +262,23 @@ def person_form(request, pk=None):
         raise PermissionDenied
     initial = {"name": person.name, "place": person.place.code} if person else {}
     form = PersonForm(request.POST or None, initial=initial, editing=bool(person))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if person:
-                person = services.do_update_person(
-                    person,
-                    actor=request.user,
-                    name=data["name"],
-                    place=data["place"],
-                    id_number=data["id_number"] or None,
-                    phone=data["phone"] or None,
-                )
-            else:
-                person = services.do_create_person(actor=request.user, **data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "已保存")
-            return redirect("person_detail", pk=person.pk)
+
+    def write(data):
+        if person is None:
+            return services.do_create_person(actor=request.user, **data)
+        # Blank identifier fields mean "keep": the stored numbers are never put back into the form.
+        return services.do_update_person(
+            person,
+            actor=request.user,
+            name=data["name"],
+            place=data["place"],
+            id_number=data["id_number"] or None,
+            phone=data["phone"] or None,
+        )
+
+    saved, saved_person = submit_form(request, form, write)
+    if saved:
+        return redirect("person_detail", pk=saved_person.pk)
     return render(
         request,
         "core/form.html",

@@ -30,6 +30,7 @@ from shuxiang.core.generic import (
     object_or_404,
     object_view,
     public_view,
+    submit_form,
 )
 from shuxiang.core.importers import ImportRejected, read_rows
 from shuxiang.core.middleware import client_ip
@@ -252,14 +253,11 @@ def guarantee_form(request, pk):
     _need(request, "monitoring.edit")
     initial = {f: getattr(household, f) for f in ("category", "lifted_year", "housing_grade", "water_safe")}
     form = forms.GuaranteeForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_update_household(household, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "已保存")
-            return redirect("monitoring:household_detail", pk=household.pk)
+    saved, _ = submit_form(
+        request, form, lambda d: services.do_update_household(household, actor=request.user, **d)
+    )
+    if saved:
+        return redirect("monitoring:household_detail", pk=household.pk)
     return _form_page(request, form, f"农户类别与三保障：户 {household.number}")
 
 
@@ -269,14 +267,14 @@ def member_add(request, pk):
     household = object_or_404(Household, request.user, pk=pk)
     _need(request, "monitoring.edit")
     form = forms.NewMemberForm(request.POST or None, initial={"medical_insured": True})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_add_member(household, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "成员已添加")
-            return redirect("monitoring:household_detail", pk=household.pk)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_add_member(household, actor=request.user, **d),
+        success="成员已添加",
+    )
+    if saved:
+        return redirect("monitoring:household_detail", pk=household.pk)
     return _form_page(request, form, f"添加成员：户 {household.number}")
 
 
@@ -288,14 +286,11 @@ def member_edit(request, pk):
     _need(request, "monitoring.edit")
     initial = {f: getattr(member, f) for f in services.MEMBER_EDITABLE}
     form = forms.MemberForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_update_member(member, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "已保存")
-            return redirect("monitoring:household_detail", pk=member.household_id)
+    saved, _ = submit_form(
+        request, form, lambda d: services.do_update_member(member, actor=request.user, **d)
+    )
+    if saved:
+        return redirect("monitoring:household_detail", pk=member.household_id)
     return _form_page(request, form, f"编辑成员：{member.person.name}")
 
 
@@ -310,14 +305,14 @@ def measure_form(request, pk):
         user=request.user,
         household=household,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_add_measure(household, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "帮扶措施已登记")
-            return redirect("monitoring:household_detail", pk=household.pk)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_add_measure(household, actor=request.user, **d),
+        success="帮扶措施已登记",
+    )
+    if saved:
+        return redirect("monitoring:household_detail", pk=household.pk)
     return _form_page(request, form, f"帮扶措施：户 {household.number}")
 
 
@@ -706,14 +701,11 @@ def rule_edit(request, pk):
         f: getattr(rule, f) for f in ("name", "parameter", "valid_from_year", "valid_to_year", "is_active")
     }
     form = forms.RuleForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_update_rule(rule, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "规则已保存")
-            return redirect("monitoring:config")
+    saved, _ = submit_form(
+        request, form, lambda d: services.do_update_rule(rule, actor=request.user, **d), success="规则已保存"
+    )
+    if saved:
+        return redirect("monitoring:config")
     return _form_page(request, form, f"编辑规则：{rule.name}")
 
 
