@@ -41,7 +41,7 @@ from shuxiang.core import services as core_services
 from shuxiang.core.choices import PlaceLevel
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.files import attachments_of
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
 from shuxiang.core.middleware import client_ip
 from shuxiang.core.models import Place, Unit, User
 from shuxiang.core.permissions import has_perm
@@ -591,14 +591,14 @@ def categories(request, pk=None):
         else {"is_public": True, "is_active": True}
     )
     form = CategoryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_save_category(actor=request.user, category=category, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "类别已保存")
-            return redirect("cases:categories")
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_save_category(actor=request.user, category=category, **d),
+        success="类别已保存",
+    )
+    if saved:
+        return redirect("cases:categories")
     return render(
         request,
         "cases/categories.html",
@@ -634,14 +634,14 @@ def routing(request):
     if not has_perm(request.user, "case.configure"):
         raise PermissionDenied
     form = RoutingRuleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_save_routing_rule(actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "分派规则已保存")
-            return redirect("cases:routing")
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_save_routing_rule(actor=request.user, **d),
+        success="分派规则已保存",
+    )
+    if saved:
+        return redirect("cases:routing")
     rules = RoutingRule.objects.restrict(request.user).select_related("place", "category", "unit")
     return render(request, "cases/routing.html", {"title": "分派规则", "form": form, "rules": rules})
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.files import attachments_of
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
 from shuxiang.core.importers import ImportRejected
 from shuxiang.core.models import AuditEntry, Place, Unit
 from shuxiang.core.permissions import has_perm
@@ -296,14 +296,14 @@ def round_list(request):
         request.POST or None,
         initial={"year": now.year, "quarter": (now.month - 1) // 3 + 1, "deadline": now + timedelta(days=10)},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_open_round(plan, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "已下发本季度台账")
-            return redirect("plan_rounds")
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_open_round(plan, actor=request.user, **d),
+        success="已下发本季度台账",
+    )
+    if saved:
+        return redirect("plan_rounds")
     done = Q(entries__status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED])
     rounds = LedgerRound.objects.filter(plan=plan).annotate(
         expected=Count("entries"),

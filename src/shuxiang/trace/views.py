@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
 from shuxiang.trace import forms, labels, qr, services
 from shuxiang.trace.filtersets import LotFilterSet, ProducerFilterSet
 from shuxiang.trace.models import Base, Certificate, Lot, Plot, Producer, TraceEvent
@@ -20,8 +20,6 @@ from shuxiang.trace.public import plot_sensors
 def _explain(form, exc):
     """Field messages beside the fields, and the whole explanation (product, dates) on top."""
     form.apply_service_error(exc)
-    if exc.fields:
-        form.add_error(None, exc.message)
 
 
 def _form_page(request, form, title, submit="保存"):
@@ -85,14 +83,14 @@ def producer_create(request):
     if not services.can(request.user, "trace.manage"):
         raise PermissionDenied
     form = forms.ProducerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            producer = services.do_create_producer(actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "经营主体已登记")
-            return redirect("trace:producer_detail", pk=producer.pk)
+    saved, producer = submit_form(
+        request,
+        form,
+        lambda d: services.do_create_producer(actor=request.user, **d),
+        success="经营主体已登记",
+    )
+    if saved:
+        return redirect("trace:producer_detail", pk=producer.pk)
     return _form_page(request, form, "登记经营主体")
 
 
@@ -103,14 +101,14 @@ def base_create(request, pk):
     if not services.can(request.user, "trace.manage"):
         raise PermissionDenied
     form = forms.BaseForm(request.POST or None, initial={"place": producer.place.code})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_create_base(producer, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "基地已添加")
-            return redirect("trace:producer_detail", pk=producer.pk)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_create_base(producer, actor=request.user, **d),
+        success="基地已添加",
+    )
+    if saved:
+        return redirect("trace:producer_detail", pk=producer.pk)
     return _form_page(request, form, f"{producer.name}：添加基地")
 
 
@@ -121,14 +119,11 @@ def plot_create(request, pk):
     if not services.can(request.user, "trace.manage"):
         raise PermissionDenied
     form = forms.PlotForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_create_plot(base, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "地块已添加")
-            return redirect("trace:producer_detail", pk=base.producer_id)
+    saved, _ = submit_form(
+        request, form, lambda d: services.do_create_plot(base, actor=request.user, **d), success="地块已添加"
+    )
+    if saved:
+        return redirect("trace:producer_detail", pk=base.producer_id)
     return _form_page(request, form, f"{base.name}：添加地块")
 
 
@@ -139,14 +134,14 @@ def environment_test_create(request, pk):
     if not services.may_record_for(request.user, plot.base.producer):
         raise PermissionDenied
     form = forms.EnvironmentTestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_record_environment_test(plot, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "产地环境检测已记录")
-            return redirect("trace:producer_detail", pk=plot.base.producer_id)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_record_environment_test(plot, actor=request.user, **d),
+        success="产地环境检测已记录",
+    )
+    if saved:
+        return redirect("trace:producer_detail", pk=plot.base.producer_id)
     return _form_page(request, form, f"{plot}：产地环境检测")
 
 
@@ -159,14 +154,14 @@ def plot_device(request, pk):
     form = forms.PlotDeviceForm(
         request.POST or None, initial={"device_code": plot.device.code if plot.device else ""}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_link_device(plot, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "已更新产地监测设备")
-            return redirect("trace:producer_detail", pk=plot.base.producer_id)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_link_device(plot, actor=request.user, **d),
+        success="已更新产地监测设备",
+    )
+    if saved:
+        return redirect("trace:producer_detail", pk=plot.base.producer_id)
     return _form_page(request, form, f"{plot}：产地监测设备")
 
 
@@ -177,14 +172,14 @@ def product_create(request, pk):
     if not services.can(request.user, "trace.manage"):
         raise PermissionDenied
     form = forms.ProductForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_create_product(producer, actor=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, "产品已添加")
-            return redirect("trace:producer_detail", pk=producer.pk)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_create_product(producer, actor=request.user, **d),
+        success="产品已添加",
+    )
+    if saved:
+        return redirect("trace:producer_detail", pk=producer.pk)
     return _form_page(request, form, f"{producer.name}：添加产品")
 
 
