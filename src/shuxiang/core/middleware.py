@@ -1,8 +1,11 @@
 import hashlib
+import time
 import uuid
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 
 from shuxiang.core.context import origin
 from shuxiang.core.models import IdempotencyRecord
@@ -70,6 +73,9 @@ class IdempotencyMiddleware:
     """
 
     HEADER = "HTTP_IDEMPOTENCY_KEY"
+    PENDING = 0  # status_code of a key whose first request is still running
+    WAIT_SECONDS = 10
+    ABANDONED_SECONDS = 120
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -102,26 +108,60 @@ class IdempotencyMiddleware:
         body = request.body
         fingerprint = hashlib.sha256(request.path.encode() + b"\0" + body).hexdigest()
         scope = self._caller(request)
-        previous = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        if previous is not None:
-            return self._replay(previous, fingerprint)
-        response = self.get_response(request)
+        record = self._claim(scope, key, fingerprint)
+        if not isinstance(record, IdempotencyRecord):
+            return record  # an answer for a repeat: the replay, a conflict, or "still in progress"
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            record.delete()
+            raise
         if 200 <= response.status_code < 300 and not getattr(response, "streaming", False):
+            record.status_code = response.status_code
+            record.content_type = response.get("Content-Type", "")
+            record.body = bytes(response.content)
+            record.headers = {h: response[h] for h in ("Location",) if response.has_header(h)}
+            record.save(update_fields=["status_code", "content_type", "body", "headers"])
+        else:
+            record.delete()  # a refused request may be corrected and sent again under the same key
+        return response
+
+    def _claim(self, scope, key, fingerprint):
+        """Reserve the key before the view runs, so a resend that arrives while the first request is
+        still being handled (the usual case on a slow mobile link) waits for it instead of running twice.
+        """
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        while True:
             try:
                 with transaction.atomic():
-                    IdempotencyRecord.objects.create(
+                    return IdempotencyRecord.objects.create(
                         scope=scope,
                         key=key,
                         fingerprint=fingerprint,
-                        status_code=response.status_code,
-                        content_type=response.get("Content-Type", ""),
-                        body=bytes(response.content),
-                        headers={h: response[h] for h in ("Location",) if response.has_header(h)},
+                        status_code=self.PENDING,
+                        content_type="",
+                        body=b"",
+                        headers={},
                     )
             except IntegrityError:
-                # A concurrent duplicate stored first; answer as it did.
-                return self._replay(IdempotencyRecord.objects.get(scope=scope, key=key), fingerprint)
-        return response
+                previous = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+            if previous is None:
+                continue  # the first request failed and released the key: take it
+            if previous.fingerprint != fingerprint or previous.status_code != self.PENDING:
+                return self._replay(previous, fingerprint)
+            if timezone.now() - previous.created_at > timedelta(seconds=self.ABANDONED_SECONDS):
+                previous.delete()  # its process died mid-request
+                continue
+            if time.monotonic() > deadline:
+                return JsonResponse(
+                    {
+                        "code": "idempotency_in_progress",
+                        "message": "相同的请求正在处理中，请稍后再查询结果",
+                        "fields": {},
+                    },
+                    status=409,
+                )
+            time.sleep(0.1)
 
     def _replay(self, record, fingerprint):
         if record.fingerprint != fingerprint:

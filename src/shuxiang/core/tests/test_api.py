@@ -162,3 +162,81 @@ def test_openapi_schema_and_docs_are_served_without_outside_resources(client, db
 @pytest.mark.parametrize("path", ["/api/v1/places/", "/api/v1/units/", "/api/v1/people/"])
 def test_lists_answer_machines_with_their_token(cast, api_for, path):
     assert api_for(cast.admin).get(path).status_code == 200
+
+
+def test_a_refused_post_does_not_use_up_its_idempotency_key(cast, api_for):
+    api = api_for(cast.grid_a)
+    bad = api.post(
+        "/api/v1/people/",
+        {"name": "", "place": "43090310320101"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="retry-1",
+    )
+    assert bad.status_code == 400
+    good = api.post(
+        "/api/v1/people/",
+        {"name": "赵六", "place": "43090310320101"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="retry-1",
+    )
+    assert good.status_code == 201
+    assert Person.objects.count() == 1
+
+
+def _pending(cast, key, body, age_seconds=0):
+    import hashlib
+
+    from django.utils import timezone
+
+    from shuxiang.core.middleware import IdempotencyMiddleware
+    from shuxiang.core.models import IdempotencyRecord
+
+    token = services.do_issue_token(cast.grid_a, actor=None)
+    scope = "auth:" + hashlib.sha256(f"Token {token}".encode()).hexdigest()[:40]
+    fingerprint = hashlib.sha256(b"/api/v1/people/\0" + body).hexdigest()
+    record = IdempotencyRecord.objects.create(
+        scope=scope,
+        key=key,
+        fingerprint=fingerprint,
+        status_code=IdempotencyMiddleware.PENDING,
+        content_type="",
+        body=b"",
+        headers={},
+    )
+    if age_seconds:
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            created_at=timezone.now() - timezone.timedelta(seconds=age_seconds)
+        )
+
+
+def test_a_resend_while_the_first_request_still_runs_is_not_executed_twice(cast, api_for, monkeypatch):
+    import json
+
+    from shuxiang.core.middleware import IdempotencyMiddleware
+
+    monkeypatch.setattr(IdempotencyMiddleware, "WAIT_SECONDS", 0.3)
+    payload = {"name": "赵六", "place": "43090310320101"}
+    _pending(cast, "slow-1", json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+    response = api_for(cast.grid_a).post(
+        "/api/v1/people/", payload, format="json", HTTP_IDEMPOTENCY_KEY="slow-1"
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_in_progress"
+    assert not Person.objects.exists()
+
+
+def test_a_key_left_pending_by_a_dead_process_is_taken_over(cast, api_for):
+    import json
+
+    payload = {"name": "赵六", "place": "43090310320101"}
+    _pending(
+        cast,
+        "dead-1",
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(),
+        age_seconds=600,
+    )
+    response = api_for(cast.grid_a).post(
+        "/api/v1/people/", payload, format="json", HTTP_IDEMPOTENCY_KEY="dead-1"
+    )
+    assert response.status_code == 201
+    assert Person.objects.count() == 1
