@@ -54,84 +54,35 @@ class Cast:
 PASSWORD = "Test-pass-2025"
 
 
+# code, name, level, kind, parent code, latitude, longitude — two townships, one village and hamlet in each.
+FIXTURE_PLACES = [
+    ("430903000000", "赫山区", 1, "district", None, 28.55, 112.37),
+    ("430903103000", "泉交河镇", 2, "town", "430903000000", 28.47, 112.60),
+    ("430903111000", "兰溪镇", 2, "town", "430903000000", 28.69, 112.52),
+    ("430903103201", "清水村", 3, "village", "430903103000", 28.47, 112.60),
+    ("430903111201", "荷花村", 3, "village", "430903111000", 28.69, 112.52),
+    ("43090310320101", "清水村第1村民小组", 4, "hamlet", "430903103201", 28.471, 112.601),
+    ("43090311120101", "荷花村第1村民小组", 4, "hamlet", "430903111201", 28.691, 112.521),
+]
+
+
 def build_places():
     from shuxiang.core import services
-    from shuxiang.core.choices import PlaceKind
 
-    district = services.do_create_place(
-        actor=None,
-        code="430903000000",
-        name="赫山区",
-        level=1,
-        kind=PlaceKind.DISTRICT,
-        latitude=28.55,
-        longitude=112.37,
-    )
-    qjh = services.do_create_place(
-        actor=None,
-        code="430903103000",
-        name="泉交河镇",
-        level=2,
-        kind=PlaceKind.TOWN,
-        parent=district,
-        latitude=28.47,
-        longitude=112.60,
-    )
-    lx = services.do_create_place(
-        actor=None,
-        code="430903111000",
-        name="兰溪镇",
-        level=2,
-        kind=PlaceKind.TOWN,
-        parent=district,
-        latitude=28.69,
-        longitude=112.52,
-    )
-    va = services.do_create_place(
-        actor=None,
-        code="430903103201",
-        name="清水村",
-        level=3,
-        kind=PlaceKind.VILLAGE,
-        parent=qjh,
-        latitude=28.47,
-        longitude=112.60,
-        synthetic=True,
-    )
-    vb = services.do_create_place(
-        actor=None,
-        code="430903111201",
-        name="荷花村",
-        level=3,
-        kind=PlaceKind.VILLAGE,
-        parent=lx,
-        latitude=28.69,
-        longitude=112.52,
-        synthetic=True,
-    )
-    ha = services.do_create_place(
-        actor=None,
-        code="43090310320101",
-        name="清水村第1村民小组",
-        level=4,
-        kind=PlaceKind.HAMLET,
-        parent=va,
-        latitude=28.471,
-        longitude=112.601,
-        synthetic=True,
-    )
-    hb = services.do_create_place(
-        actor=None,
-        code="43090311120101",
-        name="荷花村第1村民小组",
-        level=4,
-        kind=PlaceKind.HAMLET,
-        parent=vb,
-        latitude=28.691,
-        longitude=112.521,
-        synthetic=True,
-    )
-    return Places(district, qjh, lx, va, vb, ha, hb)
+    built = {}
+    for code, name, level, kind, parent, lat, lng in FIXTURE_PLACES:
+        built[code] = services.do_create_place(
+            actor=None,
+            code=code,
+            name=name,
+            level=level,
+            kind=kind,
+            parent=built.get(parent),
+            latitude=lat,
+            longitude=lng,
+            synthetic=level >= 3,
+        )
+    return Places(*built.values())
 
 
 def build_cast(places: Places):
