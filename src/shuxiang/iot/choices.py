@@ -45,3 +45,11 @@ class RejectReason(models.TextChoices):
     FUTURE = "future", "时间戳晚于当前时间"
     TOO_OLD = "too_old", "时间戳早于保留期限"
     UNSUPPORTED = "unsupported", "不支持的报文类型"
+    INCOMPLETE = "incomplete", "SL 651 多包报文不完整"
+
+
+class Sl651CommandStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送，等待应答"
+    ANSWERED = "answered", "已应答"
+    EXPIRED = "expired", "已过期"

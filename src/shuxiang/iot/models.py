@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped
 from shuxiang.iot import conf
-from shuxiang.iot.choices import AlarmStatus, Protocol, RejectReason, RuleKind, Severity
+from shuxiang.iot.choices import (
+    AlarmStatus,
+    Protocol,
+    RejectReason,
+    RuleKind,
+    Severity,
+    Sl651CommandStatus,
+)
 
 
 @scoped("place")
@@ -318,3 +325,57 @@ class RuleState(models.Model):
 
 
 declare_unscoped(RuleState, "rule engine bookkeeping; never listed")
+
+
+@scoped("device__place")
+class Sl651Command(models.Model):
+    """A query the centre sends to an SL 651 station (37H real-time data, 51H clock…) over its open link.
+
+    Requested by a person (device page, API, CLI); the running `sl651 serve` process polls the
+    pending ones, sends each while its station is connected and records the answer (values from
+    the answer are stored like any report). One not sent within its lifetime, or not answered
+    within a minute of sending, expires. Several server processes may poll: a command is claimed
+    by a conditional update, so it is sent once.
+    """
+
+    device = models.ForeignKey(
+        Device, verbose_name="设备", on_delete=models.CASCADE, related_name="sl651_commands"
+    )
+    function = models.PositiveSmallIntegerField("功能码")
+    status = models.CharField(
+        "状态", max_length=10, choices=Sl651CommandStatus.choices, default=Sl651CommandStatus.PENDING
+    )
+    serial = models.PositiveIntegerField("流水号", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_label = models.CharField("发起人", max_length=100)
+    created_at = models.DateTimeField("发起时间", default=timezone.now)
+    expires_at = models.DateTimeField("有效期至")
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    answered_at = models.DateTimeField("应答时间", null=True, blank=True)
+    result = models.JSONField("应答内容", default=dict, blank=True)
+    detail = models.CharField("说明", max_length=300, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "SL 651 召测"
+        verbose_name_plural = "SL 651 召测"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["status"],
+                condition=Q(status__in=[Sl651CommandStatus.PENDING, Sl651CommandStatus.SENT]),
+                name="iot_sl651command_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.device_id} {self.function_label} {self.get_status_display()}"
+
+    @property
+    def function_label(self) -> str:
+        from shuxiang.iot.sl651 import FUNCTION_NAMES
+
+        return f"{self.function:02X}H {FUNCTION_NAMES.get(self.function, '')}".strip()

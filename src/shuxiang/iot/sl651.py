@@ -737,9 +737,10 @@ class _Assembly:
 
 @dataclass
 class Added:
-    """What one M3 packet caused: the whole message once complete, the packets still missing after
-    the last one arrived, and assemblies given up (each a detail to count as incomplete)."""
+    """What one M3 packet caused: whether it was kept, the whole message once complete, the packets
+    still missing after the last one arrived, and assemblies given up (each a detail to count)."""
 
+    kept: bool = False
     complete: Frame | None = None
     missing: list = field(default_factory=list)
     dropped: list = field(default_factory=list)
@@ -802,6 +803,7 @@ class Reassembler:
                 self.assemblies.pop(key)
                 result.dropped.append(_incomplete(frame.function, assembly, f"超过 {self.max_bytes} 字节"))
                 return result
+            result.kept = True
             if len(assembly.parts) == assembly.total:
                 self.assemblies.pop(key)
                 body = b"".join(assembly.parts[i] for i in range(1, assembly.total + 1))

@@ -1,73 +1,185 @@
 """`shuxiang sl651 serve`: the SL 651-2014 TCP front end for RTUs.
 
-One asyncio loop accepts connections and splits the byte stream into frames;
-database work runs in a small thread pool, so a slow database holds up the
-RTUs' replies, never the loop. A frame is confirmed (M2: same function code and
-serial number, ESC to stay online) only after its values are stored; a refused
-frame gets no confirmation and is counted against the RTU's address.
+One asyncio loop accepts connections and splits the byte stream into frames,
+HEX/BCD (7E 7E) or ASCII (01) decided frame by frame; every reply goes out in
+the encoding of the frame it answers. Database work runs in a small thread pool,
+so a slow database holds up the RTUs' replies, never the loop.
+
+- M2: a frame is confirmed (same function code and serial number, ESC to stay
+  online) only after its values are stored; a refused frame gets no confirmation
+  and is counted against the RTU's address.
+- M3: packets are collected per station (`sl651.Reassembler`); each packet taken
+  in is answered ACK with its packet information, a last packet that leaves gaps
+  is answered NAK naming the first missing packet (the RTU sends it again), and
+  the whole message, once stored, is confirmed ESC. Assemblies not completed
+  within `m3_timeout` seconds are dropped and counted as "incomplete".
+- Downlink queries: the server remembers the open link of every station that
+  sent a valid frame; once a second it claims the pending `Sl651Command`s of
+  those stations (`sl651_commands`) and sends them. Answers to 37H are stored
+  like reports; every answer closes its command.
 """
 
 import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from django import db
 from django.utils import timezone
 
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
-from shuxiang.iot import services, sl651
+from shuxiang.iot import services, sl651, sl651_commands
 
 log = logging.getLogger(__name__)
 
 MAX_BUFFER = 64 * 1024
 IDLE_TIMEOUT = 600  # seconds without a byte before we hang up (RTUs send keep-alives every few minutes)
+ANSWERS = {sl651.QUERY_REALTIME} | sl651.ANSWER_FUNCTIONS
 
 
 def _count(code, reason, message):
     services.count_rejection(code or "", ServiceError(reason, message))
 
 
-def handle_frame(frame: sl651.Frame) -> bytes | None:
-    """Everything a frame causes, in a worker thread: returns the reply to send, if any."""
+@dataclass
+class Handled:
+    """What a frame caused: the replies to send, and whether it came from a registered station."""
+
+    replies: list = field(default_factory=list)
+    known: bool = False
+
+
+@dataclass
+class Link:
+    """A station's open connection, with what a downlink frame to it needs."""
+
+    writer: asyncio.StreamWriter
+    centre: int
+    password: str
+    encoding: str
+
+
+def handle_frame(frame: sl651.Frame, reassembler: sl651.Reassembler | None = None) -> Handled:
+    """Everything a frame causes, in a worker thread."""
     db.close_old_connections()
     with origin("sl651"):
         info = services.caches.device(frame.address)
         if info is None:
             _count(frame.address, "unknown_device", f"测站 {frame.address} 未登记")
-            return None
+            return Handled()
         device_password = services.caches.sl651_password(frame.address)
         if device_password and device_password != frame.password:
             _count(frame.address, "wrong_password", "SL 651 密码错误")
-            return None
+            return Handled()
+        if frame.direction != sl651.UP:
+            _count(frame.address, "bad_frame", "遥测站发来的报文标为下行")
+            return Handled(known=True)
+        now = timezone.now()
+        packet = None
+        if frame.packet_total:
+            if reassembler is None:
+                _count(frame.address, "unsupported", "未启用多包传输（M3）")
+                return Handled(known=True)
+            packet = (frame.packet_total, frame.packet_seq)
+            added = reassembler.add(frame)
+            for detail in added.dropped:
+                _count(frame.address, "incomplete", detail)
+            if not added.kept:
+                return Handled(known=True)
+            serial = sl651.Report(serial=added.serial, sent_at=now)
+            if added.missing:
+                nak = sl651.reply_for(frame, serial, now, end=sl651.NAK, packet=(packet[0], added.missing[0]))
+                return Handled([nak], known=True)
+            if added.complete is None:
+                return Handled(
+                    [sl651.reply_for(frame, serial, now, end=sl651.ACK, packet=packet)], known=True
+                )
+            frame = added.complete
         try:
             report = sl651.decode_report(frame)
         except sl651.FrameError as exc:
             _count(frame.address, exc.reason, exc.message)
-            return None
-        now = timezone.now()
+            return Handled(known=True)
+        actor = f"device:{frame.address}"
         if frame.function == sl651.KEEPALIVE:
-            services.do_touch_device(frame.address, actor=f"device:{frame.address}", now=now)
-            return None
+            services.do_touch_device(frame.address, actor=actor, now=now)
+            return Handled(known=True)
         if report.station and report.station != frame.address:
             _count(frame.address, "bad_frame", f"正文测站地址 {report.station} 与帧头不符")
-            return None
-        if not report.values:
-            services.do_touch_device(frame.address, actor=f"device:{frame.address}", now=now)
-            return sl651.reply_for(frame, report, now)
+            return Handled(known=True)
+        if frame.function in ANSWERS:
+            _answer(frame, report, actor, now)
+            return Handled(known=True)
+        if report.values:
+            try:
+                services.do_ingest_one(frame.address, report.values, actor=actor, now=now)
+            except ServiceError:
+                return Handled(known=True)  # counted by the ingestion service
+        else:
+            services.do_touch_device(frame.address, actor=actor, now=now)
+        return Handled([sl651.reply_for(frame, report, now, packet=packet)], known=True)
+
+
+def _answer(frame: sl651.Frame, report: sl651.Report, actor, now) -> None:
+    """An answer to one of our queries: values stored like a report; the command it answers closed."""
+    result = {"function": f"{frame.function:02X}", "sent_at": report.sent_at.isoformat()}
+    if frame.function in (sl651.QUERY_CLOCK, sl651.SET_CLOCK):
+        result["clock"] = report.sent_at.astimezone(sl651.BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    if report.rest:
+        result["data"] = (
+            report.rest.decode("ascii") if frame.encoding == sl651.ASCII else report.rest.hex().upper()
+        )
+    if report.values:
         try:
-            services.do_ingest_one(frame.address, report.values, actor=f"device:{frame.address}", now=now)
-        except ServiceError:
-            return None  # counted by the ingestion service
-        return sl651.reply_for(frame, report, now)
+            outcome = services.do_ingest_one(frame.address, report.values, actor=actor, now=now)
+        except ServiceError as exc:
+            result["error"] = exc.message
+        else:
+            result.update(stored=outcome.stored, duplicates=outcome.duplicates)
+        result["values"] = {k: v for k, _ts, v in report.values}
+    else:
+        services.do_touch_device(frame.address, actor=actor, now=now)
+    sl651_commands.record_answer(frame.address, frame.function, report.serial, result, now=now)
+
+
+def _poll_commands(addresses) -> list[tuple]:
+    db.close_old_connections()
+    with origin("sl651"):
+        sl651_commands.expire_commands()
+        return [(c, c.device.code) for c in sl651_commands.claim_commands(addresses)]
+
+
+def _release(command, detail):
+    db.close_old_connections()
+    with origin("sl651"):
+        sl651_commands.release_command(command, detail)
+
+
+def _count_dropped(dropped):
+    db.close_old_connections()
+    with origin("sl651"):
+        for address, detail in dropped:
+            _count(address, "incomplete", detail)
 
 
 class Server:
-    def __init__(self, host: str, port: int, workers: int = 4, max_connections: int = 2000):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        workers: int = 4,
+        max_connections: int = 2000,
+        poll_interval: float = 1.0,
+        m3_timeout: float = 300.0,
+    ):
         self.host, self.port = host, port
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sl651-db")
         self.slots = asyncio.Semaphore(max_connections)
+        self.poll_interval = poll_interval
+        self.reassembler = sl651.Reassembler(timeout=m3_timeout)
+        self.links: dict[str, Link] = {}
         self.server = None
         self.loop = None
         self.ready = threading.Event()
@@ -95,6 +207,8 @@ class Server:
             except Exception:  # a bug must cost one connection, never the listener
                 log.exception("sl651 %s: unexpected error", peer)
             finally:
+                for address in [a for a, link in self.links.items() if link.writer is writer]:
+                    del self.links[address]
                 writer.close()
 
     async def _offload(self, func, *args):
@@ -105,32 +219,68 @@ class Server:
             try:
                 frame, used = sl651.read_frame(buffer)
             except sl651.FrameError as exc:
-                address = ""
-                if len(buffer) >= 8 and buffer[:2] == sl651.SOH:
-                    try:
-                        address = sl651.bcd_decode(buffer[3:8])
-                    except sl651.FrameError:
-                        address = ""
-                await self._offload(_count, address, exc.reason, exc.message)
-                following = buffer.find(sl651.SOH, 1)
+                await self._offload(_count, _address_of(buffer), exc.reason, exc.message)
+                following = sl651.find_start(buffer, 1)
                 buffer = buffer[following:] if following > 0 else b""
                 continue
             if frame is None:
                 return buffer[used:]
             buffer = buffer[used:]
-            reply = await self._offload(handle_frame, frame)
-            if reply:
+            handled = await self._offload(handle_frame, frame, self.reassembler)
+            if handled.known:
+                self.links[frame.address] = Link(writer, frame.centre, frame.password, frame.encoding)
+            for reply in handled.replies:
                 writer.write(reply)
+            if handled.replies:
                 await writer.drain()
         return buffer
+
+    async def _poll(self):
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                await self._send_commands()
+            except Exception:  # the database may be away for a moment; try again next round
+                log.exception("sl651: sending commands failed")
+
+    async def _send_commands(self):
+        dropped = self.reassembler.expire()
+        if dropped:
+            await self._offload(_count_dropped, dropped)
+        if not self.links:
+            return
+        claimed = await self._offload(_poll_commands, list(self.links))
+        for command, address in claimed:
+            link = self.links.get(address)
+            if link is None or link.writer.is_closing():
+                await self._offload(_release, command, "发送前连接已断开")
+                continue
+            query = sl651.build_query(
+                centre=link.centre,
+                address=address,
+                password=link.password,
+                function=command.function,
+                serial=command.serial,
+                now=timezone.now(),
+                encoding=link.encoding,
+            )
+            try:
+                link.writer.write(query)
+                await link.writer.drain()
+            except (ConnectionError, OSError) as exc:
+                await self._offload(_release, command, f"发送失败：{exc}"[:300])
 
     async def serve(self):
         self.loop = asyncio.get_running_loop()
         self.server = await asyncio.start_server(self._connection, self.host, self.port)
         self.port = self.server.sockets[0].getsockname()[1]
+        poller = asyncio.create_task(self._poll())
         self.ready.set()
-        async with self.server:
-            await self.server.serve_forever()
+        try:
+            async with self.server:
+                await self.server.serve_forever()
+        finally:
+            poller.cancel()
 
     def run(self):
         try:
@@ -152,3 +302,15 @@ class Server:
             self.loop.call_soon_threadsafe(self.server.close)
             for task in asyncio.all_tasks(self.loop):
                 self.loop.call_soon_threadsafe(task.cancel)
+
+
+def _address_of(buffer: bytes) -> str:
+    """The station address of a refused frame, if its header can be read (to count it against it)."""
+    try:
+        if buffer[:2] == sl651.SOH and len(buffer) >= 8:
+            return sl651.bcd_decode(buffer[3:8])
+        if buffer[:1] == b"\x01" and len(buffer) >= 13 and buffer[3:13].isdigit():
+            return buffer[3:13].decode("ascii")
+    except sl651.FrameError:
+        pass
+    return ""
