@@ -48,6 +48,12 @@ class RejectReason(models.TextChoices):
     INCOMPLETE = "incomplete", "SL 651 多包报文不完整"
 
 
+class BrokerState(models.TextChoices):
+    PENDING = "pending", "待写入代理"
+    OK = "ok", "已写入代理"
+    FAILED = "failed", "写入失败，每分钟自动重试"
+
+
 class Sl651CommandStatus(models.TextChoices):
     PENDING = "pending", "待发送"
     SENT = "sent", "已发送，等待应答"

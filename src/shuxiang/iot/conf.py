@@ -1,6 +1,6 @@
 """Telemetry settings, read from the environment (see shuxiang.conf for the helpers)."""
 
-from shuxiang.conf import env_int
+from shuxiang.conf import env_int, env_str
 
 # Raw readings older than this are deleted by the nightly retention task; rollups stay.
 RETENTION_DAYS = env_int("SHUXIANG_IOT_RETENTION_DAYS", 730)
@@ -14,3 +14,8 @@ MQTT_BATCH_SIZE = env_int("SHUXIANG_MQTT_BATCH", 500)
 MQTT_WORKERS = env_int("SHUXIANG_MQTT_WORKERS", 2)
 # Batches at least this large go through COPY on PostgreSQL; smaller ones through one INSERT.
 COPY_THRESHOLD = env_int("SHUXIANG_IOT_COPY_THRESHOLD", 64)
+# Admin client of Mosquitto's dynamic security plugin (mqtt://admin:password@host:1883): device accounts are
+# then written into the broker. Empty: not provisioned, `shuxiang device add` prints the commands instead.
+MQTT_ADMIN_URL = env_str("SHUXIANG_MQTT_ADMIN_URL", "")
+# Seconds to wait for the broker when provisioning (a registration waits this long at most).
+MQTT_ADMIN_TIMEOUT = env_int("SHUXIANG_MQTT_ADMIN_TIMEOUT", 5)

@@ -14,10 +14,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from shuxiang.core.pii import EncryptedTextField
 from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped
 from shuxiang.iot import conf
 from shuxiang.iot.choices import (
     AlarmStatus,
+    BrokerState,
     Protocol,
     RejectReason,
     RuleKind,
@@ -325,6 +327,42 @@ class RuleState(models.Model):
 
 
 declare_unscoped(RuleState, "rule engine bookkeeping; never listed")
+
+
+@scoped("device__place")
+class BrokerAccount(models.Model):
+    """An MQTT device's account in the broker (Mosquitto's dynamic security plugin), as the platform wants it.
+
+    Written when a device is registered, switched on or off, or given a new password, and pushed to
+    the broker after commit; a broker that is down leaves it pending or failed, and the periodic task
+    retries. `pending_password` is the only copy of a new password the broker has not received yet
+    (encrypted; without it a failed first attempt could never be repeated) and is erased once the broker
+    has it. `version` counts the changes, so a push that raced with a newer change is not taken as done.
+    """
+
+    device = models.OneToOneField(
+        Device, primary_key=True, on_delete=models.CASCADE, related_name="broker_account"
+    )
+    state = models.CharField(
+        "代理账号", max_length=8, choices=BrokerState.choices, default=BrokerState.PENDING
+    )
+    message = models.CharField("说明", max_length=300, blank=True)
+    pending_password = EncryptedTextField(blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    synced_at = models.DateTimeField("最近写入", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "代理账号"
+        verbose_name_plural = "代理账号"
+        indexes = [
+            models.Index(fields=["state"], condition=~Q(state=BrokerState.OK), name="iot_brokeraccount_todo"),
+        ]
+
+    def __str__(self):
+        return f"{self.device_id} {self.state}"
 
 
 @scoped("device__place")

@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -23,9 +24,9 @@ from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import User
 from shuxiang.core.permissions import require
 from shuxiang.core.scope import place_in_scope
-from shuxiang.iot import conf, rules, storage
-from shuxiang.iot.choices import AlarmStatus, Protocol, RejectReason, RuleKind, Severity
-from shuxiang.iot.models import Alarm, AlarmRule, Device, Rejection, Sensor
+from shuxiang.iot import broker, conf, rules, storage
+from shuxiang.iot.choices import AlarmStatus, BrokerState, Protocol, RejectReason, RuleKind, Severity
+from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Rejection, Sensor
 
 KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
@@ -101,6 +102,8 @@ def do_register_device(
         )
     if protocol == Protocol.SL651:
         credentials.update(sl651_address=code, sl651_password=device.sl651_password or "（不校验）")
+    if mqtt_password:
+        _broker_account_changed(device, mqtt_password)
     transaction.on_commit(caches.clear)
     return device, credentials
 
@@ -145,8 +148,55 @@ def do_set_device_active(device, *, actor, is_active: bool) -> Device:
     device.is_active = is_active
     device.save(update_fields=["is_active"])
     audit.record_update(actor, device, before)
+    if device.protocol == Protocol.MQTT:
+        _broker_account_changed(device)
     transaction.on_commit(caches.clear)
     return device
+
+
+@transaction.atomic
+def do_rotate_mqtt_password(device, *, actor) -> dict:
+    """Give an MQTT device a new broker password (returned once; only its digest is kept)."""
+    _require(actor, "iot.device.change")
+    _require_in_scope(actor, device.place)
+    if device.protocol != Protocol.MQTT:
+        raise ServiceError("not_mqtt", f"设备 {device.code} 不是 MQTT 设备，没有代理密码", {})
+    password = _new_secret()
+    old_digest = device.mqtt_password_digest
+    device.mqtt_password_digest = pii.digest(password)
+    device.save(update_fields=["mqtt_password_digest"])
+    audit.record(
+        actor,
+        "update",
+        device,
+        changes={"mqtt_password": [f"<摘要:{old_digest[:8]}>", f"<摘要:{device.mqtt_password_digest[:8]}>"]},
+    )
+    _broker_account_changed(device, password)
+    return {
+        "code": device.code,
+        "mqtt_username": device.code,
+        "mqtt_password": password,
+        "mqtt_topic": broker.telemetry_topic(device.code),
+    }
+
+
+def _broker_account_changed(device, password=""):
+    """Record what the broker should now hold for an MQTT device and push it after commit (when the
+    broker is administered by us, SHUXIANG_MQTT_ADMIN_URL). A new password is kept, encrypted, only
+    until the broker has it."""
+    if not broker.enabled():
+        return
+    BrokerAccount.objects.get_or_create(device=device)
+    changes = {
+        "state": BrokerState.PENDING,
+        "message": "",
+        "version": F("version") + 1,
+        "updated_at": timezone.now(),
+    }
+    if password:
+        changes["pending_password"] = password
+    BrokerAccount.objects.filter(pk=device.pk).update(**changes)
+    transaction.on_commit(partial(broker.provision, device.pk), robust=True)
 
 
 def authenticate_device(token: str) -> Device | None:

@@ -1,10 +1,11 @@
-"""Periodic telemetry work: no-data checks and escalation every minute, rollups, retention."""
+"""Periodic telemetry work: no-data checks and escalation every minute, rollups, retention, and
+device accounts the MQTT broker has not taken yet (every minute)."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from shuxiang.core.context import origin
-from shuxiang.iot import rollups, services
+from shuxiang.iot import broker, rollups, services
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -24,3 +25,8 @@ def hourly_rollups():
 def retention():
     with origin("task"):
         rollups.purge_old_readings()
+
+
+@db_periodic_task(crontab(minute="*"))
+def retry_broker_accounts():
+    broker.retry_pending()

@@ -3,12 +3,16 @@ from django.core.management.base import BaseCommand, CommandError
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.services import resolve_place
-from shuxiang.iot import services
-from shuxiang.iot.choices import Protocol
+from shuxiang.iot import broker, services
+from shuxiang.iot.choices import BrokerState, Protocol
+from shuxiang.iot.models import BrokerAccount, Device
 
 
 class Command(BaseCommand):
-    help = "设备登记：shuxiang device add CODE --protocol http|mqtt|sl651 --place 区划代码 [--name 名称]"
+    help = (
+        "设备登记：shuxiang device add CODE --protocol http|mqtt|sl651 --place 区划代码 [--name 名称]；"
+        "shuxiang device rotate CODE 轮换 MQTT 密码"
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -19,40 +23,75 @@ class Command(BaseCommand):
         add.add_argument("--name", default="")
         add.add_argument("--kind", default="")
         add.add_argument("--sl651-password", default="", help="SL 651 密码（4 位十六进制，可空）")
+        rotate = sub.add_parser("rotate", help="为 MQTT 设备生成新密码并打印（只显示这一次），旧密码失效")
+        rotate.add_argument("code")
 
     def handle(self, *args, action, **opts):
         try:
             with origin("cli"):
-                place = resolve_place(opts["place"])
-                device, creds = services.do_register_device(
-                    actor="cli",
-                    code=opts["code"],
-                    protocol=opts["protocol"],
-                    place=place,
-                    name=opts["name"],
-                    kind=opts["kind"],
-                    sl651_password=opts["sl651_password"],
-                )
+                if action == "rotate":
+                    self.rotate(opts["code"])
+                else:
+                    self.add(opts)
         except ServiceError as exc:
             details = "；".join(f"{k}: {'、'.join(v)}" for k, v in exc.fields.items())
             raise CommandError(f"{exc.message}（{exc.code}）{('：' + details) if details else ''}") from None
+
+    def add(self, opts):
+        place = resolve_place(opts["place"])
+        device, creds = services.do_register_device(
+            actor="cli",
+            code=opts["code"],
+            protocol=opts["protocol"],
+            place=place,
+            name=opts["name"],
+            kind=opts["kind"],
+            sl651_password=opts["sl651_password"],
+        )
         out = self.stdout.write
         out(f"已登记设备 {device.code}（{device.name}，{device.get_protocol_display()}，{place.name}）")
         out(f"token: {creds['token']}")
         out(f"  HTTP: POST /api/v1/iot/telemetry  Authorization: Token {creds['token']}")
         if "mqtt_password" in creds:
-            out(f"mqtt_username: {creds['mqtt_username']}")
-            out(f"mqtt_password: {creds['mqtt_password']}")
-            out(f"mqtt_topic: {creds['mqtt_topic']}")
-            out("  在 Mosquitto 动态安全插件中开通（只允许发布到自己的主题）：")
-            out(f"  mosquitto_ctrl dynsec createClient {device.code} -p '{creds['mqtt_password']}'")
-            out(f"  mosquitto_ctrl dynsec createRole device-{device.code}")
-            out(
-                f"  mosquitto_ctrl dynsec addRoleACL device-{device.code} publishClientSend "
-                f"{creds['mqtt_topic']} allow 5"
-            )
-            out(f"  mosquitto_ctrl dynsec addClientRole {device.code} device-{device.code} 5")
+            self.mqtt_credentials(device, creds)
+            if not broker.enabled():
+                out("  在 Mosquitto 动态安全插件中开通（只允许发布到自己的主题）：")
+                out(f"  mosquitto_ctrl dynsec createClient {device.code} -p '{creds['mqtt_password']}'")
+                out(f"  mosquitto_ctrl dynsec createRole device-{device.code}")
+                out(
+                    f"  mosquitto_ctrl dynsec addRoleACL device-{device.code} publishClientSend "
+                    f"{creds['mqtt_topic']} allow 5"
+                )
+                out(f"  mosquitto_ctrl dynsec addClientRole {device.code} device-{device.code} 5")
         if "sl651_address" in creds:
             out(f"sl651_address: {creds['sl651_address']}")
             out(f"sl651_password: {creds['sl651_password']}")
         out("凭据只显示这一次，平台只保存其摘要。")
+
+    def rotate(self, code):
+        device = Device.objects.filter(code=code).first()
+        if device is None:
+            raise CommandError(f"设备 {code} 未登记")
+        creds = services.do_rotate_mqtt_password(device, actor="cli")
+        self.stdout.write(f"已为设备 {device.code} 生成新的 MQTT 密码，旧密码失效")
+        self.mqtt_credentials(device, creds)
+        if not broker.enabled():
+            self.stdout.write("  在 Mosquitto 动态安全插件中更新：")
+            self.stdout.write(
+                f"  mosquitto_ctrl dynsec setClientPassword {device.code} '{creds['mqtt_password']}'"
+            )
+        self.stdout.write("密码只显示这一次，平台只保存其摘要。")
+
+    def mqtt_credentials(self, device, creds):
+        out = self.stdout.write
+        out(f"mqtt_username: {creds['mqtt_username']}")
+        out(f"mqtt_password: {creds['mqtt_password']}")
+        out(f"mqtt_topic: {creds['mqtt_topic']}")
+        if not broker.enabled():
+            return
+        account = BrokerAccount.objects.get(pk=device.pk)
+        if account.state == BrokerState.OK:
+            out("  已写入 MQTT 代理（动态安全插件）：只允许发布到自己的主题")
+        else:
+            out(f"  MQTT 代理账号{account.get_state_display()}：{account.message}")
+            out("  平台每分钟自动重试，结果见设备详情页")
