@@ -12,9 +12,9 @@ from shuxiang.core.api.base import HasRolePermission, PlaceCodeField, ScopedView
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import object_or_404
 from shuxiang.core.services import resolve_place
-from shuxiang.iot import services
+from shuxiang.iot import services, sl651_commands
 from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
-from shuxiang.iot.models import Alarm, AlarmRule, Device, Reading, Sensor
+from shuxiang.iot.models import Alarm, AlarmRule, Device, Reading, Sensor, Sl651Command
 
 
 class SensorSerializer(serializers.ModelSerializer):
@@ -45,6 +45,38 @@ class DeviceSerializer(serializers.ModelSerializer):
         ]
 
 
+class Sl651QuerySerializer(serializers.Serializer):
+    function = serializers.CharField(help_text="功能码（十六进制），如 37 查询实时数据、51 查询时钟")
+
+
+class Sl651CommandSerializer(serializers.ModelSerializer):
+    device = serializers.CharField(source="device.code", read_only=True)
+    function = serializers.SerializerMethodField()
+    function_label = serializers.CharField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Sl651Command
+        fields = [
+            "id",
+            "device",
+            "function",
+            "function_label",
+            "status",
+            "status_display",
+            "requested_label",
+            "created_at",
+            "expires_at",
+            "sent_at",
+            "answered_at",
+            "result",
+            "detail",
+        ]
+
+    def get_function(self, obj) -> str:
+        return f"{obj.function:02X}"
+
+
 class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Device.objects.select_related("place", "owner_unit").prefetch_related("sensors")
     serializer_class = DeviceSerializer
@@ -62,6 +94,20 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             if s.last_ts is not None
         }
         return Response({"device": device.code, "values": values})
+
+    @extend_schema(
+        summary="SL 651 召测：登记一条查询，测站在线时由 sl651 serve 发出",
+        request=Sl651QuerySerializer,
+        responses={202: Sl651CommandSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="sl651-query")
+    def sl651_query(self, request, code=None):
+        command = sl651_commands.do_request_sl651_query(
+            self.get_object(),
+            actor=request.user,
+            function=request.data.get("function") if isinstance(request.data, dict) else None,
+        )
+        return Response(Sl651CommandSerializer(command).data, status=202)
 
 
 class ReadingSerializer(serializers.Serializer):

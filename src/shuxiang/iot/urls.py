@@ -15,4 +15,5 @@ urlpatterns = [
     path("rules/", views.RuleListView.as_view(), name="rule_list"),
     path("rules/add/", views.rule_form, name="rule_create"),
     path("rules/<int:pk>/edit/", views.rule_form, name="rule_edit"),
+    path("devices/<str:code>/sl651-query/", views.device_sl651_query, name="device_sl651_query"),
 ]

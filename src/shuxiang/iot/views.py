@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
 from shuxiang.core.permissions import has_perm
-from shuxiang.iot import charts, services
-from shuxiang.iot.choices import SEVERITY_TAG
+from shuxiang.iot import charts, services, sl651_commands
+from shuxiang.iot.choices import SEVERITY_TAG, Protocol
 from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
 from shuxiang.iot.forms import RuleForm
-from shuxiang.iot.models import Alarm, AlarmRule, Device, Rejection, Sensor
+from shuxiang.iot.models import Alarm, AlarmRule, Device, Rejection, Sensor, Sl651Command
 
 
 class DeviceListView(ObjectListView):
@@ -54,6 +54,12 @@ class DeviceDetailView(ObjectDetailView):
             .select_related("rule", "sensor")[:20],
             rules=AlarmRule.objects.restrict(user).filter(device=self.object),
         )
+        if self.object.protocol == Protocol.SL651:
+            can_query = has_perm(user, "iot.device.change")
+            context.update(
+                sl651_queries=Sl651Command.objects.restrict(user).filter(device=self.object)[:10],
+                sl651_functions=sl651_commands.function_choices() if can_query else [],
+            )
         return context
 
 
@@ -208,3 +214,22 @@ def rule_form(request, pk=None):
             return redirect("iot:rule_list")
     title = f"编辑告警规则：{rule.name}" if rule else "新增告警规则"
     return render(request, "core/form.html", {"form": form, "title": title})
+
+
+@login_required
+@require_POST
+@object_view(Device, "code")
+def device_sl651_query(request, code):
+    """Staff ask an SL 651 station for its real-time data, clock…; the running server sends it."""
+    device = object_or_404(Device, request.user, code=code)
+    if not has_perm(request.user, "iot.device.change"):
+        raise PermissionDenied
+    try:
+        command = sl651_commands.do_request_sl651_query(
+            device, actor=request.user, function=request.POST.get("function", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已登记召测：{command.function_label}，测站在线时发出")
+    return redirect("iot:device_detail", code=code)
