@@ -52,7 +52,10 @@ def listener_account(broker):
             {
                 "command": "createRole",
                 "rolename": "shuxiang-listener",
-                "acls": [{"acltype": "subscribePattern", "topic": LISTENER_TOPIC, "allow": True}],
+                "acls": [
+                    {"acltype": "subscribePattern", "topic": LISTENER_TOPIC, "allow": True},
+                    {"acltype": "subscribePattern", "topic": f"$share/+/{LISTENER_TOPIC}", "allow": True},
+                ],
             },
             {
                 "command": "createClient",
@@ -118,15 +121,16 @@ def mqtt_device(broker, device_factory):
     return device, creds
 
 
+@pytest.mark.parametrize("shared_group", [None, "ingest"])
 def test_a_registered_device_publishes_to_its_own_topic_and_the_listener_stores_it(
-    mqtt_device, broker, listener_account
+    mqtt_device, broker, listener_account, shared_group
 ):
     device, creds = mqtt_device
     assert BrokerAccount.objects.get(device=device).state == BrokerState.OK
     device_client = Client(broker, creds["mqtt_username"], creds["mqtt_password"])
     try:
         assert device_client.connected
-        with RunningListener(listener_account):
+        with RunningListener(listener_account, shared_group=shared_group):
             assert not device_client.publish(creds["mqtt_topic"], json.dumps({"Z": 12.5})).is_failure
             assert wait_for(lambda: Reading.objects.filter(sensor__device=device).count() == 1, timeout=10)
     finally:
