@@ -283,3 +283,19 @@ def test_without_an_admin_url_nothing_is_provisioned_and_the_commands_are_printe
     call_command("device", "rotate", code, stdout=out)
     assert f"mosquitto_ctrl dynsec setClientPassword {code}" in out.getvalue()
     assert not BrokerAccount.objects.filter(device=device).exists()
+
+
+def test_a_device_registered_before_provisioning_is_taken_over_by_rotating_its_password(
+    broker, places, monkeypatch
+):
+    monkeypatch.setattr(conf, "MQTT_ADMIN_URL", "")
+    device, creds = services.do_register_device(
+        actor="test", code=unique_code("OLD"), protocol="mqtt", place=places.hamlet_a
+    )
+    monkeypatch.setattr(conf, "MQTT_ADMIN_URL", broker.admin_url)
+    services.do_set_device_active(device, actor="test", is_active=True)
+    account = BrokerAccount.objects.get(device=device)
+    assert account.state == BrokerState.FAILED and "请轮换 MQTT 密码" in account.message
+    new = services.do_rotate_mqtt_password(device, actor="test")
+    assert BrokerAccount.objects.get(device=device).state == BrokerState.OK
+    assert connects(broker, device.code, new["mqtt_password"])
