@@ -14,7 +14,7 @@ from shuxiang.core.generic import object_or_404
 from shuxiang.core.services import resolve_place
 from shuxiang.iot import services, sl651_commands
 from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
-from shuxiang.iot.models import Alarm, AlarmRule, Device, Reading, Sensor, Sl651Command
+from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Reading, Sensor, Sl651Command
 
 
 class SensorSerializer(serializers.ModelSerializer):
@@ -108,6 +108,21 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             function=request.data.get("function") if isinstance(request.data, dict) else None,
         )
         return Response(Sl651CommandSerializer(command).data, status=202)
+
+    @extend_schema(
+        summary="轮换 MQTT 设备的代理密码：新密码只在此应答中出现一次，旧密码随即失效",
+        request=None,
+        responses={200: dict},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-mqtt-password")
+    def rotate_mqtt_password(self, request, code=None):
+        device = self.get_object()
+        credentials = services.do_rotate_mqtt_password(device, actor=request.user)
+        account = BrokerAccount.objects.filter(pk=device.pk).first()  # absent when provisioning is off
+        if account is not None:
+            credentials["broker_state"] = account.state
+            credentials["broker_message"] = account.message
+        return Response(credentials, headers={"Cache-Control": "no-store"})
 
 
 class ReadingSerializer(serializers.Serializer):

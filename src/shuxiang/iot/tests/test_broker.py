@@ -299,3 +299,22 @@ def test_a_device_registered_before_provisioning_is_taken_over_by_rotating_its_p
     new = services.do_rotate_mqtt_password(device, actor="test")
     assert BrokerAccount.objects.get(device=device).state == BrokerState.OK
     assert connects(broker, device.code, new["mqtt_password"])
+
+
+def test_staff_rotate_a_password_over_the_api_and_officers_may_not(
+    mqtt_device, broker, cast, api_for, places, device_factory
+):
+    device, creds = mqtt_device
+    url = f"/api/v1/iot/devices/{device.code}/rotate-mqtt-password/"
+    response = api_for(cast.district).post(url)
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["broker_state"] == BrokerState.OK and body["mqtt_topic"].endswith(f"/{device.code}/telemetry")
+    assert connects(broker, device.code, body["mqtt_password"])
+    assert not connects(broker, device.code, creds["mqtt_password"])
+    assert api_for(cast.township_a).post(url).status_code == 403
+    assert api_for(cast.township_b).post(url).status_code == 404
+    http_device, _ = device_factory(protocol="http")
+    refused = api_for(cast.district).post(f"/api/v1/iot/devices/{http_device.code}/rotate-mqtt-password/")
+    assert refused.status_code == 400 and refused.json()["code"] == "not_mqtt"
