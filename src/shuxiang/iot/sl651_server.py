@@ -20,6 +20,7 @@ so a slow database holds up the RTUs' replies, never the loop.
 """
 
 import asyncio
+import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -298,10 +299,19 @@ class Server:
         return thread
 
     def shutdown(self):
-        if self.loop is not None and self.server is not None:
-            self.loop.call_soon_threadsafe(self.server.close)
-            for task in asyncio.all_tasks(self.loop):
-                self.loop.call_soon_threadsafe(task.cancel)
+        """Stop from another thread: close the listener and cancel every task, inside the loop."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+
+        def stop():
+            if self.server is not None:
+                self.server.close()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+
+        with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
+            loop.call_soon_threadsafe(stop)
 
 
 def _address_of(buffer: bytes) -> str:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import OperationalError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -366,13 +367,24 @@ class RTU:
         self.sock.close()
 
 
-def _wait_for(predicate, timeout=5.0):
+def _wait_for(predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        with contextlib.suppress(OperationalError):  # SQLite's shared-cache test database locks whole tables
+            if predicate():
+                return True
         time.sleep(0.05)
     return False
+
+
+def _request(device, actor, function):
+    """The service call, retried while the server thread holds a table lock (SQLite test database only)."""
+    for _ in range(50):
+        try:
+            return sl651_commands.do_request_sl651_query(device, actor=actor, function=function)
+        except OperationalError:
+            time.sleep(0.05)
+    raise AssertionError("database stayed locked")
 
 
 def _values():
@@ -435,7 +447,7 @@ def test_a_realtime_query_reaches_the_connected_rtu_and_its_answer_is_stored(
     )
     rtu.send(keepalive)
     assert _wait_for(lambda: device.code in server.links)
-    command = sl651_commands.do_request_sl651_query(device, actor=cast.district, function="37")
+    command = _request(device, cast.district, "37")
     query = rtu.receive()
     assert (query.direction, query.function, query.end, query.centre) == (sl651.DOWN, 0x37, sl651.ENQ, 3)
     serial = int.from_bytes(query.body[:2], "big")
@@ -462,7 +474,7 @@ def test_a_clock_query_in_ascii_records_the_rtu_clock(server, places, device_fac
     rtu = RTU(server.port)
     rtu.send(ascii_frame(address=device.code, observed=_now_minute()))
     assert rtu.receive().end == sl651.ESC
-    command = sl651_commands.do_request_sl651_query(device, actor="cli", function="51H")
+    command = _request(device, "cli", "51H")
     query = rtu.receive()
     assert query.encoding == sl651.ASCII and query.function == 0x51
     clock = datetime(2025, 6, 1, 8, 30, 5, tzinfo=sl651.BEIJING)
@@ -488,7 +500,7 @@ def test_an_unanswered_query_expires(server, places, device_factory, monkeypatch
     rtu = RTU(server.port)
     rtu.send(ascii_frame(address=device.code, observed=_now_minute()))
     rtu.receive()
-    command = sl651_commands.do_request_sl651_query(device, actor="cli", function="37")
+    command = _request(device, "cli", "37")
     rtu.receive()
     assert _wait_for(lambda: Sl651Command.objects.get(pk=command.pk).status == Sl651CommandStatus.EXPIRED)
     rtu.close()
