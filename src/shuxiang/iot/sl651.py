@@ -738,7 +738,8 @@ class _Assembly:
 @dataclass
 class Added:
     """What one M3 packet caused: whether it was kept, the whole message once complete, the packets
-    still missing after the last one arrived, and assemblies given up (each a detail to count)."""
+    still missing after the last one arrived, and assemblies given up: (station address, detail) to count
+    (expiry runs on every packet, so they may be other stations')."""
 
     kept: bool = False
     complete: Frame | None = None
@@ -781,16 +782,20 @@ class Reassembler:
     def add(self, frame: Frame) -> Added:
         result = Added()
         key = (frame.address, frame.function)
-        result.dropped = [detail for _address, detail in self.expire()]
+        result.dropped = self.expire()
         with self.lock:
             assembly = self.assemblies.get(key)
             if assembly is not None and assembly.total != frame.packet_total:
                 self.assemblies.pop(key)
-                result.dropped.append(_incomplete(frame.function, assembly, "被新的多包报文取代"))
+                result.dropped.append(
+                    (frame.address, _incomplete(frame.function, assembly, "被新的多包报文取代"))
+                )
                 assembly = None
             if assembly is None:
                 if len(self.assemblies) >= self.max_assemblies:
-                    result.dropped.append(f"同时进行的多包报文超过 {self.max_assemblies} 个，包被丢弃")
+                    result.dropped.append(
+                        (frame.address, f"同时进行的多包报文超过 {self.max_assemblies} 个，包被丢弃")
+                    )
                     return result
                 assembly = self.assemblies[key] = _Assembly(frame.packet_total, self.clock())
             previous = assembly.parts.get(frame.packet_seq, b"")
@@ -801,7 +806,9 @@ class Reassembler:
             result.serial = assembly.serial
             if assembly.size > self.max_bytes:
                 self.assemblies.pop(key)
-                result.dropped.append(_incomplete(frame.function, assembly, f"超过 {self.max_bytes} 字节"))
+                result.dropped.append(
+                    (frame.address, _incomplete(frame.function, assembly, f"超过 {self.max_bytes} 字节"))
+                )
                 return result
             result.kept = True
             if len(assembly.parts) == assembly.total:

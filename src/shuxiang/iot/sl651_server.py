@@ -85,8 +85,8 @@ def handle_frame(frame: sl651.Frame, reassembler: sl651.Reassembler | None = Non
                 return Handled(known=True)
             packet = (frame.packet_total, frame.packet_seq)
             added = reassembler.add(frame)
-            for detail in added.dropped:
-                _count(frame.address, "incomplete", detail)
+            for address, detail in added.dropped:
+                _count(address, "incomplete", detail)
             if not added.kept:
                 return Handled(known=True)
             serial = sl651.Report(serial=added.serial, sent_at=now)

@@ -242,7 +242,7 @@ def test_m3_assemblies_are_bounded_in_time_size_and_number():
     assert [a for a, _ in reassembler.expire()] == [ADDRESS] and len(reassembler) == 0
     too_big = packets(hex_body(), 2)
     result = _reassemble(reassembler, too_big[:1])
-    assert not result.kept and "字节" in result.dropped[0]
+    assert not result.kept and result.dropped[0][0] == ADDRESS and "字节" in result.dropped[0][1]
     for address in ("0000000001", "0000000002"):
         reassembler.add(sl651.read_frame(packets(b"\x00" * 10, 2, address=address)[0])[0])
     result = reassembler.add(sl651.read_frame(packets(b"\x00" * 10, 2, address="0000000003")[0])[0])
