@@ -115,10 +115,15 @@ def evaluate(ev: Evaluation, *, now: datetime) -> None:
             status=AlarmStatus.ACTIVE, rule_id__in=rule_ids, sensor_id__in=sensor_ids
         )
     }
-    states = {
-        (s.rule_id, s.sensor_id): s.since
-        for s in RuleState.objects.filter(rule_id__in=rule_ids, sensor_id__in=sensor_ids)
-    }
+    timed = {rule.pk for rule, _ in ev.pairs if rule.duration_minutes}
+    states = (
+        {
+            (s.rule_id, s.sensor_id): s.since
+            for s in RuleState.objects.filter(rule_id__in=timed, sensor_id__in=sensor_ids)
+        }
+        if timed
+        else {}
+    )
     original_states = dict(states)
     repeats = {}
     for (rule, sid), rows in ev.pairs.items():

@@ -308,7 +308,10 @@ def _number(raw):
     if isinstance(raw, bool):
         return 1.0 if raw else 0.0
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer beyond any float
+            return None
     elif isinstance(raw, str):
         try:
             value = float(raw.strip())
@@ -323,19 +326,24 @@ def _reject(reason, message, fields=None):
     return ServiceError(reason, message, fields or {})
 
 
-def _validate(info: DeviceInfo, values, now) -> tuple[list, ServiceError | None]:
+def _window(now) -> tuple[datetime, datetime]:
+    """The instants a reading may carry: not before the retention horizon, not ahead of the clock."""
+    return now - timedelta(days=conf.RETENTION_DAYS), now + timedelta(seconds=conf.FUTURE_TOLERANCE_SECONDS)
+
+
+def _validate(info: DeviceInfo, values, window) -> tuple[list, ServiceError | None]:
     """(key, ts, value) triples ready to store, or the first reason the message is refused whole."""
     if not values:
         return [], _reject(RejectReason.BAD_PAYLOAD, "报文中没有数据", {"values": ["没有数据"]})
-    future_limit = now + timedelta(seconds=conf.FUTURE_TOLERANCE_SECONDS)
-    oldest = now - timedelta(days=conf.RETENTION_DAYS)
+    oldest, future_limit = window
     clean = []
     for key, ts, raw in values:
-        if not KEY_RE.match(key):
+        sensor = info.sensors.get(key)
+        if sensor is None and not KEY_RE.match(key):  # a registered sensor's key was checked when it was made
             return [], _reject(
                 RejectReason.BAD_KEY, f"要素名 {key[:40]} 不合法", {key[:40]: ["要素名不合法"]}
             )
-        value = _number(raw)
+        value = raw if type(raw) is float and math.isfinite(raw) else _number(raw)
         if value is None:
             return [], _reject(RejectReason.NOT_NUMERIC, f"{key} 的值不是数字", {key: ["应为数字"]})
         if ts > future_limit:
@@ -344,7 +352,6 @@ def _validate(info: DeviceInfo, values, now) -> tuple[list, ServiceError | None]
             )
         if ts < oldest:
             return [], _reject(RejectReason.TOO_OLD, f"{key} 的时间戳早于保留期限", {key: ["时间戳过早"]})
-        sensor = info.sensors.get(key)
         if sensor is not None and (
             (sensor.min_value is not None and value < sensor.min_value)
             or (sensor.max_value is not None and value > sensor.max_value)
@@ -376,6 +383,7 @@ def do_ingest(messages: list[Message], *, actor, now: datetime | None = None) ->
     When this returns, everything reported as stored is committed.
     """
     now = now or timezone.now()
+    window = _window(now)
     outcomes = [Outcome() for _ in messages]
     accepted = []  # (index, DeviceInfo, clean triples)
     rejected = []  # (device_code, device_id, error)
@@ -390,7 +398,7 @@ def do_ingest(messages: list[Message], *, actor, now: datetime | None = None) ->
             error = _reject(RejectReason.INACTIVE, "设备已停用", {"device": ["已停用"]})
         clean = []
         if error is None:
-            clean, error = _validate(info, msg.values, now)
+            clean, error = _validate(info, msg.values, window)
         if error is not None:
             outcomes[i].error = error
             rejected.append((msg.device_code, info.id if info else None, error))
@@ -427,9 +435,10 @@ def _store(accepted, outcomes, actor, now):
             latest[sensor_id] = (ts, value)
     sensor_meta = {s.id: (info, s.key) for info in devices.values() for s in info.sensors.values()}
     evaluation = rules.prepare(new, sensor_meta)
+    rules.evaluate(evaluation, now=now)
+    # Last: these rows are shared by every listener process, so hold their locks only until the commit.
     storage.update_latest(latest)
     storage.touch_devices(list(devices), now)
-    rules.evaluate(evaluation, now=now)
 
 
 def do_touch_device(code: str, *, actor, now=None) -> bool:

@@ -1,8 +1,8 @@
 """The write path for readings: one batch, duplicates ignored, the new rows returned.
 
 PostgreSQL: binary COPY into a session temp table, then one
-INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING (small batches skip the
-COPY and use one multi-row INSERT). SQLite: multi-row
+INSERT … SELECT … ON CONFLICT DO NOTHING whose answer is the rows that were
+already stored (small batches skip the COPY and insert from binary arrays). SQLite: multi-row
 INSERT … ON CONFLICT DO NOTHING RETURNING in chunks under the variable limit.
 The caller holds the transaction.
 """
@@ -10,7 +10,7 @@ The caller holds the transaction.
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import connection, transaction
 
 from shuxiang.iot import conf
 
@@ -32,37 +32,88 @@ def insert_readings(rows: list[tuple[int, datetime, float]]) -> list[tuple[int, 
     """Store (sensor_id, ts, value) rows; returns the rows that were new (not already stored)."""
     if not rows:
         return []
+    rows = _unique(rows)
     if connection.vendor == "postgresql":
-        if len(rows) >= conf.COPY_THRESHOLD:
-            return _copy_pg(rows)
-        return _insert_unnest(rows)
-    return _insert_values(rows, pg=False)
+        return _insert_pg(rows)
+    return _insert_sqlite(rows)
 
 
-def _insert_unnest(rows):
-    by_key = {(sensor_id, _utc(ts)): (sensor_id, ts, value) for sensor_id, ts, value in rows}
-    with _raw_cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {TABLE} (sensor_id, ts, value) "
-            "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[]) "
-            "ON CONFLICT DO NOTHING RETURNING sensor_id, ts",
-            [[r[0] for r in rows], [_utc(r[1]) for r in rows], [r[2] for r in rows]],
+def _unique(rows):
+    """One row per (sensor, instant), the first one winning: ON CONFLICT may not meet the same key
+    twice in one statement, and each row's position must stand for exactly one stored row."""
+    seen = {}
+    for row in rows:
+        seen.setdefault((row[0], row[1]), row)
+    return list(seen.values()) if len(seen) < len(rows) else rows
+
+
+# The database answers with the positions of the rows it already had (an anti-join against what
+# the INSERT returned): usually none, so nothing comes back to be parsed on the hot path.
+_INSERT_FROM = (
+    "WITH {source}ins AS (INSERT INTO " + TABLE + " (sensor_id, ts, value) "
+    "SELECT sensor_id, ts, value FROM {src} ON CONFLICT DO NOTHING RETURNING sensor_id, ts) "
+    "SELECT s.n FROM {src} AS s LEFT JOIN ins USING (sensor_id, ts) WHERE ins.sensor_id IS NULL"
+)
+_FROM_ARRAYS = _INSERT_FROM.format(
+    source="src AS (SELECT * FROM unnest(%b::int8[], %b::timestamptz[], %b::float8[], %b::int4[]) "
+    "AS t(sensor_id, ts, value, n)), ",
+    src="src",
+)
+_FROM_STAGING = _INSERT_FROM.format(
+    source=f"src AS (SELECT sensor_id, ts, value, n FROM {TEMP} WHERE batch = %s), ", src="src"
+)
+
+
+def _insert_pg(rows):
+    """Small batches: one INSERT from binary arrays. Large ones: binary COPY into the session's
+    staging table (emptied by the commit), then the same INSERT from it. One round trip fewer than
+    COPY + INSERT + TRUNCATE, and no returned timestamps to parse."""
+    with _raw_cursor() as cur:
+        if len(rows) < conf.COPY_THRESHOLD:
+            cur.execute(
+                _FROM_ARRAYS,
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], list(range(len(rows)))],
+            )
+        else:
+            batch = _next_staging_batch(cur)
+            with cur.copy(f"COPY {TEMP} (batch, sensor_id, ts, value, n) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int8", "int8", "timestamptz", "float8", "int4"])
+                for n, (sensor_id, ts, value) in enumerate(rows):
+                    copy.write_row((batch, sensor_id, ts, value, n))
+            cur.execute(_FROM_STAGING, [batch])
+        already = {n for (n,) in cur.fetchall()}
+    if not already:
+        return rows
+    return [row for n, row in enumerate(rows) if n not in already]
+
+
+def _next_staging_batch(cur) -> int:
+    """The staging table lives as long as the database session and is emptied by each commit.
+    It is created (IF NOT EXISTS) until a transaction that created it has committed — a rolled-back
+    one takes the table with it — and not asked for again on that connection after that (a replaced
+    connection is a new object). Rows carry their batch's number, so batches inside one longer
+    transaction do not see each other."""
+    raw = cur.connection
+    if not getattr(raw, "_shuxiang_staging", False):
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {TEMP} "
+            "(batch bigint, sensor_id bigint, ts timestamptz, value float8, n int4) ON COMMIT DELETE ROWS"
         )
-        returned = cursor.fetchall()
-    return [
-        by_key.pop((sensor_id, _utc(ts))) for sensor_id, ts in returned if (sensor_id, _utc(ts)) in by_key
-    ]
+        transaction.on_commit(lambda: setattr(raw, "_shuxiang_staging", True))
+    batch = getattr(raw, "_shuxiang_staging_batch", 0) + 1
+    raw._shuxiang_staging_batch = batch
+    return batch
 
 
-def _insert_values(rows, *, pg: bool):
-    """SQLite (and PostgreSQL, if asked): multi-row VALUES in chunks."""
+def _insert_sqlite(rows):
+    """Multi-row VALUES in chunks; timestamps come back as the stored text, not parsed."""
     new = []
     memo = {}
 
     def adapt(ts):  # a message's values share one timestamp: convert it once
         stored = memo.get(ts)
         if stored is None:
-            stored = memo[ts] = _utc(ts) if pg else _sqlite_ts(ts)
+            stored = memo[ts] = _sqlite_ts(ts)
         return stored
 
     for start in range(0, len(rows), SQLITE_CHUNK):
@@ -76,15 +127,13 @@ def _insert_values(rows, *, pg: bool):
         placeholders = ",".join(["(%s,%s,%s)"] * len(chunk))
         sql = (
             f"INSERT INTO {TABLE} (sensor_id, ts, value) VALUES {placeholders} "
-            f"ON CONFLICT DO NOTHING RETURNING sensor_id, {'ts' if pg else 'ts || %s'}"
+            "ON CONFLICT DO NOTHING RETURNING sensor_id, ts || %s"
         )
-        if not pg:
-            params.append("")  # text concatenation: the value comes back as stored, no datetime parsing
+        params.append("")  # text concatenation: the value comes back as stored, no datetime parsing
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             returned = cursor.fetchall()
-        for sensor_id, ts in returned:
-            key = (sensor_id, _utc(ts) if pg else ts)
+        for key in returned:
             if key in by_key:
                 new.append(by_key.pop(key))
     return new
@@ -102,33 +151,6 @@ def _raw_cursor():
         yield cursor
 
 
-def _copy_pg(rows):
-    by_key = {}
-    with _raw_cursor() as cur:
-        # the session's staging table; "IF NOT EXISTS" also covers a connection that was replaced
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {TEMP} (sensor_id bigint, ts timestamptz, value float8)"
-        )
-        with cur.copy(f"COPY {TEMP} (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "timestamptz", "float8"])
-            for sensor_id, ts, value in rows:
-                utc = _utc(ts)
-                by_key[(sensor_id, utc)] = (sensor_id, ts, value)
-                copy.write_row((sensor_id, utc, value))
-        cur.execute(
-            f"INSERT INTO {TABLE} (sensor_id, ts, value) SELECT sensor_id, ts, value FROM {TEMP} "
-            "ON CONFLICT DO NOTHING RETURNING sensor_id, ts"
-        )
-        returned = cur.fetchall()
-        cur.execute(f"TRUNCATE {TEMP}")
-    new = []
-    for sensor_id, ts in returned:
-        original = by_key.pop((sensor_id, _utc(ts)), None)
-        if original is not None:
-            new.append(original)
-    return new
-
-
 def update_latest(latest: dict[int, tuple[datetime, float]]) -> None:
     """Move each sensor's last_value/last_ts forward (never back: late arrivals do not overwrite)."""
     if not latest:
@@ -139,11 +161,11 @@ def update_latest(latest: dict[int, tuple[datetime, float]]) -> None:
             # three array parameters instead of 3×n placeholders: the statement stays small and cheap to send
             cursor.execute(
                 "UPDATE iot_sensor AS s SET last_value = v.value, last_ts = v.ts "
-                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[]) AS v(id, ts, value) "
+                "FROM unnest(%b::int8[], %b::timestamptz[], %b::float8[]) AS v(id, ts, value) "
                 "WHERE s.id = v.id AND (s.last_ts IS NULL OR s.last_ts < v.ts)",
                 [
                     [sensor_id for sensor_id, _ in items],
-                    [_utc(ts) for _, (ts, _) in items],
+                    [ts for _, (ts, _) in items],
                     [value for _, (_, value) in items],
                 ],
             )
@@ -163,7 +185,7 @@ def touch_devices(device_ids, now: datetime) -> None:
     if connection.vendor == "postgresql":
         with _raw_cursor() as cursor:
             cursor.execute(
-                "UPDATE iot_device SET last_seen_at = %s WHERE id = ANY(%s::bigint[]) "
+                "UPDATE iot_device SET last_seen_at = %s WHERE id = ANY(%b::int8[]) "
                 "AND (last_seen_at IS NULL OR last_seen_at < %s)",
                 [_utc(now), ids, _utc(now)],
             )

@@ -22,6 +22,34 @@ def test_a_large_batch_is_stored_once_and_resending_it_adds_nothing(device_facto
     assert Sensor.objects.get(device=device, key="Z").last_value == 1999.0
 
 
+@pytest.mark.parametrize("size", [10, 500], ids=["arrays", "copy"])
+def test_a_partly_resent_batch_stores_only_the_new_readings_and_counts_the_rest(device_factory, size):
+    device, _ = device_factory()
+    base = timezone.now().replace(microsecond=0) - timedelta(hours=5)
+    values = [("Z", base + timedelta(seconds=i), float(i)) for i in range(size)]
+    services.do_ingest_one(device.code, values[::2], actor="test")
+    outcome = services.do_ingest_one(device.code, values, actor="test")
+    assert (outcome.stored, outcome.duplicates) == (size // 2, size // 2)
+    assert Reading.objects.count() == size
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [float(i) for i in range(size)]
+
+
+def test_the_same_instant_twice_in_one_message_is_stored_once(device_factory):
+    device, _ = device_factory()
+    now = timezone.now()
+    outcome = services.do_ingest_one(device.code, [("Z", now, 1.0), ("Z", now, 2.0)], actor="test")
+    assert (outcome.stored, outcome.duplicates) == (1, 1)
+    assert list(Reading.objects.values_list("value", flat=True)) == [1.0]
+
+
+def test_an_integer_too_large_for_a_float_is_refused_not_crashed(device_factory):
+    device, _ = device_factory()
+    with pytest.raises(services.ServiceError) as refused:
+        services.do_ingest_one(device.code, [("Z", timezone.now(), 10**400)], actor="test")
+    assert refused.value.code == "not_numeric"
+    assert Reading.objects.count() == 0
+
+
 def test_a_late_reading_does_not_replace_the_latest_value(device_factory):
     device, _ = device_factory()
     now = timezone.now()
@@ -176,3 +204,21 @@ def test_the_mqtt_command_can_run_several_processes_on_a_shared_subscription(tmp
     finally:
         broker.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_rolled_back_on_a_fresh_connection_does_not_break_the_next_one(device_factory):
+    """The first large batch creates the session's staging table; when its transaction rolls back,
+    the table goes with it, and the next batch must create it again rather than fail for ever."""
+    from django.db import connection, transaction
+
+    device, _ = device_factory()
+    base = timezone.now().replace(microsecond=0) - timedelta(hours=5)
+    values = [("Z", base + timedelta(seconds=i), float(i)) for i in range(200)]
+    connection.close()  # a new database session, without the staging table
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.do_ingest_one(device.code, values, actor="test")
+        raise RuntimeError("the database went away before the commit")
+    assert Reading.objects.count() == 0
+    assert services.do_ingest_one(device.code, values, actor="test").stored == 200
+    assert services.do_ingest_one(device.code, values, actor="test").duplicates == 200
