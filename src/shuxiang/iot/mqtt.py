@@ -65,6 +65,8 @@ class Stats:
     first_at: float | None = None  # wall clock of the first message taken, and of the last batch stored
     last_at: float | None = None
     latencies_ms: list = field(default_factory=list)  # commit time − payload ts, when the payload has one
+    cpu_first: float | None = None
+    cpu_last: float = 0.0
 
     def summary(self) -> dict:
         lat = sorted(self.latencies_ms)
@@ -83,6 +85,8 @@ class Stats:
             "max_queue": self.max_queue,
             "first_at": self.first_at,
             "last_at": self.last_at,
+            # CPU of the whole process (network thread included) between the first message and the last commit
+            "cpu_seconds": round(self.cpu_last - self.cpu_first, 3) if self.cpu_first is not None else None,
             "latency_p50_ms": pct(0.50),
             "latency_p99_ms": pct(0.99),
         }
@@ -197,6 +201,7 @@ class Listener:
         with self.stats_lock:
             if self.stats.first_at is None:
                 self.stats.first_at = time.time()
+                self.stats.cpu_first = time.process_time()
         messages = [self._message(topic, payload, now) for topic, payload, _, _ in batch]
         delay = 0.2
         while True:
@@ -232,6 +237,7 @@ class Listener:
         self.stats.received += len(batch)
         self.stats.batches += 1
         self.stats.last_at = max(self.stats.last_at or 0, stored_at)
+        self.stats.cpu_last = time.process_time()
 
     def _work(self, max_messages):
         """One worker: take a batch, store it, acknowledge it. Several workers overlap their

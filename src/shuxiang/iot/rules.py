@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from shuxiang.core import audit
+from shuxiang.iot import storage
 from shuxiang.iot.choices import AlarmStatus, RuleKind, Severity
 
 ENGINE = "iot:rules"  # the audit actor for what the rule engine does by itself
@@ -109,12 +110,10 @@ def evaluate(ev: Evaluation, *, now: datetime) -> None:
 
     rule_ids = {rule.pk for rule, _ in ev.pairs}
     sensor_ids = {sid for _, sid in ev.pairs}
-    active = {
-        (a.rule_id, a.sensor_id): a
-        for a in Alarm.objects.filter(
-            status=AlarmStatus.ACTIVE, rule_id__in=rule_ids, sensor_id__in=sensor_ids
-        )
-    }
+    active_ids = storage.active_alarm_ids(rule_ids, sensor_ids)
+    active = (
+        {(a.rule_id, a.sensor_id): a for a in Alarm.objects.filter(pk__in=active_ids)} if active_ids else {}
+    )
     timed = {rule.pk for rule, _ in ev.pairs if rule.duration_minutes}
     states = (
         {
@@ -157,8 +156,7 @@ def evaluate(ev: Evaluation, *, now: datetime) -> None:
                 alarm.last_value, alarm.last_at = value, max(alarm.last_at, ts)
                 alarm.repeat_count += 1
                 repeats[alarm.pk] = alarm
-    if repeats:
-        Alarm.objects.bulk_update(list(repeats.values()), ["last_value", "last_at", "repeat_count"])
+    storage.update_alarm_repeats(list(repeats.values()))
     gone = [pair for pair in original_states if pair not in states]
     changed = [
         RuleState(rule_id=r, sensor_id=s, since=since)

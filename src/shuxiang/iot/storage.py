@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.db import connection, transaction
 
 from shuxiang.iot import conf
+from shuxiang.iot.choices import AlarmStatus
 
 TABLE = "iot_reading"
 TEMP = "iot_reading_in"
@@ -197,4 +198,50 @@ def touch_devices(device_ids, now: datetime) -> None:
             f"UPDATE iot_device SET last_seen_at = %s WHERE id IN ({placeholders}) "
             "AND (last_seen_at IS NULL OR last_seen_at < %s)",
             [stamp, *ids, stamp],
+        )
+
+
+def active_alarm_ids(rule_ids, sensor_ids) -> list[int]:
+    """Ids of the active alarms among these rules × sensors. Usually none: asked with two array
+    parameters on PostgreSQL rather than hundreds of bound values."""
+    if connection.vendor == "postgresql":
+        with _raw_cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM iot_alarm WHERE status = %s "
+                "AND rule_id = ANY(%b::int8[]) AND sensor_id = ANY(%b::int8[])",
+                [AlarmStatus.ACTIVE.value, sorted(rule_ids), sorted(sensor_ids)],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    from shuxiang.iot.models import Alarm
+
+    return list(
+        Alarm.objects.filter(
+            status=AlarmStatus.ACTIVE, rule_id__in=rule_ids, sensor_id__in=sensor_ids
+        ).values_list("pk", flat=True)
+    )
+
+
+def update_alarm_repeats(alarms) -> None:
+    """Write the repeats of a batch (value, time and count of the latest matching reading) in one statement."""
+    if not alarms:
+        return
+    alarms = sorted(alarms, key=lambda a: a.pk)  # one lock order for every writer
+    if connection.vendor == "postgresql":
+        with _raw_cursor() as cursor:
+            cursor.execute(
+                "UPDATE iot_alarm AS a SET last_value = v.value, last_at = v.at, repeat_count = v.count "
+                "FROM unnest(%b::int8[], %b::float8[], %b::timestamptz[], %b::int8[]) AS v(id, value, at, count) "
+                "WHERE a.id = v.id",
+                [
+                    [a.pk for a in alarms],
+                    [a.last_value for a in alarms],
+                    [a.last_at for a in alarms],
+                    [a.repeat_count for a in alarms],
+                ],
+            )
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE iot_alarm SET last_value = %s, last_at = %s, repeat_count = %s WHERE id = %s",
+            [(a.last_value, _sqlite_ts(a.last_at), a.repeat_count, a.pk) for a in alarms],
         )
