@@ -9,9 +9,11 @@ FUTURE_TOLERANCE_SECONDS = env_int("SHUXIANG_IOT_FUTURE_SECONDS", 300)
 # A device with no contact for this long is shown as offline.
 OFFLINE_AFTER_MINUTES = env_int("SHUXIANG_IOT_OFFLINE_MINUTES", 30)
 # MQTT listener: messages held in memory at most (backpressure beyond), and per database batch.
-MQTT_QUEUE_SIZE = env_int("SHUXIANG_MQTT_QUEUE", 2000)
-MQTT_BATCH_SIZE = env_int("SHUXIANG_MQTT_BATCH", 500)
-MQTT_WORKERS = env_int("SHUXIANG_MQTT_WORKERS", 2)
+# One worker thread: a second one overlaps database waits but costs more in contention for the
+# interpreter lock than it saves (docs/benchmarks.md); scale with processes (`--processes`).
+MQTT_QUEUE_SIZE = env_int("SHUXIANG_MQTT_QUEUE", 4000)
+MQTT_BATCH_SIZE = env_int("SHUXIANG_MQTT_BATCH", 1000)
+MQTT_WORKERS = env_int("SHUXIANG_MQTT_WORKERS", 1)
 # Batches at least this large go through COPY on PostgreSQL; smaller ones through one INSERT.
 COPY_THRESHOLD = env_int("SHUXIANG_IOT_COPY_THRESHOLD", 64)
 # Admin client of Mosquitto's dynamic security plugin (mqtt://admin:password@host:1883): device accounts are

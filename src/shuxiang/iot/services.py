@@ -305,9 +305,9 @@ class Outcome:
 
 
 def _number(raw):
-    if isinstance(raw, bool):
+    if type(raw) is bool:
         return 1.0 if raw else 0.0
-    if isinstance(raw, int | float):
+    if isinstance(raw, (int, float)):  # noqa: UP038 — the tuple form is the faster check, and this runs per value
         try:
             value = float(raw)
         except OverflowError:  # an integer beyond any float
@@ -343,7 +343,7 @@ def _validate(info: DeviceInfo, values, window) -> tuple[list, ServiceError | No
             return [], _reject(
                 RejectReason.BAD_KEY, f"要素名 {key[:40]} 不合法", {key[:40]: ["要素名不合法"]}
             )
-        value = raw if type(raw) is float and math.isfinite(raw) else _number(raw)
+        value = _number(raw)
         if value is None:
             return [], _reject(RejectReason.NOT_NUMERIC, f"{key} 的值不是数字", {key: ["应为数字"]})
         if ts > future_limit:
