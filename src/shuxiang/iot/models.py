@@ -163,12 +163,7 @@ class Rollup(models.Model):
     """Hourly or daily summary of a sensor (UTC hours, Beijing days) for charts over months and years."""
 
     pk = models.CompositePrimaryKey("sensor_id", "period", "start")
-    # No database-level foreign key: its check runs once per inserted row and cost a third of the
-    # write path (docs/benchmarks.md). Sensors are never deleted by the platform (devices are
-    # deactivated); ingestion only writes ids it read from the sensor table.
-    sensor = models.ForeignKey(
-        Sensor, on_delete=models.CASCADE, db_index=False, db_constraint=False, related_name="+"
-    )
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, db_index=False, related_name="+")
     period = models.CharField(max_length=4, choices=RollupPeriod.choices)
     start = models.DateTimeField()
     count = models.PositiveIntegerField()
