@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from django import db
+from django.urls import reverse
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -262,6 +263,9 @@ class Listener:
 
     def run(self, *, idle_exit: float | None = None, max_messages: int | None = None):
         """Process until stopped (or idle for `idle_exit` seconds, or `max_messages` handled)."""
+        # Load now what the first alarm would otherwise load in the middle of a stream (the URL
+        # configuration, for the alarm's link): a pause of about a second with messages waiting.
+        reverse("iot:alarm_list")
         self.start()
         threads = [
             threading.Thread(target=self._work, args=(max_messages,), name=f"mqtt-worker-{i}", daemon=True)
