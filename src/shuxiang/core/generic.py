@@ -79,6 +79,7 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
     select_related: tuple = ()
     create_url_name: str | None = None
     create_permission: str | None = None
+    create_label = "新增"
     detail_url: Callable | None = None
 
     def get_queryset(self):
@@ -110,6 +111,7 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
             "create_url_name": self.create_url_name
             if not self.create_permission or has_perm(request.user, self.create_permission)
             else None,
+            "create_label": self.create_label,
             "list_url": request.path,
         }
         context.update(self.get_extra_context(qs))
