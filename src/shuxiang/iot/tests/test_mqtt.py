@@ -204,3 +204,76 @@ def test_the_simulator_publishes_realistic_readings_that_the_listener_stores(bro
         assert wait_for(lambda: Reading.objects.filter(sensor__device=device).count() == 3)
     z = Sensor.objects.get(device=device, key="Z").last_value
     assert 50 <= z <= 90
+
+
+def test_a_restarted_database_server_loses_no_acknowledged_message(broker, places, device_factory):
+    """The database server itself goes down mid-stream (a private one: the shared server cannot be
+    restarted under other suites) and comes back; the listener waits, retries and stores everything."""
+    import os
+    import subprocess
+    import sys
+
+    import psycopg
+
+    from shuxiang.iot.tests import pgserver
+
+    if connection.vendor != "postgresql" or not pgserver.available():
+        pytest.skip("needs PostgreSQL's server programs")
+    device, _ = device_factory(protocol="mqtt")
+    s = connection.settings_dict
+    server = pgserver.PrivatePostgres()
+    pub = None
+    listener = None
+    try:
+        server.init()
+        server.copy_from(
+            f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        )
+        env = {**os.environ, "DATABASE_URL": server.url(), "SHUXIANG_LOG_LEVEL": "WARNING"}
+        command = [
+            sys.executable,
+            "-m",
+            "shuxiang.cli",
+            "mqtt",
+            "--url",
+            broker.url,
+            "--client-id",
+            "restart-test",
+        ]
+        # the persistent session first, so that nothing published before the listener is up is missed
+        subprocess.run([*command, "--idle-exit", "1"], env=env, check=True, capture_output=True, timeout=60)
+        stats_file = server.dir / "stats.json"
+        listener = subprocess.Popen(
+            [*command, "--idle-exit", "8", "--stats", str(stats_file)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        pub = Publisher(broker)
+        for i in range(300):
+            pub.publish(topic_for(device.code), json.dumps({"ts": _ms(i), "values": {"Z": i}}))
+            if i == 100:
+                server.restart(down_seconds=1.0)
+            time.sleep(0.003)
+        assert wait_for(lambda: len(pub.acked) == 300), "the broker did not acknowledge every publish"
+
+        def stored():
+            with psycopg.connect(server.url()) as conn:
+                return conn.execute(
+                    "SELECT count(*) FROM iot_reading r JOIN iot_sensor s ON s.id = r.sensor_id "
+                    "WHERE s.device_id = %s",
+                    [device.pk],
+                ).fetchone()[0]
+
+        assert wait_for(lambda: stored() == 300, timeout=60), f"{stored()} of 300 stored"
+        listener.wait(timeout=60)
+        assert listener.returncode == 0, listener.stderr.read().decode()[-2000:]
+        stats = json.loads(stats_file.read_text())
+        assert stats["db_retries"] >= 1  # the outage was felt, and waited out
+        assert stats["stored_messages"] >= 300  # a batch whose commit outlived its connection comes again
+    finally:
+        if pub is not None:
+            pub.close()
+        if listener is not None and listener.poll() is None:
+            listener.kill()
+        server.destroy()
