@@ -45,6 +45,35 @@ class DeviceSerializer(serializers.ModelSerializer):
         ]
 
 
+class SensorSpecSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=40, help_text="要素名，如 Z")
+    name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    min_value = serializers.FloatField(required=False, allow_null=True, help_text="量程下限")
+    max_value = serializers.FloatField(required=False, allow_null=True, help_text="量程上限")
+
+
+class DeviceRegistrationSerializer(serializers.Serializer):
+    """What a caller sends to register a device; the service checks code, protocol, password and scope."""
+
+    code = serializers.CharField(max_length=40, help_text="设备编码；SL 651 遥测站为 10 位测站地址")
+    protocol = serializers.CharField(max_length=8, help_text="http、mqtt 或 sl651")
+    place = PlaceCodeField(help_text="所在区划代码")
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    kind = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    sl651_password = serializers.CharField(max_length=4, required=False, allow_blank=True)
+    sensors = SensorSpecSerializer(many=True, required=False)
+
+
+class RegisteredDeviceSerializer(DeviceSerializer):
+    credentials = serializers.DictField(
+        read_only=True, help_text="token；MQTT 用户名、密码、主题；SL 651 地址与密码。只在此应答中出现一次"
+    )
+
+    class Meta(DeviceSerializer.Meta):
+        fields = [*DeviceSerializer.Meta.fields, "credentials"]
+
+
 class Sl651QuerySerializer(serializers.Serializer):
     function = serializers.CharField(help_text="功能码（十六进制），如 37 查询实时数据、51 查询时钟")
 
@@ -83,6 +112,42 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = DeviceFilterSet
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z0-9_-]+"
+    permission_classes = [*viewsets.ReadOnlyModelViewSet.permission_classes, HasRolePermission]
+    required_perms = {
+        "create": "iot.device.change",
+        "activate": "iot.device.change",
+        "deactivate": "iot.device.change",
+    }
+
+    @extend_schema(
+        summary="登记设备：凭据只在此应答中出现一次（平台只保存摘要）",
+        request=DeviceRegistrationSerializer,
+        responses={201: RegisteredDeviceSerializer},
+    )
+    def create(self, request):
+        body = DeviceRegistrationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        device, credentials = services.do_register_device(actor=request.user, **body.validated_data)
+        account = BrokerAccount.objects.filter(pk=device.pk).first()  # MQTT, when provisioning is on
+        if account is not None:
+            credentials["broker_state"] = account.state
+            credentials["broker_message"] = account.message
+        data = DeviceSerializer(self.get_queryset().get(pk=device.pk)).data
+        return Response(
+            {**data, "credentials": credentials}, status=201, headers={"Cache-Control": "no-store"}
+        )
+
+    @extend_schema(summary="启用设备", request=None, responses=DeviceSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, code=None):
+        device = services.do_set_device_active(self.get_object(), actor=request.user, is_active=True)
+        return Response(DeviceSerializer(device).data)
+
+    @extend_schema(summary="停用设备：其后上报的数据一律拒收", request=None, responses=DeviceSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, code=None):
+        device = services.do_set_device_active(self.get_object(), actor=request.user, is_active=False)
+        return Response(DeviceSerializer(device).data)
 
     @extend_schema(summary="设备各要素的最新值", responses={200: dict})
     @action(detail=True, methods=["get"])

@@ -3,8 +3,44 @@ import json
 from django import forms
 
 from shuxiang.core.forms import PlaceCodeChoiceField, ServiceFormMixin
+from shuxiang.core.models import Unit
 from shuxiang.iot.actions import available_actions
-from shuxiang.iot.choices import RuleKind, Severity
+from shuxiang.iot.choices import Protocol, RuleKind, Severity
+
+
+class DeviceForm(ServiceFormMixin, forms.Form):
+    """A device as staff register it; the service checks the code, the SL 651 password and the scope."""
+
+    code = forms.CharField(label="设备编码", max_length=40, help_text="SL 651 遥测站填 10 位测站地址")
+    protocol = forms.ChoiceField(label="接入方式", choices=Protocol.choices)
+    place = PlaceCodeChoiceField(label="所在区划代码")
+    name = forms.CharField(label="名称", max_length=100, required=False, help_text="不填则用设备编码")
+    owner_unit = forms.ModelChoiceField(label="管理单位", queryset=Unit.objects.none(), required=False)
+    kind = forms.CharField(
+        label="设备类别", max_length=40, required=False, help_text="如 reservoir_rtu、pump"
+    )
+    sl651_password = forms.CharField(
+        label="SL 651 密码",
+        max_length=4,
+        required=False,
+        help_text="仅 SL 651 遥测站：4 位十六进制，空表示不校验",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_unit"].queryset = Unit.objects.restrict(user).select_related("place")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sl651_password") and data.get("protocol") != Protocol.SL651:
+            self.add_error("sl651_password", "只有 SL 651 遥测站需要填写密码")
+        return data
+
+
+class RotateMqttPasswordForm(forms.Form):
+    """The explicit confirmation a password rotation needs: the device's current password stops working."""
+
+    confirm = forms.BooleanField(label="旧密码将立即失效（我已知晓）")
 
 
 class RuleForm(ServiceFormMixin, forms.Form):

@@ -6,6 +6,7 @@ app_name = "iot"
 
 urlpatterns = [
     path("devices/", views.DeviceListView.as_view(), name="device_list"),
+    path("devices/add/", views.device_create, name="device_create"),
     path("devices/<str:code>/", views.DeviceDetailView.as_view(), name="device_detail"),
     path("devices/<str:code>/series.json", views.sensor_series, name="sensor_series"),
     path("alarms/", views.AlarmListView.as_view(), name="alarm_list"),
@@ -16,4 +17,10 @@ urlpatterns = [
     path("rules/add/", views.rule_form, name="rule_create"),
     path("rules/<int:pk>/edit/", views.rule_form, name="rule_edit"),
     path("devices/<str:code>/sl651-query/", views.device_sl651_query, name="device_sl651_query"),
+    path("devices/<str:code>/active/", views.device_set_active, name="device_set_active"),
+    path(
+        "devices/<str:code>/rotate-mqtt-password/",
+        views.device_rotate_mqtt_password,
+        name="device_rotate_mqtt_password",
+    ),
 ]

@@ -9,13 +9,20 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import (
+    Column,
+    ObjectDetailView,
+    ObjectListView,
+    object_or_404,
+    object_view,
+    submit_form,
+)
 from shuxiang.core.permissions import has_perm
-from shuxiang.iot import charts, services, sl651_commands
+from shuxiang.iot import broker, charts, services, sl651_commands
 from shuxiang.iot.choices import SEVERITY_TAG, Protocol
 from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
-from shuxiang.iot.forms import RuleForm
-from shuxiang.iot.models import Alarm, AlarmRule, Device, Rejection, Sensor, Sl651Command
+from shuxiang.iot.forms import DeviceForm, RotateMqttPasswordForm, RuleForm
+from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Rejection, Sensor, Sl651Command
 
 
 class DeviceListView(ObjectListView):
@@ -23,6 +30,9 @@ class DeviceListView(ObjectListView):
     filterset_class = DeviceFilterSet
     title = "设备"
     select_related = ("place", "owner_unit")
+    create_url_name = "iot:device_create"
+    create_permission = "iot.device.change"
+    create_label = "登记设备"
     columns = [
         Column("设备编码", "code", link=True),
         Column("名称", "name", link=True),
@@ -60,7 +70,95 @@ class DeviceDetailView(ObjectDetailView):
                 sl651_queries=Sl651Command.objects.restrict(user).filter(device=self.object)[:10],
                 sl651_functions=sl651_commands.function_choices() if can_query else [],
             )
+        if has_perm(user, "iot.device.change"):
+            context["can_change"] = True
+            if self.object.protocol == Protocol.MQTT:
+                context["rotate_form"] = RotateMqttPasswordForm()
         return context
+
+
+def _credentials_page(request, device, credentials, *, title, rotated=False):
+    """The only response that carries a device's secrets: not cached, not kept in a message or the session.
+
+    Reloading it does not show them again (the platform keeps digests only); a browser that resubmits
+    the form registers nothing twice (the code is taken) or rotates the password once more.
+    """
+    account = BrokerAccount.objects.filter(pk=device.pk).first() if "mqtt_password" in credentials else None
+    response = render(
+        request,
+        "iot/credentials.html",
+        {
+            "title": title,
+            "device": device,
+            "credentials": credentials,
+            "telemetry_url": request.build_absolute_uri(reverse("iot-telemetry")),
+            "broker_account": account,
+            "broker_managed": broker.enabled(),
+            "rotated": rotated,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def device_create(request):
+    """Staff register a device; its credentials are shown on the answer page, once."""
+    if not has_perm(request.user, "iot.device.change"):
+        raise PermissionDenied
+    form = DeviceForm(request.POST or None, user=request.user)
+    saved, result = submit_form(
+        request,
+        form,
+        lambda data: services.do_register_device(actor=request.user, **data),
+        success=None,
+    )
+    if saved:
+        device, credentials = result
+        return _credentials_page(request, device, credentials, title=f"设备 {device.code} 已登记")
+    return render(request, "core/form.html", {"form": form, "title": "登记设备", "submit": "登记"})
+
+
+@login_required
+@require_POST
+@object_view(Device, "code")
+def device_set_active(request, code):
+    """Take a device out of service (its telemetry is refused from then on) or back into it."""
+    device = object_or_404(Device, request.user, code=code)
+    if not has_perm(request.user, "iot.device.change"):
+        raise PermissionDenied
+    wanted = request.POST.get("is_active")
+    if wanted not in ("true", "false"):
+        messages.error(request, "请选择启用或停用")
+        return redirect("iot:device_detail", code=code)
+    try:
+        services.do_set_device_active(device, actor=request.user, is_active=wanted == "true")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "设备已启用" if device.is_active else "设备已停用，其上报数据将被拒收")
+    return redirect("iot:device_detail", code=code)
+
+
+@login_required
+@require_POST
+@object_view(Device, "code")
+def device_rotate_mqtt_password(request, code):
+    """A new broker password for an MQTT device, shown once; the old one stops working at once."""
+    device = object_or_404(Device, request.user, code=code)
+    if not has_perm(request.user, "iot.device.change"):
+        raise PermissionDenied
+    if not RotateMqttPasswordForm(request.POST).is_valid():
+        messages.error(request, "请先勾选确认：旧密码将立即失效")
+        return redirect("iot:device_detail", code=code)
+    try:
+        credentials = services.do_rotate_mqtt_password(device, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("iot:device_detail", code=code)
+    return _credentials_page(
+        request, device, credentials, title=f"设备 {device.code} 的新 MQTT 密码", rotated=True
+    )
 
 
 @login_required
