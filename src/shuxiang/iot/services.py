@@ -260,22 +260,33 @@ class Caches:
 
     def device(self, code: str) -> DeviceInfo | None:
         self._fresh()
-        info = self.devices.get(code)
-        if info is not None or code in self.missing:
-            return info
-        device = Device.objects.filter(code=code).select_related("place").first()
-        if device is None:
-            with self.lock:
-                if len(self.missing) >= 10_000:
-                    self.missing.clear()
-                self.missing.add(code)
-            return None
-        info = DeviceInfo(device.pk, device.code, device.is_active, device.place.path, device.sl651_password)
-        for s in Sensor.objects.filter(device=device):
-            info.sensors[s.key] = SensorInfo(s.pk, s.key, s.min_value, s.max_value)
+        if code not in self.devices and code not in self.missing:
+            self.load([code])
+        return self.devices.get(code)
+
+    def prefetch(self, codes) -> None:
+        """Load a batch's devices in two queries, not two per device (after a start or a refresh
+        a listener meets every device at once)."""
+        self._fresh()
+        unknown = [c for c in set(codes) if c and c not in self.devices and c not in self.missing]
+        if unknown:
+            self.load(unknown)
+
+    def load(self, codes) -> None:
+        found = {}
+        for device in Device.objects.filter(code__in=codes).select_related("place"):
+            found[device.pk] = DeviceInfo(
+                device.pk, device.code, device.is_active, device.place.path, device.sl651_password
+            )
+        for s in Sensor.objects.filter(device_id__in=list(found)):
+            found[s.device_id].sensors[s.key] = SensorInfo(s.pk, s.key, s.min_value, s.max_value)
         with self.lock:
-            self.devices[code] = info
-        return info
+            for info in found.values():
+                self.devices[info.code] = info
+            missing = set(codes) - {info.code for info in found.values()}
+            if len(self.missing) + len(missing) > 10_000:
+                self.missing.clear()
+            self.missing |= missing
 
 
 caches = Caches()
@@ -384,6 +395,7 @@ def do_ingest(messages: list[Message], *, actor, now: datetime | None = None) ->
     """
     now = now or timezone.now()
     window = _window(now)
+    caches.prefetch(msg.device_code for msg in messages)
     outcomes = [Outcome() for _ in messages]
     accepted = []  # (index, DeviceInfo, clean triples)
     rejected = []  # (device_code, device_id, error)
