@@ -374,3 +374,50 @@ def test_activation_over_the_api_is_403_without_the_permission_and_404_outside_s
     device.refresh_from_db()
     assert device.is_active
     assert not audit_entries(device.code, "update").exists()
+
+
+# --- on a phone ------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_register_deactivate_and_rotate_on_a_phone(live_server, phone_page, places, cast):
+    from shuxiang import testing
+    from shuxiang.conftest import login
+
+    base, page = live_server.url, phone_page
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+    login(page, base, cast.district.username, testing.PASSWORD)
+    page.wait_for_url(lambda url: "/login/" not in url)
+    page.goto(f"{base}/iot/devices/")
+    page.click("text=登记设备")
+    code = unique_code("PHONE")
+    page.fill("input[name=code]", code)
+    page.select_option("select[name=protocol]", "mqtt")
+    page.fill("input[name=place]", places.hamlet_a.code)
+    page.fill("input[name=name]", "清水村一号泵站")
+    page.click("button[type=submit]:has-text('登记')")
+    page.wait_for_selector("#shown-once")
+    first_password = page.input_value("#credential-mqtt-password")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 361)"
+        ".map(e => e.tagName + '.' + e.className + ':' + e.textContent.slice(0, 40))"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
+    page.click("text=我已抄录，查看设备")
+    page.click("#deactivate")
+    page.wait_for_selector(".messages:has-text('设备已停用')")
+    page.click("#activate")
+    page.wait_for_selector(".messages:has-text('设备已启用')")
+    rotate = page.locator("#rotate-mqtt-password")
+    rotate.locator("button").click()  # the confirmation is required: the browser does not send the form
+    assert page.url.endswith(f"/iot/devices/{code}/") and not page.locator("#shown-once").count()
+    rotate.locator("input[name=confirm]").check()
+    rotate.locator("button").click()
+    page.wait_for_selector("#shown-once")
+    new_password = page.input_value("#credential-mqtt-password")
+    assert new_password and new_password != first_password
+    device = Device.objects.get(code=code)
+    assert device.is_active and services.check_mqtt_password(device, new_password)
+    assert outside == []
