@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
+from shuxiang.core import pii
 from shuxiang.core.context import origin
 from shuxiang.core.models import IdempotencyRecord
 
@@ -76,6 +77,7 @@ class IdempotencyMiddleware:
     PENDING = 0  # status_code of a key whose first request is still running
     WAIT_SECONDS = 10
     ABANDONED_SECONDS = 120
+    KEEP = timedelta(hours=24)  # a resend comes within minutes; after a day the key is free again
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -119,9 +121,10 @@ class IdempotencyMiddleware:
         if 200 <= response.status_code < 300 and not getattr(response, "streaming", False):
             record.status_code = response.status_code
             record.content_type = response.get("Content-Type", "")
-            record.body = bytes(response.content)
-            record.headers = {h: response[h] for h in ("Location",) if response.has_header(h)}
-            record.save(update_fields=["status_code", "content_type", "body", "headers"])
+            record.sealed = "no-store" in response.get("Cache-Control", "")
+            record.body = pii.seal(bytes(response.content)) if record.sealed else bytes(response.content)
+            record.headers = {h: response[h] for h in ("Location", "Cache-Control") if response.has_header(h)}
+            record.save(update_fields=["status_code", "content_type", "sealed", "body", "headers"])
         else:
             record.delete()  # a refused request may be corrected and sent again under the same key
         return response
@@ -147,6 +150,9 @@ class IdempotencyMiddleware:
                 previous = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
             if previous is None:
                 continue  # the first request failed and released the key: take it
+            if timezone.now() - previous.created_at > self.KEEP:
+                previous.delete()  # expired: the key starts afresh
+                continue
             if previous.fingerprint != fingerprint or previous.status_code != self.PENDING:
                 return self._replay(previous, fingerprint)
             if timezone.now() - previous.created_at > timedelta(seconds=self.ABANDONED_SECONDS):
@@ -173,9 +179,8 @@ class IdempotencyMiddleware:
                 },
                 status=422,
             )
-        response = HttpResponse(
-            bytes(record.body), status=record.status_code, content_type=record.content_type
-        )
+        body = pii.unseal(bytes(record.body)) if record.sealed else bytes(record.body)
+        response = HttpResponse(body, status=record.status_code, content_type=record.content_type)
         for name, value in record.headers.items():
             response[name] = value
         response["Idempotent-Replayed"] = "true"

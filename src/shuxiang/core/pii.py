@@ -124,6 +124,18 @@ def decrypt(token: str) -> str:
         raise PIIError("field_key_mismatch", "加密字段无法解密：SHUXIANG_FIELD_KEY 与写入时不一致") from exc
 
 
+def seal(data: bytes) -> bytes:
+    """Encrypt bytes kept only to be given back (a replayed answer that carried credentials)."""
+    return _fernet(settings.FIELD_KEY).encrypt(data)
+
+
+def unseal(token: bytes) -> bytes:
+    try:
+        return _fernet(settings.FIELD_KEY).decrypt(token)
+    except InvalidToken as exc:
+        raise PIIError("field_key_mismatch", "加密字段无法解密：SHUXIANG_FIELD_KEY 与写入时不一致") from exc
+
+
 def digest(value: str) -> str:
     """Keyed digest for exact lookup; equal inputs give equal digests, nothing else leaks."""
     return hmac.new(_digest_key(settings.FIELD_KEY), value.encode(), hashlib.sha256).hexdigest()

@@ -31,6 +31,7 @@ from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Rejecti
 KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 SL651_CODE_RE = re.compile(r"^\d{10}$")
+RESERVED_CODES = {"add"}  # /iot/devices/add/ is the registration form, not a device page
 
 
 def _is_person(actor) -> bool:
@@ -66,6 +67,8 @@ def do_register_device(
         errors["protocol"] = ["接入方式只能是 http、mqtt 或 sl651"]
     if not CODE_RE.match(code):
         errors["code"] = ["设备编码为 2–40 位字母、数字、下划线或连字符"]
+    elif code.lower() in RESERVED_CODES:
+        errors["code"] = [f"“{code}”是系统保留字，不能作设备编码"]
     elif protocol == Protocol.SL651 and not SL651_CODE_RE.match(code):
         errors["code"] = ["SL 651 遥测站的设备编码应为 10 位数字测站地址"]
     elif Device.objects.filter(code=code).exists():

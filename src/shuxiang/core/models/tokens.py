@@ -44,6 +44,8 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField()
     content_type = models.CharField(max_length=100)
     body = models.BinaryField()
+    # An answer marked Cache-Control: no-store (credentials shown once) is kept encrypted.
+    sealed = models.BooleanField(default=False)
     headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -240,3 +240,27 @@ def test_a_key_left_pending_by_a_dead_process_is_taken_over(cast, api_for):
     )
     assert response.status_code == 201
     assert Person.objects.count() == 1
+
+
+def test_an_idempotency_key_older_than_a_day_is_free_again_and_purged(cast, api_for):
+    import json
+
+    from django.utils import timezone
+
+    from shuxiang.core.models import IdempotencyRecord
+    from shuxiang.core.tasks import purge_idempotency_records
+
+    client = api_for(cast.grid_a)
+    payload = {"name": "赵六", "place": "43090310320101"}
+    assert (
+        client.post("/api/v1/people/", payload, format="json", HTTP_IDEMPOTENCY_KEY="day-1").status_code
+        == 201
+    )
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timezone.timedelta(hours=25))
+    other = {"name": "钱七", "place": "43090310320101"}
+    response = client.post("/api/v1/people/", other, format="json", HTTP_IDEMPOTENCY_KEY="day-1")
+    assert response.status_code == 201, json.dumps(response.json(), ensure_ascii=False)
+    assert Person.objects.count() == 2
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timezone.timedelta(hours=25))
+    assert purge_idempotency_records() == 1
+    assert not IdempotencyRecord.objects.exists()

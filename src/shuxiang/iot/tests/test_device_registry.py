@@ -421,3 +421,33 @@ def test_staff_register_deactivate_and_rotate_on_a_phone(live_server, phone_page
     device = Device.objects.get(code=code)
     assert device.is_active and services.check_mqtt_password(device, new_password)
     assert outside == []
+
+
+def test_a_resent_rotation_replays_the_same_password_which_is_not_stored_readable(
+    cast, api_for, device_factory
+):
+    """A field app that loses the answer resends with its Idempotency-Key: it gets the same new password
+    (not a second rotation), and the kept answer is encrypted, since it holds a credential."""
+    from shuxiang.core.models import IdempotencyRecord
+
+    device, _ = device_factory(protocol="mqtt")
+    client = api_for(cast.district)
+    url = f"{API}{device.code}/rotate-mqtt-password/"
+    first = client.post(url, HTTP_IDEMPOTENCY_KEY="rotate-1")
+    again = client.post(url, HTTP_IDEMPOTENCY_KEY="rotate-1")
+    assert first.status_code == again.status_code == 200
+    password = first.json()["mqtt_password"]
+    assert again.json()["mqtt_password"] == password
+    assert again["Idempotent-Replayed"] == "true" and "no-store" in again["Cache-Control"]
+    device.refresh_from_db()
+    assert services.check_mqtt_password(device, password)
+    record = IdempotencyRecord.objects.get(key="rotate-1")
+    assert record.sealed and password.encode() not in bytes(record.body)
+    assert audit_entries(device.code, "update").count() == 1
+
+
+def test_a_device_cannot_take_the_registration_page_s_name(places):
+    with pytest.raises(services.ServiceError) as refused:
+        services.do_register_device(actor=None, code="ADD", protocol="http", place=places.hamlet_a)
+    assert "保留字" in refused.value.fields["code"][0]
+    assert not Device.objects.filter(code__iexact="add").exists()
