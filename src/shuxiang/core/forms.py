@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse
 
 from shuxiang.core.choices import PlaceKind, Role, UnitKind
 from shuxiang.core.errors import ServiceError
@@ -26,13 +27,38 @@ class LoginForm(AuthenticationForm):
     }
 
 
+class PlaceCodeInput(forms.TextInput):
+    """A division-code box that suggests places as one types a name or the first digits of a code
+    (nobody knows 12-digit codes by heart): HTMX fills its datalist from /places/suggest/."""
+
+    template_name = "core/widgets/place_code.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["list_id"] = f"places-{widget['attrs'].get('id') or name}"
+        widget["attrs"].update(
+            {
+                "list": widget["list_id"],
+                "autocomplete": "off",
+                "placeholder": "输入名称或区划代码",
+                "hx-get": f"{reverse('place_suggest')}?field={name}",
+                "hx-trigger": "input changed delay:250ms, focus once",
+                "hx-target": f"#{widget['list_id']}",
+                "hx-swap": "innerHTML",
+            }
+        )
+        return context
+
+
 class PlaceCodeChoiceField(forms.CharField):
     """A division code typed or picked; the service resolves it, so out-of-scope codes are refused there."""
+
+    widget = PlaceCodeInput
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 14)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"list": "place-codes", "inputmode": "numeric", "placeholder": "区划代码"})
 
     def clean(self, value):
         value = super().clean(value)

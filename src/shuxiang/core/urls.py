@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url="/static/core/favicon.svg", permanent=True)),
     path("places/", views.PlaceListView.as_view(), name="place_list"),
+    path("places/suggest/", views.place_suggest, name="place_suggest"),
     path("places/<str:code>/", views.PlaceDetailView.as_view(), name="place_detail"),
     path("places/<str:code>/edit/", views.place_edit, name="place_edit"),
     path("units/", views.UnitListView.as_view(), name="unit_list"),

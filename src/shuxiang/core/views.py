@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -431,3 +432,15 @@ def attachment(request, pk):
     response["Content-Disposition"] = f'inline; filename="{item.sha256[:12]}{item.extension}"'
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+@require_GET
+def place_suggest(request):
+    """Options for a division-code box: places in the user's scope whose name contains, or whose
+    code starts with, what was typed (the box sends its value under its own field name)."""
+    typed = request.GET.get(request.GET.get("field", "q"), "").strip()[:20]
+    places = Place.objects.restrict(request.user).select_related("parent")
+    if typed:
+        places = places.filter(Q(name__contains=typed) | Q(code__startswith=typed))
+    return render(request, "core/_place_options.html", {"places": places.order_by("level", "code")[:20]})

@@ -153,3 +153,19 @@ def test_lists_paginate(cast, places, client_for):
         services.do_create_person(actor=None, name=f"人员{i:02d}", place=places.hamlet_a)
     html = client_for(cast.district).get("/people/?page=2").content.decode()
     assert "第 2 / 2 页" in html
+
+
+def test_a_division_code_box_suggests_only_places_in_the_officer_s_township(cast, client_for, places):
+    form_page = client_for(cast.district).get("/units/add/").content.decode()
+    assert 'hx-get="/places/suggest/?field=' in form_page and '<datalist id="places-' in form_page
+    officer = client_for(cast.township_a)
+    options = officer.get("/places/suggest/", {"field": "place", "place": ""}).content.decode()
+    assert places.village_a.code in options and places.village_b.code not in options
+    by_name = officer.get(
+        "/places/suggest/", {"field": "place", "place": places.village_a.name}
+    ).content.decode()
+    assert f'<option value="{places.village_a.code}">{places.village_a.name}' in by_name
+    by_code = officer.get(
+        "/places/suggest/", {"field": "place", "place": places.village_b.code[:9]}
+    ).content.decode()
+    assert places.village_b.code not in by_code  # the other township's code prefix finds nothing
