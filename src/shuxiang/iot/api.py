@@ -189,6 +189,18 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             credentials["broker_message"] = account.message
         return Response(credentials, headers={"Cache-Control": "no-store"})
 
+    @extend_schema(
+        summary="轮换设备的上报令牌：新令牌只在此应答中出现一次，旧令牌随即失效",
+        request=None,
+        responses={200: dict},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-token")
+    def rotate_token(self, request, code=None):
+        device = self.get_object()
+        return Response(
+            services.do_rotate_device_token(device, actor=request.user), headers={"Cache-Control": "no-store"}
+        )
+
 
 class ReadingSerializer(serializers.Serializer):
     ts = serializers.DateTimeField()

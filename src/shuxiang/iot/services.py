@@ -5,6 +5,7 @@ in batches and are not written to the audit log one by one (a device's
 registration, its credentials, rules and every alarm transition are).
 """
 
+import hashlib
 import math
 import re
 import secrets
@@ -181,6 +182,31 @@ def do_rotate_mqtt_password(device, *, actor) -> dict:
         "mqtt_password": password,
         "mqtt_topic": broker.telemetry_topic(device.code),
     }
+
+
+@transaction.atomic
+def do_rotate_device_token(device, *, actor) -> dict:
+    """Give a device a new telemetry token (returned once; only its digest is kept): a leaked token
+    stops working at once, without registering the device again under a new code."""
+    _require(actor, "iot.device.change")
+    _require_in_scope(actor, device.place)
+    token = _new_secret()
+    old_digest = device.token_digest
+    device.token_digest = pii.digest(token)
+    device.save(update_fields=["token_digest"])
+    audit.record(
+        actor,
+        "update",
+        device,
+        changes={"token": [f"<摘要:{old_digest[:8]}>", f"<摘要:{device.token_digest[:8]}>"]},
+    )
+    return {"code": device.code, "token": token}
+
+
+def credential_stamp(digest: str) -> str:
+    """What a rotation form carries of the credential it was shown with: a form sent twice (a browser
+    resubmitting) finds the credential already changed and rotates nothing. Reveals nothing usable."""
+    return hashlib.sha256(digest.encode()).hexdigest()[:16]
 
 
 def _broker_account_changed(device, password=""):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("rules/add/", views.rule_form, name="rule_create"),
     path("rules/<int:pk>/edit/", views.rule_form, name="rule_edit"),
     path("devices/<str:code>/sl651-query/", views.device_sl651_query, name="device_sl651_query"),
+    path("devices/<str:code>/rotate-token/", views.device_rotate_token, name="device_rotate_token"),
     path("devices/<str:code>/active/", views.device_set_active, name="device_set_active"),
     path(
         "devices/<str:code>/rotate-mqtt-password/",

@@ -21,7 +21,7 @@ from shuxiang.core.permissions import has_perm
 from shuxiang.iot import broker, charts, services, sl651_commands
 from shuxiang.iot.choices import SEVERITY_TAG, Protocol
 from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
-from shuxiang.iot.forms import DeviceForm, RotateMqttPasswordForm, RuleForm
+from shuxiang.iot.forms import DeviceForm, RotateMqttPasswordForm, RotateTokenForm, RuleForm
 from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Rejection, Sensor, Sl651Command
 
 
@@ -73,7 +73,12 @@ class DeviceDetailView(ObjectDetailView):
         if has_perm(user, "iot.device.change"):
             context["can_change"] = True
             if self.object.protocol == Protocol.MQTT:
-                context["rotate_form"] = RotateMqttPasswordForm()
+                context["rotate_form"] = RotateMqttPasswordForm(
+                    initial={"stamp": services.credential_stamp(self.object.mqtt_password_digest)}
+                )
+            context["rotate_token_form"] = RotateTokenForm(
+                initial={"stamp": services.credential_stamp(self.object.token_digest)}
+            )
         return context
 
 
@@ -148,8 +153,12 @@ def device_rotate_mqtt_password(request, code):
     device = object_or_404(Device, request.user, code=code)
     if not has_perm(request.user, "iot.device.change"):
         raise PermissionDenied
-    if not RotateMqttPasswordForm(request.POST).is_valid():
+    form = RotateMqttPasswordForm(request.POST)
+    if not form.is_valid():
         messages.error(request, "请先勾选确认：旧密码将立即失效")
+        return redirect("iot:device_detail", code=code)
+    if _stale(form, device.mqtt_password_digest):
+        messages.warning(request, "该设备的 MQTT 密码在本页打开后已经重置过（可能是重复提交），这次未再重置")
         return redirect("iot:device_detail", code=code)
     try:
         credentials = services.do_rotate_mqtt_password(device, actor=request.user)
@@ -159,6 +168,32 @@ def device_rotate_mqtt_password(request, code):
     return _credentials_page(
         request, device, credentials, title=f"设备 {device.code} 的新 MQTT 密码", rotated=True
     )
+
+
+@login_required
+@require_POST
+@object_view(Device, "code")
+def device_rotate_token(request, code):
+    """A new telemetry token, shown once; the old one stops working at once."""
+    device = object_or_404(Device, request.user, code=code)
+    if not has_perm(request.user, "iot.device.change"):
+        raise PermissionDenied
+    form = RotateTokenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请先勾选确认：旧令牌将立即失效")
+        return redirect("iot:device_detail", code=code)
+    if _stale(form, device.token_digest):
+        messages.warning(request, "该设备的上报令牌在本页打开后已经重置过（可能是重复提交），这次未再重置")
+        return redirect("iot:device_detail", code=code)
+    credentials = services.do_rotate_device_token(device, actor=request.user)
+    return _credentials_page(
+        request, device, credentials, title=f"设备 {device.code} 的新上报令牌", rotated=True
+    )
+
+
+def _stale(form, digest) -> bool:
+    stamp = form.cleaned_data.get("stamp")
+    return bool(stamp) and stamp != services.credential_stamp(digest)
 
 
 @login_required

@@ -451,3 +451,55 @@ def test_a_device_cannot_take_the_registration_page_s_name(places):
         services.do_register_device(actor=None, code="ADD", protocol="http", place=places.hamlet_a)
     assert "保留字" in refused.value.fields["code"][0]
     assert not Device.objects.filter(code__iexact="add").exists()
+
+
+def test_a_leaked_token_is_replaced_in_the_browser_and_stops_working(
+    cast, client, client_for, device_factory
+):
+    device, creds = device_factory(protocol="http")
+    staff = client_for(cast.district)
+    page = staff.get(f"/iot/devices/{device.code}/").content.decode()
+    stamp = re.search(r'form[^>]*id="rotate-token".*?name="stamp" value="([0-9a-f]+)"', page, re.S).group(1)
+    response = staff.post(f"/iot/devices/{device.code}/rotate-token/", {"confirm": "on", "stamp": stamp})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    token = credential(response.content.decode(), "token")
+    assert send_telemetry(client, creds["token"], {"Z": 1.0}).status_code == 401
+    assert send_telemetry(client, token, {"Z": 1.0}).status_code == 200
+    entry = audit_entries(device.code, "update").get(actor=cast.district)
+    assert "token" in entry.changes and token not in json.dumps(entry.changes)
+    # the same form sent again (a browser resubmitting) rotates nothing
+    again = staff.post(f"/iot/devices/{device.code}/rotate-token/", {"confirm": "on", "stamp": stamp})
+    assert again.status_code == 302
+    assert "已经重置过" in str(list(get_messages(again.wsgi_request))[0])
+    assert send_telemetry(client, token, {"Z": 2.0}).status_code == 200
+
+
+def test_a_resubmitted_mqtt_rotation_form_rotates_nothing(cast, client_for, device_factory):
+    device, _ = device_factory(protocol="mqtt")
+    staff = client_for(cast.district)
+    page = staff.get(f"/iot/devices/{device.code}/").content.decode()
+    stamp = re.search(r'id="rotate-mqtt-password".*?name="stamp" value="([0-9a-f]+)"', page, re.S).group(1)
+    first = staff.post(f"/iot/devices/{device.code}/rotate-mqtt-password/", {"confirm": "on", "stamp": stamp})
+    password = credential(first.content.decode(), "mqtt-password")
+    again = staff.post(f"/iot/devices/{device.code}/rotate-mqtt-password/", {"confirm": "on", "stamp": stamp})
+    assert again.status_code == 302
+    device.refresh_from_db()
+    assert services.check_mqtt_password(device, password)
+
+
+def test_the_token_is_rotated_over_the_api_and_from_the_command_line(cast, api_for, client, device_factory):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    device, creds = device_factory(protocol="http")
+    response = api_for(cast.district).post(f"{API}{device.code}/rotate-token/")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    token = response.json()["token"]
+    assert send_telemetry(client, creds["token"], {"Z": 1.0}).status_code == 401
+    assert api_for(cast.village_a).post(f"{API}{device.code}/rotate-token/").status_code in (403, 404)
+    out = StringIO()
+    call_command("device", "rotate", device.code, "--token", stdout=out)
+    new = re.search(r"token: (\S+)", out.getvalue()).group(1)
+    assert send_telemetry(client, token, {"Z": 1.0}).status_code == 401
+    assert send_telemetry(client, new, {"Z": 1.0}).status_code == 200

@@ -11,7 +11,7 @@ from shuxiang.iot.models import BrokerAccount, Device
 class Command(BaseCommand):
     help = (
         "设备登记：shuxiang device add CODE --protocol http|mqtt|sl651 --place 区划代码 [--name 名称]；"
-        "shuxiang device rotate CODE 轮换 MQTT 密码"
+        "shuxiang device rotate CODE [--token] 轮换 MQTT 密码（--token：轮换 HTTP 上报令牌）"
     )
 
     def add_arguments(self, parser):
@@ -25,11 +25,16 @@ class Command(BaseCommand):
         add.add_argument("--sl651-password", default="", help="SL 651 密码（4 位十六进制，可空）")
         rotate = sub.add_parser("rotate", help="为 MQTT 设备生成新密码并打印（只显示这一次），旧密码失效")
         rotate.add_argument("code")
+        rotate.add_argument(
+            "--token", action="store_true", help="改为轮换 HTTP 上报令牌（任何接入方式的设备）"
+        )
 
     def handle(self, *args, action, **opts):
         try:
             with origin("cli"):
-                if action == "rotate":
+                if action == "rotate" and opts["token"]:
+                    self.rotate_token(opts["code"])
+                elif action == "rotate":
                     self.rotate(opts["code"])
                 else:
                     self.add(opts)
@@ -67,6 +72,15 @@ class Command(BaseCommand):
             out(f"sl651_address: {creds['sl651_address']}")
             out(f"sl651_password: {creds['sl651_password']}")
         out("凭据只显示这一次，平台只保存其摘要。")
+
+    def rotate_token(self, code):
+        device = Device.objects.filter(code=code).first()
+        if device is None:
+            raise CommandError(f"设备 {code} 未登记")
+        creds = services.do_rotate_device_token(device, actor="cli")
+        self.stdout.write(f"已为设备 {device.code} 生成新的上报令牌，旧令牌失效")
+        self.stdout.write(f"token: {creds['token']}")
+        self.stdout.write("凭据只显示这一次，平台只保存其摘要。")
 
     def rotate(self, code):
         device = Device.objects.filter(code=code).first()
