@@ -40,13 +40,15 @@ class DeviceForm(ServiceFormMixin, forms.Form):
 class RotateMqttPasswordForm(forms.Form):
     """The explicit confirmation a password rotation needs: the device's current password stops working."""
 
-    confirm = forms.BooleanField(label="旧密码将立即失效（我已知晓）")
+    warning = "旧密码将立即失效"
+    confirm = forms.BooleanField(label=f"{warning}（我已知晓）")
     # the credential the page was shown with (services.credential_stamp); absent from older clients
     stamp = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class RotateTokenForm(RotateMqttPasswordForm):
-    confirm = forms.BooleanField(label="旧令牌将立即失效（我已知晓）")
+    warning = "旧令牌将立即失效"
+    confirm = forms.BooleanField(label=f"{warning}（我已知晓）")
 
 
 class RuleForm(ServiceFormMixin, forms.Form):

@@ -158,23 +158,31 @@ def do_set_device_active(device, *, actor, is_active: bool) -> Device:
     return device
 
 
-@transaction.atomic
-def do_rotate_mqtt_password(device, *, actor) -> dict:
-    """Give an MQTT device a new broker password (returned once; only its digest is kept)."""
+def _replace_secret(device, actor, field, label) -> str:
+    """A new secret for one of the device's credentials; only its digest is kept, and the audit
+    entry names the change by digest prefixes."""
     _require(actor, "iot.device.change")
     _require_in_scope(actor, device.place)
-    if device.protocol != Protocol.MQTT:
-        raise ServiceError("not_mqtt", f"设备 {device.code} 不是 MQTT 设备，没有代理密码", {})
-    password = _new_secret()
-    old_digest = device.mqtt_password_digest
-    device.mqtt_password_digest = pii.digest(password)
-    device.save(update_fields=["mqtt_password_digest"])
+    secret = _new_secret()
+    old_digest = getattr(device, field)
+    setattr(device, field, pii.digest(secret))
+    device.save(update_fields=[field])
     audit.record(
         actor,
         "update",
         device,
-        changes={"mqtt_password": [f"<摘要:{old_digest[:8]}>", f"<摘要:{device.mqtt_password_digest[:8]}>"]},
+        changes={label: [f"<摘要:{old_digest[:8]}>", f"<摘要:{getattr(device, field)[:8]}>"]},
     )
+    return secret
+
+
+@transaction.atomic
+def do_rotate_mqtt_password(device, *, actor) -> dict:
+    """Give an MQTT device a new broker password (returned once; only its digest is kept)."""
+    if device.protocol != Protocol.MQTT:
+        _require(actor, "iot.device.change")
+        raise ServiceError("not_mqtt", f"设备 {device.code} 不是 MQTT 设备，没有代理密码", {})
+    password = _replace_secret(device, actor, "mqtt_password_digest", "mqtt_password")
     _broker_account_changed(device, password)
     return {
         "code": device.code,
@@ -188,19 +196,7 @@ def do_rotate_mqtt_password(device, *, actor) -> dict:
 def do_rotate_device_token(device, *, actor) -> dict:
     """Give a device a new telemetry token (returned once; only its digest is kept): a leaked token
     stops working at once, without registering the device again under a new code."""
-    _require(actor, "iot.device.change")
-    _require_in_scope(actor, device.place)
-    token = _new_secret()
-    old_digest = device.token_digest
-    device.token_digest = pii.digest(token)
-    device.save(update_fields=["token_digest"])
-    audit.record(
-        actor,
-        "update",
-        device,
-        changes={"token": [f"<摘要:{old_digest[:8]}>", f"<摘要:{device.token_digest[:8]}>"]},
-    )
-    return {"code": device.code, "token": token}
+    return {"code": device.code, "token": _replace_secret(device, actor, "token_digest", "token")}
 
 
 def credential_stamp(digest: str) -> str:

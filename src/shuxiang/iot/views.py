@@ -150,23 +150,13 @@ def device_set_active(request, code):
 @object_view(Device, "code")
 def device_rotate_mqtt_password(request, code):
     """A new broker password for an MQTT device, shown once; the old one stops working at once."""
-    device = object_or_404(Device, request.user, code=code)
-    if not has_perm(request.user, "iot.device.change"):
-        raise PermissionDenied
-    form = RotateMqttPasswordForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "请先勾选确认：旧密码将立即失效")
-        return redirect("iot:device_detail", code=code)
-    if _stale(form, device.mqtt_password_digest):
-        messages.warning(request, "该设备的 MQTT 密码在本页打开后已经重置过（可能是重复提交），这次未再重置")
-        return redirect("iot:device_detail", code=code)
-    try:
-        credentials = services.do_rotate_mqtt_password(device, actor=request.user)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("iot:device_detail", code=code)
-    return _credentials_page(
-        request, device, credentials, title=f"设备 {device.code} 的新 MQTT 密码", rotated=True
+    return _rotate(
+        request,
+        code,
+        RotateMqttPasswordForm,
+        "mqtt_password_digest",
+        services.do_rotate_mqtt_password,
+        "MQTT 密码",
     )
 
 
@@ -175,25 +165,33 @@ def device_rotate_mqtt_password(request, code):
 @object_view(Device, "code")
 def device_rotate_token(request, code):
     """A new telemetry token, shown once; the old one stops working at once."""
-    device = object_or_404(Device, request.user, code=code)
-    if not has_perm(request.user, "iot.device.change"):
-        raise PermissionDenied
-    form = RotateTokenForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "请先勾选确认：旧令牌将立即失效")
-        return redirect("iot:device_detail", code=code)
-    if _stale(form, device.token_digest):
-        messages.warning(request, "该设备的上报令牌在本页打开后已经重置过（可能是重复提交），这次未再重置")
-        return redirect("iot:device_detail", code=code)
-    credentials = services.do_rotate_device_token(device, actor=request.user)
-    return _credentials_page(
-        request, device, credentials, title=f"设备 {device.code} 的新上报令牌", rotated=True
+    return _rotate(
+        request, code, RotateTokenForm, "token_digest", services.do_rotate_device_token, "上报令牌"
     )
 
 
-def _stale(form, digest) -> bool:
+def _rotate(request, code, form_class, digest_field, rotate, what):
+    """Confirmed, not stale (the form's stamp is of the credential the page showed), then the new
+    credential on the no-store page; everything else goes back to the device page with a message."""
+    device = object_or_404(Device, request.user, code=code)
+    if not has_perm(request.user, "iot.device.change"):
+        raise PermissionDenied
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"请先勾选确认：{form.warning}")
+        return redirect("iot:device_detail", code=code)
     stamp = form.cleaned_data.get("stamp")
-    return bool(stamp) and stamp != services.credential_stamp(digest)
+    if stamp and stamp != services.credential_stamp(getattr(device, digest_field)):
+        messages.warning(request, f"该设备的{what}在本页打开后已经重置过（可能是重复提交），这次未再重置")
+        return redirect("iot:device_detail", code=code)
+    try:
+        credentials = rotate(device, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("iot:device_detail", code=code)
+    return _credentials_page(
+        request, device, credentials, title=f"设备 {device.code} 的新{what}", rotated=True
+    )
 
 
 @login_required
