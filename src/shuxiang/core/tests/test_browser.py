@@ -26,6 +26,9 @@ def test_sign_in_filter_people_export_and_sign_out(live_server, desk_page):
     assert "138****1234" in page.content()
     page.fill("input[name=q]", "张三")
     page.wait_for_timeout(700)  # the HTMX filter fires after typing stops
+    # and its request must be over before the export: the test server shares one SQLite connection
+    # between its threads, so two requests at once can trip over each other's savepoints
+    page.wait_for_load_state("networkidle")
     assert page.locator("table tbody tr").count() == 1
     with page.expect_download() as download_info:
         page.click("#export-csv")
