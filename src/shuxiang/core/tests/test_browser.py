@@ -24,11 +24,16 @@ def test_sign_in_filter_people_export_and_sign_out(live_server, desk_page):
     page.wait_for_selector("text=本镇张三")
     assert "外镇李四" not in page.content()
     assert "138****1234" in page.content()
-    # The filter runs on keyup (after a pause) and on change (when the box loses focus): leave the box
-    # with Tab and wait for that answer. Before, the change fired only when the export was clicked,
-    # and the two requests raced on the test server's shared SQLite database.
-    with page.expect_response(lambda r: "/people/?" in r.url and "q=" in r.url):
+
+    # The filter runs on input (after a pause: a word picked from a Chinese input method's candidates
+    # fires no keyup) and again on change, when the box loses focus. Await both answers: an export
+    # clicked while one is still running raced it on the test server's shared SQLite database.
+    def filtered(response):
+        return "/people/?" in response.url and "q=" in response.url
+
+    with page.expect_response(filtered):
         page.fill("input[name=q]", "张三")
+    with page.expect_response(filtered):
         page.press("input[name=q]", "Tab")
     assert page.locator("table tbody tr").count() == 1
     with page.expect_download() as download_info:
