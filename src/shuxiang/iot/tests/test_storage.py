@@ -222,3 +222,67 @@ def test_a_batch_rolled_back_on_a_fresh_connection_does_not_break_the_next_one(d
     assert Reading.objects.count() == 0
     assert services.do_ingest_one(device.code, values, actor="test").stored == 200
     assert services.do_ingest_one(device.code, values, actor="test").duplicates == 200
+
+
+def test_a_listener_process_that_dies_is_started_again_by_its_supervisor(tmp_path):
+    import os
+    import re
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+    import time
+    from pathlib import Path
+
+    from shuxiang.iot.tests.broker import Broker
+
+    directory = Path(tempfile.mkdtemp(prefix="shuxiang-mosquitto-"))
+    broker = Broker(directory)
+    broker.start()
+    lines = []
+    supervisor = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shuxiang.cli",
+            "mqtt",
+            "--url",
+            broker.url,
+            "--client-id",
+            "sup",
+            "--processes",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    threading.Thread(target=lambda: lines.extend(supervisor.stdout), daemon=True).start()
+
+    def wait_line(pattern, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in lines:
+                if match := re.search(pattern, line):
+                    return match
+            time.sleep(0.1)
+        raise AssertionError(f"no line matching {pattern!r} in {lines}")
+
+    try:
+        first, second = wait_line(r"pid (\d+) (\d+)").groups()
+        os.kill(int(first), signal.SIGKILL)  # as the OOM killer would
+        restarted = wait_line(rf"进程 {first} 异常退出.*已重启为 (\d+)").group(1)
+        os.kill(int(restarted), 0)  # alive
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(timeout=30) == 0
+        assert "重启 1 次" in wait_line(r"已退出：各进程返回码").string
+        for pid in (restarted, second):
+            with pytest.raises(ProcessLookupError):
+                os.kill(int(pid), 0)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+        broker.stop()
+        shutil.rmtree(directory, ignore_errors=True)

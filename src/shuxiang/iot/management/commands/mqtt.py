@@ -5,12 +5,15 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from shuxiang.iot import conf
 from shuxiang.iot.mqtt import Listener
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -69,10 +72,13 @@ class Command(BaseCommand):
         self.stdout.write(f"已退出：{json.dumps(summary, ensure_ascii=False)}")
 
     def supervise(self, opts, client_id):
-        """Run N listener processes on one shared subscription (the GIL caps one process at one core)."""
+        """Run N listener processes on one shared subscription (the GIL caps one process at one core).
+        A child that dies (a crash, the OOM killer) is started again with its own client id, so its
+        persistent session and the messages queued for it are picked up; one that exits cleanly
+        (`--idle-exit`) is not. The supervisor stops them all on SIGTERM."""
         group = opts["shared"] or "shuxiang-ingest"
-        children = []
-        for k in range(opts["processes"]):
+
+        def start(k):
             argv = [
                 sys.executable,
                 "-m",
@@ -95,20 +101,48 @@ class Command(BaseCommand):
                 argv += ["--idle-exit", str(opts["idle_exit"])]
             if opts["stats"]:
                 argv += ["--stats", f"{opts['stats']}.{k}"]
-            children.append(subprocess.Popen(argv))
-        self.stdout.write(f"MQTT 接入已启动 {len(children)} 个进程，共享订阅组 {group}")
+            return subprocess.Popen(argv)
+
+        children = {k: start(k) for k in range(opts["processes"])}
+        self.stdout.write(
+            f"MQTT 接入已启动 {len(children)} 个进程，共享订阅组 {group}"
+            f"（pid {' '.join(str(c.pid) for c in children.values())}）"
+        )
+        self.stdout.flush()
+        stopping = []
 
         def stop(*_):
-            for child in children:
+            stopping.append(True)
+            for child in children.values():
                 if child.poll() is None:
                     child.terminate()
 
         signal.signal(signal.SIGTERM, stop)
+        codes, restarts = {}, 0
         try:
-            codes = [child.wait() for child in children]
+            while len(codes) < len(children):
+                time.sleep(0.2)
+                for k, child in list(children.items()):
+                    if k in codes or child.poll() is None:
+                        continue
+                    if child.returncode != 0 and not stopping:
+                        restarts += 1
+                        log.warning("MQTT 接入进程 %s 异常退出（%s），重新启动", child.pid, child.returncode)
+                        time.sleep(
+                            min(5.0, 0.5 * restarts)
+                        )  # a child that keeps dying is not restarted in a tight loop
+                        children[k] = start(k)
+                        self.stdout.write(
+                            f"进程 {child.pid} 异常退出（返回码 {child.returncode}），已重启为 {children[k].pid}"
+                        )
+                        self.stdout.flush()
+                    elif stopping and child.returncode == -signal.SIGTERM:
+                        codes[k] = 0  # stopped by us before it had set up its own clean exit
+                    else:
+                        codes[k] = child.returncode
         except KeyboardInterrupt:
             stop()
-            codes = [child.wait() for child in children]
-        self.stdout.write(f"已退出：各进程返回码 {codes}")
-        if any(codes):
+            codes = {k: child.wait() for k, child in children.items()}
+        self.stdout.write(f"已退出：各进程返回码 {[codes[k] for k in sorted(codes)]}，重启 {restarts} 次")
+        if any(codes.values()):
             raise SystemExit(1)
