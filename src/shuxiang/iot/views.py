@@ -300,21 +300,6 @@ class RuleListView(ObjectListView):
         return reverse("iot:rule_edit", args=[obj.pk])
 
 
-RULE_FIELDS = (
-    "name",
-    "key",
-    "kind",
-    "threshold",
-    "duration_minutes",
-    "severity",
-    "escalate_after_minutes",
-    "auto_clear",
-    "actions",
-    "action_config",
-    "is_active",
-)
-
-
 @login_required
 @object_view(AlarmRule)
 def rule_form(request, pk=None):
@@ -323,7 +308,7 @@ def rule_form(request, pk=None):
         raise PermissionDenied
     initial = {}
     if rule is not None:
-        initial = {f: getattr(rule, f) for f in RULE_FIELDS}
+        initial = {f: getattr(rule, f) for f in services.RULE_FIELDS}
         initial["action_config"] = (
             json.dumps(rule.action_config, ensure_ascii=False) if rule.action_config else ""
         )
