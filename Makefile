@@ -18,7 +18,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/shuxiang migrate --noinput
 	$(BIN)/shuxiang demo --if-empty
-	@echo "数乡: http://$${SHUXIANG_HOST:-127.0.0.1}:$${SHUXIANG_PORT:-8000}/  （后台任务日志：var/worker.log）"
+	@echo "后台任务日志：var/worker.log"
 	@# The task worker (escalations, warning fan-out, rollups) runs beside the server and stops with it.
 	@mkdir -p var; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/shuxiang worker > var/worker.log 2>&1 & worker=$$!; \

@@ -5,7 +5,7 @@ Same server, same run, beside `/__bench__/bare` (a Django view returning a const
   sorted by deadline, first page — as HTML (`/cases/queue/`, session cookie) and as API
   (`/api/v1/cases/?open=true&category=…&ordering=deadline`, token);
 - the public map endpoint (`/public/cases/map.json`, anonymous, latest 1,000 public cases);
-- Open311 POST throughput (`POST /open311/v2/requests.json` with an api_key; each request opens,
+- Open311 POST throughput (`POST /open311/v2/requests.json` with an Open311 key; each request opens,
   routes and audits a real case).
 """
 
@@ -141,6 +141,7 @@ def run(args):
         manage(env, "demo")
         total = int(shell(env, SEED_SCRIPT.replace("sys.argv[-1]", str(cases)))[0])
         token = manage(env, "token", "quanjiaohe").stdout.strip()
+        open311_key = manage(env, "open311", "key", "bench").stdout.strip().splitlines()[-1]
         session = shell(env, SESSION_SCRIPT)[0]
         queue_html = "/cases/queue/?open=true&category=rubbish&ordering=deadline"
         queue_api = "/api/v1/cases/?open=true&category=rubbish&ordering=deadline&page_size=25"
@@ -149,7 +150,7 @@ def run(args):
         cookie = {"Cookie": f"sessionid={session}"}
         post_body = urllib.parse.urlencode(
             {
-                "api_key": token,
+                "api_key": open311_key,
                 "jurisdiction_id": "430903",
                 "service_code": "rubbish",
                 "lat": "28.4712",

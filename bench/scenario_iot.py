@@ -29,27 +29,29 @@ PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DEVICES = 200
 
 SETUP = """
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.services import do_create_place
 from shuxiang.iot import services
-d = do_create_place(actor=None, code="430903000000", name="赫山区", level=1, kind="district")
-t = do_create_place(actor=None, code="430903103000", name="泉交河镇", level=2, kind="town", parent=d)
+d = do_create_place(actor=OPERATOR, code="430903000000", name="赫山区", level=1, kind="district")
+t = do_create_place(actor=OPERATOR, code="430903103000", name="泉交河镇", level=2, kind="town", parent=d)
 for i in range({n}):
-    dev, _ = services.do_register_device(actor=None, code=f"B{{i:04d}}", protocol="mqtt", place=t,
+    dev, _ = services.do_register_device(actor=OPERATOR, code=f"B{{i:04d}}", protocol="mqtt", place=t,
         sensors=[{{"key": k, "min_value": 0, "max_value": 1000}} for k in "abc"])
-    services.do_create_rule(actor=None, device=dev, name="a 超限", key="a", kind="above", threshold=98.5)
+    services.do_create_rule(actor=OPERATOR, device=dev, name="a 超限", key="a", kind="above", threshold=98.5)
 print("ok")
 """
 
 SQLITE_INGEST = """
 import json, time
 from datetime import UTC, datetime, timedelta
+from shuxiang.core.actors import Actor
 from shuxiang.iot import services
 base = datetime(2026, 6, 1, tzinfo=UTC)
 messages = [services.Message(f"B{{i % {n}:04d}}", [(k, base + timedelta(seconds=i // {n}), (i * 7 + j) % 100)
             for j, k in enumerate("abc")]) for i in range({m})]
 started = time.perf_counter()
 for s in range(0, len(messages), 500):
-    services.do_ingest(messages[s:s + 500], actor="bench", now=base + timedelta(days=1))
+    services.do_ingest(messages[s:s + 500], actor=Actor.system("listener"), now=base + timedelta(days=1))
 print(json.dumps({{"seconds": time.perf_counter() - started}}))
 """
 
@@ -188,6 +190,7 @@ INGEST_ALONE = """
 import json, time
 from datetime import UTC, datetime, timedelta
 from django.utils import timezone
+from shuxiang.core.actors import Actor
 from shuxiang.iot import services
 from shuxiang.iot.mqtt import Listener
 base = int((timezone.now() - timedelta(days=3)).timestamp() * 1000)
@@ -198,7 +201,7 @@ listener = Listener.__new__(Listener)
 started = time.perf_counter()
 for s in range(0, len(bodies), 500):
     now = timezone.now()
-    services.do_ingest([listener._message(t, p, now) for t, p in bodies[s:s + 500]], actor="bench", now=now)
+    services.do_ingest([listener._message(t, p, now) for t, p in bodies[s:s + 500]], actor=Actor.system("listener"), now=now)
 print(json.dumps({{"seconds": time.perf_counter() - started}}))
 """
 

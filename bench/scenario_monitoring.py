@@ -30,6 +30,7 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from shuxiang.core.actors import OPERATOR
 from shuxiang.monitoring.models import Clue, Household, IncomeRecord, MonitoringThreshold, Rule, RuleRun
 from shuxiang.monitoring.rules import run_rules
 
@@ -107,7 +108,7 @@ def plain(since=None):
 def engine(**kw):
     with CaptureQueriesContext(connection) as q:
         start = time.perf_counter()
-        result = run_rules(year=year, actor="bench", **kw)
+        result = run_rules(year=year, actor=OPERATOR, **kw)
         took = time.perf_counter() - start
     return took, result.total, len(q.captured_queries)
 

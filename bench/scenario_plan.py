@@ -23,6 +23,7 @@ from bench.harness import SHUXIANG, ab, manage, scratch_env, server, table
 
 SEED_SCRIPT = r"""
 import os, random, time
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core import services
 from shuxiang.core.choices import Role
 from shuxiang.core.models import Place
@@ -30,7 +31,7 @@ from shuxiang.indicators.models import DataValue, Indicator, Target
 townships_n, villages_n, per_village = (int(x) for x in os.environ["BENCH_ARGS"].split())
 rng = random.Random(4)
 t0 = time.monotonic()
-district = services.do_create_place(actor=None, code="430903000000", name="赫山区", level=1, kind="district", latitude=28.55, longitude=112.37)
+district = services.do_create_place(actor=OPERATOR, code="430903000000", name="赫山区", level=1, kind="district", latitude=28.55, longitude=112.37)
 townships = [
     Place(code=f"430903{101 + i:03d}000", name=f"第{i + 1}镇", level=2, kind="town", parent=district,
           latitude=28.3 + 0.03 * i, longitude=112.3 + 0.02 * (i % 5))
@@ -76,7 +77,7 @@ for ind in indicators:
                 DataValue.objects.bulk_create(rows)
                 rows.clear()
 DataValue.objects.bulk_create(rows)
-services.do_create_user(actor=None, username="bench_district", role=Role.DISTRICT, place=district, password="Bench-pass-2025")
+services.do_create_user(actor=OPERATOR, username="bench_district", role=Role.DISTRICT, place=district, password="Bench-pass-2025")
 print(DataValue.objects.count(), round(time.monotonic() - t0, 1))
 """
 

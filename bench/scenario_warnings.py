@@ -101,16 +101,17 @@ asyncio.run(main())
 
 SETUP = r"""
 import random
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core import services as core
 from shuxiang.core.choices import Role, UnitKind
 from shuxiang.core.models import Place
 from shuxiang.demo.builder import build_places
 from shuxiang.warnings.models import Endpoint
 district, townships, villages, hamlets = build_places(random.Random(1), 1)
-unit = core.do_create_unit(actor=None, name="区气象局", short_name="区气象局", kind=UnitKind.BUREAU,
+unit = core.do_create_unit(actor=OPERATOR, name="区气象局", short_name="区气象局", kind=UnitKind.BUREAU,
                            place=district, domains=["warnings"])
 for name in ("b_weather", "b_emergency"):
-    core.do_create_user(actor=None, username=name, role=Role.DEPARTMENT, place=district, unit=unit,
+    core.do_create_user(actor=OPERATOR, username=name, role=Role.DEPARTMENT, place=district, unit=unit,
                         password="Bench-pass-2025")
 Endpoint.objects.bulk_create([
     Endpoint(name=f"大喇叭{i:04d}", place=villages[i % len(villages)], adapter="http", url=f"BASE/ep/{i}")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from shuxiang.core.actors import OPERATOR
+
 samples: dict[type[models.Model], callable] = {}
 
 
@@ -49,6 +51,19 @@ class Cast:
     village_a: object
     grid_a: object
     grid_b: object
+    # Outside clients: a bank reading the directory, a cooperative's recorder (linked to a producer by
+    # the trace tests that need it), a loudspeaker gateway and a bureau's data feed.
+    bank: object = None
+    producer: object = None
+    gateway: object = None
+    feed: object = None
+
+    def staff(self) -> dict:
+        names = ("admin", "district", "department", "township_a", "village_a", "grid_a")
+        return {n: getattr(self, n) for n in names}
+
+    def clients(self) -> dict:
+        return {n: getattr(self, n) for n in ("bank", "producer", "gateway", "feed")}
 
 
 PASSWORD = "Test-pass-2025"
@@ -72,7 +87,7 @@ def build_places():
     built = {}
     for code, name, level, kind, parent, lat, lng in FIXTURE_PLACES:
         built[code] = services.do_create_place(
-            actor=None,
+            actor=OPERATOR,
             code=code,
             name=name,
             level=level,
@@ -90,23 +105,25 @@ def build_cast(places: Places):
     from shuxiang.core.choices import Role, UnitKind
 
     bureau = services.do_create_unit(
-        actor=None,
+        actor=OPERATOR,
         name="区农业农村局",
         kind=UnitKind.BUREAU,
         place=places.district,
         domains=["cases", "trace"],
     )
-    office = services.do_create_unit(actor=None, name="区网信办", kind=UnitKind.BUREAU, place=places.district)
+    office = services.do_create_unit(
+        actor=OPERATOR, name="区网信办", kind=UnitKind.BUREAU, place=places.district
+    )
     gov_a = services.do_create_unit(
-        actor=None, name="泉交河镇人民政府", kind=UnitKind.TOWNSHIP_GOV, place=places.township_a
+        actor=OPERATOR, name="泉交河镇人民政府", kind=UnitKind.TOWNSHIP_GOV, place=places.township_a
     )
     gov_b = services.do_create_unit(
-        actor=None, name="兰溪镇人民政府", kind=UnitKind.TOWNSHIP_GOV, place=places.township_b
+        actor=OPERATOR, name="兰溪镇人民政府", kind=UnitKind.TOWNSHIP_GOV, place=places.township_b
     )
 
     def user(username, role, place, unit=None, reveal=False):
         return services.do_create_user(
-            actor=None,
+            actor=OPERATOR,
             username=username,
             role=role,
             place=place,
@@ -126,4 +143,8 @@ def build_cast(places: Places):
         village_a=user("t_cadre", Role.VILLAGE, places.village_a),
         grid_a=user("t_grid", Role.GRID, places.village_a),
         grid_b=user("t_grid_b", Role.GRID, places.village_b),
+        bank=user("t_bank", Role.BANK, places.district),
+        producer=user("t_coop", Role.PRODUCER, places.village_a),
+        gateway=user("t_gateway", Role.GATEWAY, places.district),
+        feed=user("t_feed", Role.FEED, places.district),
     )

@@ -1,21 +1,24 @@
 """Internal API: /api/v1/cases/ (list, detail, create; transitions as POST actions), region-scoped.
 
 Places are division codes, categories their codes; the reporter's phone appears masked only.
+The transition actions are made from cases.choices.TRANSITIONS: one POST action per staff step,
+declaring the step's permission (core.access) and calling the step's service.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from shuxiang.cases import services, stats
-from shuxiang.cases.choices import Channel, Priority
+from shuxiang.cases.choices import STAFF_TRANSITIONS, Channel, Priority
 from shuxiang.cases.filtersets import CaseFilterSet
 from shuxiang.cases.models import Case, CaseCategory, CaseEvent
-from shuxiang.core.api.base import HasRolePermission, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateTimeField, JSONField, PlaceCodeField, ScopedViewSetMixin
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.models import Unit, User
+from shuxiang.core.jsonbody import BoundedJSONParser, StrictMultiPartParser
+from shuxiang.core.models import Unit
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
@@ -97,9 +100,16 @@ class CaseSerializer(serializers.ModelSerializer):
 
 class CaseDetailSerializer(CaseSerializer):
     events = CaseEventSerializer(many=True, read_only=True)
+    available_actions = serializers.SerializerMethodField(help_text="调用方现在可以办理的步骤")
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "events"]
+        fields = [*CaseSerializer.Meta.fields, "events", "available_actions"]
+
+    def get_available_actions(self, case) -> list[str]:
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return []
+        return [str(a) for a in services.available_actions(request.user, case)]
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -115,19 +125,23 @@ class CaseCreateSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, default=Priority.NORMAL)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, default=Channel.API)
-    extra = serializers.JSONField(required=False)
+    extra = JSONField(required=False)
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False, allow_null=True)
-    assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    assignee = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="承办人用户名（须负责该区域）"
     )
-    deadline = serializers.DateTimeField(required=False, allow_null=True)
+    deadline = BoundedDateTimeField(required=False, allow_null=True)
     is_public = serializers.BooleanField(required=False, allow_null=True, default=None)
     source_ref = serializers.CharField(required=False, allow_blank=True, max_length=80)
     photos = serializers.ListField(child=serializers.FileField(), required=False)
 
 
+@extend_schema_serializer(component_name="CaseNote")  # warnings has a NoteSerializer of its own
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    is_public = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="对反映人公开（不填：按该步骤的默认）"
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -139,17 +153,17 @@ class EvidenceSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-class StaffNoteSerializer(EvidenceSerializer):
-    is_public = serializers.BooleanField(required=False, default=False)
+class RecordSerializer(EvidenceSerializer):
+    is_public = serializers.BooleanField(required=False, default=False, help_text="对反映人公开")
 
 
 class DispatchSerializer(serializers.Serializer):
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False, allow_null=True)
-    assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    assignee = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="承办人用户名（须负责该区域）"
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    deadline = serializers.DateTimeField(required=False, allow_null=True)
+    deadline = BoundedDateTimeField(required=False, allow_null=True)
 
 
 class EscalateSerializer(serializers.Serializer):
@@ -157,8 +171,24 @@ class EscalateSerializer(serializers.Serializer):
     to_place = PlaceCodeField(required=False, allow_null=True)
 
 
+# The input each kind of step asks for (TRANSITIONS rows name their kind).
+STEP_SERIALIZERS = {
+    "note": NoteSerializer,
+    "record": RecordSerializer,
+    "evidence": EvidenceSerializer,
+    "reason": ReasonSerializer,
+    "escalate": EscalateSerializer,
+    "dispatch": DispatchSerializer,
+}
+
+
 def _photos(request):
     return request.FILES.getlist("photos") if hasattr(request, "FILES") else []
+
+
+def _step_name(step) -> str:
+    """The viewset action of a step ("accept_case"): "dispatch" and "return" are taken names."""
+    return f"{step.action}_case"
 
 
 class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -169,9 +199,16 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         "assignee", "grid_worker", "escalated_to"
     )
     filterset_class = CaseFilterSet
-    permission_classes = [HasRolePermission]
-    required_perms = {"create": "case.open"}
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # Each step's action (made below from TRANSITIONS) declares the step's permission.
+    required_perms = {
+        "create": "case.open",
+        **{_step_name(step): step.perm for step in STAFF_TRANSITIONS},
+    }
+    parser_classes = [
+        BoundedJSONParser,
+        StrictMultiPartParser,
+        FormParser,
+    ]  # JSON bounded like every API body
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -198,74 +235,39 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     def _answer(self, case, code=status.HTTP_200_OK):
         fresh = self.get_queryset().prefetch_related("events").filter(pk=case.pk).first()
         if fresh is None:
-            # Still written, but now outside the caller's region (e.g. dispatched away): say so, show nothing.
+            # Still written, but now outside what the caller may read (dispatched away, or a client
+            # that only files cases): say so, show nothing.
             return Response({"id": case.pk, "tracking_number": case.tracking_number}, status=code)
-        return Response(CaseDetailSerializer(fresh).data, status=code)
+        return Response(CaseDetailSerializer(fresh, context={"request": self.request}).data, status=code)
 
-    def _transition(self, request, serializer_class, service, **extra):
+    def run_step(self, request, step):
+        """One staff step: the case in the caller's region (else 404), its input, its service."""
         case = self.get_object()
+        serializer_class = STEP_SERIALIZERS[step.form]
         data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if k != "photos"}
         if "photos" in serializer_class().fields:
             values["photos"] = _photos(request)
-        case = service(case, actor=request.user, **values, **extra)
+        if not step.staff_choose:
+            values.pop("is_public", None)
+        case = step.run(case, actor=request.user, **values)
         return self._answer(case)
 
-    @extend_schema(request=NoteSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        """受理."""
-        return self._transition(request, NoteSerializer, services.do_accept_case)
 
-    @extend_schema(request=DispatchSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
-    def dispatch_case(self, request, pk=None):
-        """派单/改派 to a unit (id) and/or a user (username)."""
-        return self._transition(request, DispatchSerializer, services.do_dispatch_case)
+def _step_action(step):
+    def handler(self, request, pk=None):
+        return self.run_step(request, step)
 
-    @extend_schema(request=ReasonSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_case(self, request, pk=None):
-        """退回 with a reason."""
-        return self._transition(request, ReasonSerializer, services.do_return_case)
+    handler.__name__ = _step_name(step)
+    handler.__doc__ = f"{step.label}（需要 {step.perm}）."
+    # extend_schema after action: action() replaces the function's kwargs, and the schema with them.
+    handler = action(detail=True, methods=["post"], url_path=step.path, url_name=step.path)(handler)
+    return extend_schema(request=STEP_SERIALIZERS[step.form], responses=CaseDetailSerializer)(handler)
 
-    @extend_schema(request=NoteSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        return self._transition(request, NoteSerializer, services.do_start_case)
 
-    @extend_schema(request=StaffNoteSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def notes(self, request, pk=None):
-        return self._transition(request, StaffNoteSerializer, services.do_add_note)
-
-    @extend_schema(request=EvidenceSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        """办结 with evidence (note required, photos optional)."""
-        return self._transition(request, EvidenceSerializer, services.do_resolve_case)
-
-    @extend_schema(request=NoteSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._transition(request, NoteSerializer, services.do_close_case)
-
-    @extend_schema(request=NoteSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        """Confirm fixed on the reporter's behalf (after a follow-up call)."""
-        return self._transition(request, NoteSerializer, services.do_confirm_case)
-
-    @extend_schema(request=ReasonSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self._transition(request, ReasonSerializer, services.do_reopen_case)
-
-    @extend_schema(request=EscalateSerializer, responses=CaseDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, pk=None):
-        return self._transition(request, EscalateSerializer, services.do_escalate_case)
+for _step in STAFF_TRANSITIONS:
+    setattr(CaseViewSet, _step_name(_step), _step_action(_step))
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -295,6 +297,8 @@ class CategoryViewSet(viewsets.ViewSet):
     Not a model viewset: categories belong to no region, so there is nothing to scope.
     """
 
+    required_perm = "cases.casecategory.view"
+
     @extend_schema(responses=CategorySerializer(many=True))
     def list(self, request):
         return Response(CategorySerializer(CaseCategory.objects.filter(is_active=True), many=True).data)
@@ -303,7 +307,6 @@ class CategoryViewSet(viewsets.ViewSet):
 class StatisticsView(viewsets.ViewSet):
     """Per township / unit / category over the cases submitted in [since, until), in the caller's region."""
 
-    permission_classes = [HasRolePermission]
     required_perm = "case.stats"
 
     @extend_schema(responses={200: dict})

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.db import models
 
 
@@ -54,37 +56,190 @@ class CaseAction(models.TextChoices):
     OVERDUE = "overdue", "超期"
 
 
-# action -> (states it may start from, state it leads to or None for "stays")
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    CaseAction.ACCEPT: ((CaseState.SUBMITTED,), CaseState.ACCEPTED),
-    CaseAction.DISPATCH: (
-        (
-            CaseState.SUBMITTED,
+@dataclass(frozen=True)
+class Transition:
+    """One row of the case workflow: which states it starts from, where it leads, who may do it, how.
+
+    The HTML view, the API and `services.available_actions` all read this table, so a step is
+    offered, routed, declared and checked the same way everywhere.
+
+    - `perm`: what a signed-in person needs (None: nobody on staff does this step by hand);
+    - `own_case`: handlers act only on their unit's / their own / their grid's cases (dispatchers on any);
+    - `reporter`: the resident may do it too, with the key given at submission (anonymous "reporter");
+    - `service`: the cases.services function that does it;
+    - `form`: what it asks for (note, record, evidence, reason, escalate, dispatch) — the HTML form
+      and the API serializer of that kind;
+    - `public`: whether the timeline step is shown on the reporter's tracking page by default;
+      `staff_choose`: staff may change that per step ("对反映人公开");
+    - `forward`: the step moves the case on (受理, 派单, 开始处置, 办结, 关闭). The case page opens the
+      first forward step it offers — a grid worker on a dispatched case sees 开始处置, not 退回.
+    """
+
+    action: str
+    sources: tuple[str, ...]
+    target: str | None
+    perm: str | None
+    service: str = ""
+    form: str = "note"
+    own_case: bool = False
+    reporter: bool = False
+    public: bool = True
+    staff_choose: bool = False
+    api_path: str = ""
+    forward: bool = True
+
+    @property
+    def label(self) -> str:
+        return CaseAction(self.action).label
+
+    @property
+    def path(self) -> str:
+        """The URL segment of the step (HTML and API)."""
+        return self.api_path or self.action
+
+    @property
+    def is_staff_step(self) -> bool:
+        return self.perm is not None
+
+    def run(self, case, *, actor, **values):
+        """Call the step's service (looked up here: services import this module)."""
+        from shuxiang.cases import services
+
+        return getattr(services, self.service)(case, actor=actor, **values)
+
+
+_HANDLING = (CaseState.ACCEPTED, CaseState.DISPATCHED, CaseState.IN_PROGRESS)
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            CaseAction.ACCEPT,
+            (CaseState.SUBMITTED,),
             CaseState.ACCEPTED,
-            CaseState.RETURNED,
-            CaseState.DISPATCHED,
-            CaseState.IN_PROGRESS,
+            "case.accept",
+            "do_accept_case",
+            own_case=True,
+            staff_choose=True,
         ),
-        CaseState.DISPATCHED,
-    ),
-    CaseAction.RETURN: (
-        (CaseState.ACCEPTED, CaseState.DISPATCHED, CaseState.IN_PROGRESS),
-        CaseState.RETURNED,
-    ),
-    CaseAction.START: ((CaseState.ACCEPTED, CaseState.DISPATCHED), CaseState.IN_PROGRESS),
-    CaseAction.NOTE: (tuple(CaseState.values), None),
-    CaseAction.INFO: (OPEN_STATES + (CaseState.RESOLVED,), None),
-    CaseAction.RESOLVE: (
-        (CaseState.ACCEPTED, CaseState.DISPATCHED, CaseState.IN_PROGRESS),
-        CaseState.RESOLVED,
-    ),
-    CaseAction.CONFIRM: ((CaseState.RESOLVED,), CaseState.CLOSED),
-    CaseAction.CLOSE: ((CaseState.RESOLVED,), CaseState.CLOSED),
-    CaseAction.REOPEN: ((CaseState.RESOLVED, CaseState.CLOSED), CaseState.DISPATCHED),
-    CaseAction.RATE: ((CaseState.RESOLVED, CaseState.CLOSED), None),
-    CaseAction.ESCALATE: (OPEN_STATES, None),
-    CaseAction.OVERDUE: (OPEN_STATES, None),
+        Transition(
+            CaseAction.DISPATCH,
+            (CaseState.SUBMITTED, *_HANDLING, CaseState.RETURNED),
+            CaseState.DISPATCHED,
+            "case.dispatch",
+            "do_dispatch_case",
+            form="dispatch",
+            public=False,
+        ),
+        Transition(
+            CaseAction.RETURN,
+            _HANDLING,
+            CaseState.RETURNED,
+            "case.handle",
+            "do_return_case",
+            form="reason",
+            own_case=True,
+            public=False,
+            forward=False,
+        ),
+        Transition(
+            CaseAction.START,
+            (CaseState.ACCEPTED, CaseState.DISPATCHED),
+            CaseState.IN_PROGRESS,
+            "case.handle",
+            "do_start_case",
+            own_case=True,
+            public=False,
+            staff_choose=True,
+        ),
+        Transition(
+            CaseAction.NOTE,
+            tuple(CaseState.values),
+            None,
+            "case.handle",
+            "do_add_note",
+            form="record",
+            own_case=True,
+            public=False,
+            staff_choose=True,
+            api_path="notes",
+            forward=False,
+        ),
+        Transition(
+            CaseAction.INFO,
+            (*OPEN_STATES, CaseState.RESOLVED),
+            None,
+            None,
+            "do_add_info",
+            reporter=True,
+            forward=False,
+        ),
+        Transition(
+            CaseAction.RESOLVE,
+            _HANDLING,
+            CaseState.RESOLVED,
+            "case.handle",
+            "do_resolve_case",
+            form="evidence",
+            own_case=True,
+        ),
+        Transition(
+            CaseAction.CONFIRM,
+            (CaseState.RESOLVED,),
+            CaseState.CLOSED,
+            "case.close",
+            "do_confirm_case",
+            reporter=True,
+            staff_choose=True,
+        ),
+        Transition(
+            CaseAction.CLOSE,
+            (CaseState.RESOLVED,),
+            CaseState.CLOSED,
+            "case.close",
+            "do_close_case",
+            staff_choose=True,
+        ),
+        Transition(
+            CaseAction.REOPEN,
+            (CaseState.RESOLVED, CaseState.CLOSED),
+            CaseState.DISPATCHED,
+            "case.supervise",
+            "do_reopen_case",
+            form="reason",
+            reporter=True,
+            forward=False,
+        ),
+        Transition(
+            CaseAction.RATE,
+            (CaseState.RESOLVED, CaseState.CLOSED),
+            None,
+            None,
+            "do_rate_case",
+            reporter=True,
+            forward=False,
+        ),
+        Transition(
+            CaseAction.ESCALATE,
+            OPEN_STATES,
+            None,
+            "case.supervise",
+            "do_escalate_case",
+            form="escalate",
+            public=False,
+            forward=False,
+        ),
+        # Set by the periodic task only (services.escalate_due_cases).
+        Transition(CaseAction.OVERDUE, OPEN_STATES, None, None, public=False, forward=False),
+    )
 }
+STAFF_TRANSITIONS = [t for t in TRANSITIONS.values() if t.is_staff_step]
+REPORTER_TRANSITIONS = [t for t in TRANSITIONS.values() if t.reporter]
+
+
+def default_step(steps):
+    """The step a case page opens: the first that moves the case on, else the first offered."""
+    return next((s for s in steps if s.forward), steps[0] if steps else None)
 
 
 class DeadlineUnit(models.TextChoices):

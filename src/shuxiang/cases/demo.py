@@ -7,10 +7,12 @@ overdue flags, escalations and statistics look like a working county.
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
-from shuxiang.cases import services
+from shuxiang.cases import reference, services
 from shuxiang.cases.choices import DeadlineUnit
 from shuxiang.cases.models import Case, CaseEvent
+from shuxiang.core.actors import OPERATOR
 
 CATEGORIES = [
     # code, name, group, deadline, unit, accept hours, public, sensitive
@@ -47,8 +49,8 @@ def build(ctx):
     rng = ctx.rng
     categories = {}
     for code, name, group, amount, unit, accept, public, sensitive in CATEGORIES:
-        categories[code] = services.do_save_category(
-            actor=None,
+        categories[code] = reference.do_save_category(
+            actor=OPERATOR,
             code=code,
             name=name,
             group=group,
@@ -61,8 +63,12 @@ def build(ctx):
         )
     for code, unit_key in ROUTES:
         if unit_key in ctx.units:
-            services.do_save_routing_rule(
-                actor=None, place=ctx.district, unit=ctx.units[unit_key], category=code, note="演示分派规则"
+            reference.do_save_routing_rule(
+                actor=OPERATOR,
+                place=ctx.district,
+                unit=ctx.units[unit_key],
+                category=code,
+                note="演示分派规则",
             )
 
     users = ctx.users
@@ -87,17 +93,29 @@ def build(ctx):
                 reporter_name=rng.choice("王李张刘陈杨黄赵周吴") + rng.choice(["先生", "女士"]),
                 phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
             )
-            _advance(case, rng, users, age)
+            _advance(case, rng, users, age, reporter_key=case.reporter_key)
             _shift(case, age, rng)
     services.escalate_due_cases()
 
 
-def _advance(case, rng, users, age):
-    """Walk the case some way along its lifecycle, as the people it was routed to would."""
+# How residents rate a resolved case (1–5) and what some of them say.
+RATINGS = [5] * 10 + [4] * 6 + [3] * 2 + [2, 1]
+COMMENTS = {
+    5: ["处理很及时，谢谢！", "工作人员态度很好", ""],
+    4: ["处理了，速度还可以再快些", ""],
+    3: ["问题解决了，但等了好几天"],
+    2: ["只处理了一部分"],
+    1: ["没有真正解决，过几天又出现了"],
+}
+
+
+def _advance(case, rng, users, age, reporter_key=None):
+    """Walk the case some way along its lifecycle, as the people it was routed to would; about two in
+    three residents rate a resolved case."""
     stage = rng.random()
     unit_users = [u for u in case.unit.users.all() if u.is_active] if case.unit else []
     handler = case.grid_worker or (unit_users[0] if unit_users else None)
-    actor = handler or "演示数据"
+    actor = handler or OPERATOR
     if stage < 0.15 or age < timedelta(hours=2):
         return
     case = services.do_accept_case(case, actor=actor)
@@ -105,15 +123,24 @@ def _advance(case, rng, users, age):
         return
     if case.grid_worker and rng.random() < 0.5:
         case = services.do_dispatch_case(
-            case, actor="演示数据", assignee=case.grid_worker, note="请网格员现场核实处置"
+            case, actor=OPERATOR, assignee=case.grid_worker, note="请网格员现场核实处置"
         )
     case = services.do_start_case(case, actor=actor)
     if stage < 0.45:
         return
     case = services.do_resolve_case(case, actor=actor, note="已现场处置完毕，附处置后照片存档")
+    if reporter_key and rng.random() < 0.65:
+        rating = rng.choice(RATINGS)
+        case = services.do_rate_case(
+            case,
+            actor=services.REPORTER,
+            reporter_key=reporter_key,
+            rating=rating,
+            comment=rng.choice(COMMENTS[rating]),
+        )
     if stage < 0.6:
         return
-    case = services.do_close_case(case, actor="演示数据", note="电话回访，反映人表示满意")
+    case = services.do_close_case(case, actor=OPERATOR, note="电话回访，反映人表示满意")
     if rng.random() < 0.1:
         services.do_reopen_case(case, actor=users["district"], reason="回访时反映人表示问题反复")
 
@@ -127,12 +154,18 @@ STAMP_OF_ACTION = {
 
 
 def _shift(case, age, rng):
-    """Move a demo case back by `age`, its steps spread over hours (demo seeding only, not a service path)."""
+    """Move a demo case back by `age`, its steps spread over hours (demo seeding only, not a service path).
+
+    The tracking number is dated by the day the case was opened, as a real one would be."""
     case = Case.objects.get(pk=case.pk)
     start = case.created_at - age
+    day = timezone.localtime(start).strftime("%Y%m%d")
+    number = day + case.tracking_number[8:]
+    while Case.objects.filter(tracking_number=number).exclude(pk=case.pk).exists():
+        number = f"{day}{rng.randrange(10**6):06d}"
     events = list(CaseEvent.objects.filter(case_id=case.pk).order_by("at", "id"))
     step = min(timedelta(hours=rng.uniform(0.5, 30)), age / (len(events) + 1))
-    changes = {"created_at": start}
+    changes = {"created_at": start, "tracking_number": number}
     for field in ("accept_deadline", "deadline"):
         if getattr(case, field) is not None:
             changes[field] = getattr(case, field) - age

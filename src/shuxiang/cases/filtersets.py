@@ -5,12 +5,18 @@ from django.db.models import Q
 
 from shuxiang.cases.choices import OPEN_STATES, CaseState, Channel, Priority
 from shuxiang.cases.models import Case, CaseCategory
+from shuxiang.cases.registry import all_types
 from shuxiang.core.choices import PlaceLevel
-from shuxiang.core.filtersets import WithinPlaceFilter
-from shuxiang.core.models import Place
+from shuxiang.core.filtersets import FilterSet, OrderingFilter, WithinPlaceFilter
+from shuxiang.core.models import Place, Unit
 
 
-class CaseFilterSet(filters.FilterSet):
+def case_type_choices():
+    """Every registered case type by its Chinese label (the registry fills in as apps load)."""
+    return [(t.code, t.label) for t in all_types()]
+
+
+class CaseFilterSet(FilterSet):
     q = filters.CharFilter(method="filter_q", label="搜索（编号或标题）")
     state = filters.MultipleChoiceFilter(choices=CaseState.choices, label="状态")
     open = filters.BooleanFilter(method="filter_open", label="未办结")
@@ -21,9 +27,18 @@ class CaseFilterSet(filters.FilterSet):
         field_name="category",
         empty_label="全部类别",
     )
-    case_type = filters.CharFilter(label="事件类型")
+    case_type = filters.ChoiceFilter(choices=case_type_choices, label="事件类型")
     place = WithinPlaceFilter(label="区划代码（含下级）")
-    unit = filters.NumberFilter(field_name="unit_id", label="责任单位编号")
+    unit = filters.ModelChoiceFilter(
+        # only the units of the user's own county and region (a platform may host several counties)
+        queryset=lambda request: (
+            Unit.objects.restrict(getattr(request, "user", None))
+            .filter(is_active=True)
+            .order_by("kind", "name")
+        ),
+        field_name="unit",
+        label="责任单位",
+    )
     overdue = filters.BooleanFilter(field_name="is_overdue", label="超期")
     escalated = filters.BooleanFilter(method="filter_escalated", label="已升级督办")
     priority = filters.ChoiceFilter(choices=Priority.choices, label="紧急程度")
@@ -31,7 +46,7 @@ class CaseFilterSet(filters.FilterSet):
     since = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte", label="提交时间起")
     until = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", label="提交时间止")
     source_ref = filters.CharFilter(label="来源对象")
-    ordering = filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(("deadline", "deadline"), ("created_at", "created_at"), ("updated_at", "updated_at")),
         field_labels={"deadline": "办理时限", "created_at": "提交时间", "updated_at": "更新时间"},
         label="排序",
@@ -62,7 +77,7 @@ def township_choices():
     return list(Place.objects.filter(level=PlaceLevel.TOWNSHIP).values_list("code", "name"))
 
 
-class PublicCaseFilterSet(filters.FilterSet):
+class PublicCaseFilterSet(FilterSet):
     """The public list and map: category, state and township only."""
 
     category = filters.ModelChoiceFilter(

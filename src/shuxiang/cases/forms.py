@@ -114,14 +114,36 @@ class DispatchForm(ServiceFormMixin, forms.Form):
     unit = forms.ModelChoiceField(
         label="承办单位", queryset=Unit.objects.filter(is_active=True), required=False
     )
-    assignee = forms.CharField(label="承办人（用户名，可选）", max_length=150, required=False)
+    # Picked from the people who may handle the case (cases.assignment.dispatch_people, set by the
+    # page); the service checks the choice again, so the field itself takes any username.
+    assignee = forms.CharField(label="承办人", max_length=150, required=False, widget=forms.Select)
     note = forms.CharField(label="派单说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def offer_people(self, people) -> None:
+        self.fields["assignee"].widget.choices = [("", "不指定（由承办单位安排）")] + [
+            (u.username, f"{u}（{u.get_role_display()}·{u.place.name if u.place else '—'}）") for u in people
+        ]
 
 
 class NoteForm(ServiceFormMixin, forms.Form):
+    """A staff step with an optional note (受理, 开始处置, 关闭, 代为确认)."""
+
     note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    photos = PhotosField(label="照片")
     is_public = forms.BooleanField(label="对反映人公开", required=False)
+
+
+class RecordForm(NoteForm):
+    """办理记录: a note with photos, internal unless marked for the reporter."""
+
+    note = forms.CharField(label="办理记录", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    photos = PhotosField(label="照片")
+
+
+class EvidenceForm(ServiceFormMixin, forms.Form):
+    """办结: what was done and photos of the result; the reporter sees both."""
+
+    note = forms.CharField(label="办理结果", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    photos = PhotosField(label="照片")
 
 
 class CategoryForm(ServiceFormMixin, forms.Form):

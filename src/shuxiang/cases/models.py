@@ -158,15 +158,19 @@ class CaseQuerySet(ScopedQuerySet):
         return self.open().filter(deadline__lt=now or timezone.now())
 
     def for_queue(self, user):
-        """The cases that wait for this user's action: their own, their unit's, or (dispatchers) their region's."""
-        from shuxiang.core.permissions import has_perm
+        """The cases that wait for this user's action: their own, their unit's, or those they may dispatch
+        (a dispatcher's whole region; a grant limited by a constraint, only the cases it matches)."""
+        from shuxiang.core.permissions import grant_filter
 
         qs = self.restrict(user).open()
-        if has_perm(user, "case.dispatch"):
+        dispatchable = grant_filter(user, "cases.case", "dispatch")
+        if dispatchable is not None and not dispatchable:  # Q(): every case in the region
             return qs
         mine = Q(assignee=user) | Q(grid_worker=user)
         if user.unit_id:
             mine |= Q(unit_id=user.unit_id)
+        if dispatchable is not None:
+            mine |= dispatchable
         return qs.filter(mine)
 
 
@@ -384,3 +388,51 @@ class CaseEvent(models.Model):
     @property
     def attachment_ids(self):
         return self.data.get("attachments", [])
+
+
+class Open311Key(models.Model):
+    """A key an outside Open311 client (a county app, a hotline's system) posts requests with.
+
+    Open311 puts `api_key` in the query string, so it ends up in access logs and proxies; a user's
+    API token there would hand out that user's whole account. An Open311 key can only post
+    requests: it reads nothing beyond the public view, and revoking it touches no account. `name`
+    is a free label for the client, not a user. Only the keyed digest is kept; the key is shown
+    once, by `shuxiang open311 key NAME`.
+    """
+
+    name = models.CharField("客户端名称", max_length=100)
+    key_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="签发人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Open311 密钥"
+        verbose_name_plural = "Open311 密钥"
+        ordering = ["name", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(revoked_at__isnull=True),
+                name="open311_key_one_active_per_name",
+                violation_error_message="该客户端已有有效的 Open311 密钥",
+            )
+        ]
+
+    def __str__(self):
+        return f"Open311 密钥：{self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+declare_unscoped(Open311Key, "外部 Open311 客户端的凭据，只经 shuxiang open311 命令签发和吊销，只保存摘要")

@@ -2,10 +2,16 @@
 
 - `jurisdiction_id` is the county's 6-digit code (settings.COUNTY_CODE); another value is a 404.
 - Services are the active public categories; `service_code` is the category code.
-- GET requests: without `api_key`, only public (non-sensitive) cases, no description or reporter,
-  coordinates rounded to about 100 m; with the `api_key` of a user, that user's region in full.
-  Default window 90 days / 1000 requests as the spec says; `page` and `page_size` (extension).
-- POST requests needs `api_key` (any API token: core.services.authenticate_token). It takes
+- `api_key` is an Open311 key (cases.models.Open311Key, issued by `shuxiang open311 key NAME`,
+  revoked by `shuxiang open311 revoke NAME`), never a user's API token: the spec puts the key in
+  the request, where access logs and proxies keep it, so it may do no more than post requests.
+  A user's API token, a revoked or unknown key is refused with 403.
+- GET requests answer the public view with or without a key: only public (non-sensitive) cases,
+  no description or reporter, coordinates rounded to about 100 m. Staff read cases through
+  /api/v1/cases/ with their own token. Default window 90 days / 1000 requests as the spec says;
+  `page` and `page_size` (extension).
+- POST requests need a key (best sent in the form body, not the URL). The case is opened by the
+  system actor `open311` and names the key in `source_ref` ("cases.open311key:<id>"). It takes
   `lat`/`long` or `address_string` (matched against the county's place names — no outside
   geocoder), `description`, `media_url` (recorded, never fetched), `first_name`/`last_name`/`phone`,
   and a multipart `media` upload (the media-upload extension).
@@ -16,10 +22,12 @@
 """
 
 import math
+import secrets
 from datetime import timedelta
 from xml.etree import ElementTree
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -28,16 +36,73 @@ from django.views.decorators.http import require_http_methods
 
 from shuxiang.cases import services
 from shuxiang.cases.choices import FINISHED_STATES, OPEN_STATES, Channel
-from shuxiang.cases.models import Case, CaseCategory
+from shuxiang.cases.models import Case, CaseCategory, Open311Key
+from shuxiang.core import audit, pii
+from shuxiang.core.access import public_view
+from shuxiang.core.actors import Actor, as_actor
 from shuxiang.core.choices import PlaceLevel
-from shuxiang.core.errors import ServiceError
+from shuxiang.core.errors import NotFound, ServiceError
 from shuxiang.core.models import Attachment, Place
-from shuxiang.core.services import authenticate_token
+from shuxiang.core.permissions import require
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_DAYS = 90
 DEFAULT_LIMIT = 1000
-PUBLIC_ROUNDING = 3  # decimal places of lat/long shown without a key (~100 m)
+PUBLIC_ROUNDING = 3  # decimal places of lat/long in every answer (~100 m)
+KEY_PREFIX = "o311_"  # tells a leaked Open311 key apart from an API token at a glance
+INVALID_KEY = "api_key 无效或已吊销（Open311 只接受平台签发的 Open311 密钥，不接受用户的接口令牌）"
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_issue_open311_key(name: str, *, actor) -> tuple[Open311Key, str]:
+    """A new key for the client `name` (a free label); the plaintext is returned this once only."""
+    require(actor, "cases.open311key.add")
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ServiceError("invalid", "请填写客户端名称（1–100个字）", {"name": ["1–100个字"]})
+    if Open311Key.objects.filter(name=name, revoked_at__isnull=True).exists():
+        raise ServiceError(
+            "duplicate",
+            f"客户端“{name}”已有有效的 Open311 密钥；如需更换，请先吊销：shuxiang open311 revoke {name}",
+            {"name": ["已有有效密钥"]},
+        )
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(30)
+    key = Open311Key.objects.create(
+        name=name, key_digest=pii.digest(plaintext), created_by=as_actor(actor).human
+    )
+    audit.record_create(actor, key)
+    return key, plaintext
+
+
+@transaction.atomic
+def do_revoke_open311_key(name: str, *, actor) -> Open311Key:
+    """Stop the client's key at once; its requests stay, the client must be issued a new key."""
+    require(actor, "cases.open311key.change")
+    key = (
+        Open311Key.objects.select_for_update()
+        .filter(name=(name or "").strip(), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None:
+        raise NotFound(f"没有名为“{name}”的有效 Open311 密钥")
+    before = audit.snapshot(key)
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    audit.record_update(actor, key, before)
+    return key
+
+
+def authenticate_key(raw: str) -> Open311Key | None:
+    """The active Open311 key for `raw`, or None (API tokens are not Open311 keys)."""
+    key = Open311Key.objects.filter(key_digest=pii.digest(raw), revoked_at__isnull=True).first()
+    if key is not None:
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=5):
+            Open311Key.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -105,14 +170,16 @@ def _check_jurisdiction(request, fmt):
     return None
 
 
-def _api_user(request):
-    key = request.POST.get("api_key") or request.GET.get("api_key")
-    return (authenticate_token(key) if key else None), bool(key)
+def _client_key(request):
+    """(the Open311 key, whether an api_key was given at all)."""
+    raw = request.POST.get("api_key") or request.GET.get("api_key")
+    return (authenticate_key(raw) if raw else None), bool(raw)
 
 
 # --- discovery and services -----------------------------------------------------------------------
 
 
+@public_view
 def discovery(request, fmt):
     from shuxiang.core.models import AuditEntry
 
@@ -126,7 +193,7 @@ def discovery(request, fmt):
     data = {
         "changeset": _iso(changed),
         "contact": "数乡 Shuxiang 平台管理员",
-        "key_service": "请向平台管理员申请接口令牌（api_key）",
+        "key_service": "请向平台管理员申请 Open311 密钥（api_key，只用于提交事件）",
         "endpoints": [
             {
                 "specification": SPEC,
@@ -144,6 +211,7 @@ def _public_categories():
     return CaseCategory.objects.filter(is_active=True, is_public=True).order_by("order", "code")
 
 
+@public_view
 def service_list(request, fmt):
     refused = _check_jurisdiction(request, fmt)
     if refused:
@@ -163,6 +231,7 @@ def service_list(request, fmt):
     return render(data, fmt, root="services", item="service")
 
 
+@public_view
 def service_definition(request, service_code, fmt):
     refused = _check_jurisdiction(request, fmt)
     if refused:
@@ -193,9 +262,10 @@ def _media_urls(cases, request):
     }
 
 
-def _request_dict(case, *, full: bool, media: dict):
+def _request_dict(case, *, media: dict):
+    """The public view of a case: no description, reporter or street address (they may name people)."""
     lat, lng = case.latitude, case.longitude
-    if not full and lat is not None and lng is not None:
+    if lat is not None and lng is not None:
         lat, lng = round(lat, PUBLIC_ROUNDING), round(lng, PUBLIC_ROUNDING)
     return {
         "service_request_id": case.tracking_number,
@@ -203,31 +273,30 @@ def _request_dict(case, *, full: bool, media: dict):
         "status_notes": case.status_notes,
         "service_name": case.category.name if case.category else case.type_label,
         "service_code": case.category.code if case.category else "",
-        "description": case.description if full else "",
+        "description": "",
         "agency_responsible": case.unit.name if case.unit else "",
         "service_notice": "已超过办理时限，已升级督办" if case.is_overdue else "",
         "requested_datetime": _iso(case.created_at),
         "updated_datetime": _iso(case.updated_at),
         "expected_datetime": _iso(case.deadline),
-        "address": case.address if full else case.place.name,
+        "address": case.place.name,
         "address_id": case.place.code,
         "zipcode": "",
         "lat": lat,
         "long": lng,
-        "media_url": media.get(case.pk) or (case.media_url if full else ""),
+        "media_url": media.get(case.pk, ""),
     }
 
 
-def _requests_queryset(user):
-    qs = Case.objects.select_related("category", "unit", "place")
-    return qs.restrict(user) if user is not None else qs.public()
+def _requests_queryset():
+    return Case.objects.select_related("category", "unit", "place").public()
 
 
 def requests_get(request, fmt):
-    user, key_given = _api_user(request)
-    if key_given and user is None:
-        return error(fmt, 403, "api_key 无效或已停用", "invalid_api_key")
-    qs = _requests_queryset(user)
+    key, key_given = _client_key(request)
+    if key_given and key is None:
+        return error(fmt, 403, INVALID_KEY, "invalid_api_key")
+    qs = _requests_queryset()
     ids = [i.strip() for i in request.GET.get("service_request_id", "").split(",") if i.strip()]
     if ids:
         qs = qs.filter(tracking_number__in=ids)
@@ -270,7 +339,7 @@ def requests_get(request, fmt):
         return error(fmt, 400, "page 和 page_size 应为正整数", "invalid")
     cases = list(qs.order_by("-created_at", "-id")[(page - 1) * page_size : page * page_size])
     media = _media_urls(cases, request)
-    data = [_request_dict(c, full=user is not None, media=media) for c in cases]
+    data = [_request_dict(c, media=media) for c in cases]
     return render(data, fmt, root="service_requests", item="request")
 
 
@@ -296,9 +365,9 @@ def _place_from_address(text: str):
 
 
 def requests_post(request, fmt):
-    user, key_given = _api_user(request)
-    if user is None:
-        message = "api_key 无效或已停用" if key_given else "提交事件需要 api_key"
+    key, key_given = _client_key(request)
+    if key is None:
+        message = INVALID_KEY if key_given else "提交事件需要 api_key（Open311 密钥）"
         return error(fmt, 403, message, "invalid_api_key")
     post = request.POST
     category = _public_categories().filter(code=post.get("service_code", "").strip()).first()
@@ -330,7 +399,7 @@ def requests_post(request, fmt):
     name = (post.get("last_name", "") + post.get("first_name", "")).strip()
     try:
         case = services.do_open_case(
-            actor=user,
+            actor=Actor.system("open311"),
             category=category,
             place=place,
             latitude=lat,
@@ -342,6 +411,7 @@ def requests_post(request, fmt):
             media_url=post.get("media_url", ""),
             photos=request.FILES.getlist("media"),
             channel=Channel.OPEN311,
+            source_ref=f"cases.open311key:{key.pk}",
         )
     except ServiceError as exc:
         return error(fmt, exc.status, exc.message, exc.code, exc.fields)
@@ -355,6 +425,7 @@ def requests_post(request, fmt):
     return render(answer, fmt, root="service_requests", item="request", status=201)
 
 
+@public_view
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def requests_view(request, fmt):
@@ -366,20 +437,21 @@ def requests_view(request, fmt):
     return requests_get(request, fmt)
 
 
+@public_view
 @require_http_methods(["GET"])
 def request_detail(request, service_request_id, fmt):
     refused = _check_jurisdiction(request, fmt)
     if refused:
         return refused
-    user, key_given = _api_user(request)
-    if key_given and user is None:
-        return error(fmt, 403, "api_key 无效或已停用", "invalid_api_key")
-    case = _requests_queryset(user).filter(tracking_number=service_request_id).first()
+    key, key_given = _client_key(request)
+    if key_given and key is None:
+        return error(fmt, 403, INVALID_KEY, "invalid_api_key")
+    case = _requests_queryset().filter(tracking_number=service_request_id).first()
     if case is None:
         return error(fmt, 404, f"事件 {service_request_id} 不存在或不公开", "not_found")
     media = _media_urls([case], request)
     return render(
-        [_request_dict(case, full=user is not None, media=media)],
+        [_request_dict(case, media=media)],
         fmt,
         root="service_requests",
         item="request",

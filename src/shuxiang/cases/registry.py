@@ -11,6 +11,8 @@ All types share one lifecycle (cases.choices.TRANSITIONS) and one write path
         actions={"accept", "dispatch", "return", "start", "note", "resolve", "close", "escalate"},
         fields=[CaseField("task_code", "任务编号", required=True)],
         on_change=my_callback,          # called on commit after every change of a case of this type
+        guard=my_guard,                 # guard(case, action) -> message refusing a step now, or None
+        links=my_links,                 # links(case) -> [CaseLink("关联告警", "…", "/iot/alarms/7/")]
     ))
 """
 
@@ -35,6 +37,14 @@ class CaseField:
     required: bool = False
     choices: tuple = ()  # ((value, label), …) for kind="choice"
     max_length: int = 500
+
+    def display(self, value) -> str:
+        """The stored value as a page shows it (a choice by its label, a yes/no in words)."""
+        if self.kind == "choice":
+            return str({str(k): v for k, v in self.choices}.get(str(value), value))
+        if self.kind == "bool":
+            return "是" if value else "否"
+        return str(value)
 
     def clean(self, value):
         """The stored value, or a Chinese message (ValueError) saying what is wrong."""
@@ -78,6 +88,17 @@ class CaseField:
         raise ValueError(f"{self.label}类型未知")
 
 
+@dataclass(frozen=True)
+class CaseLink:
+    """One line of what a case is about, as its page shows it: "关联告警 · 清水冲水库 超汛限水位" → url.
+
+    The app that owns the type knows its objects; the engine only shows what it is given."""
+
+    label: str
+    text: str
+    url: str = ""
+
+
 ALL_ACTIONS = frozenset(CaseAction.values)
 
 
@@ -100,6 +121,10 @@ class CaseType:
     reporter_actions: bool = False
     on_change: Callable | None = None
     validate: Callable | None = None  # validate(extra: dict) -> {field: [messages]}
+    links: Callable | None = None  # links(case) -> [CaseLink]: what the case is about, shown on its page
+    # guard(case, action) -> a Chinese message when the owning app refuses this step now (e.g. a
+    # renovation is resolved only by its acceptance in the housing module), else None
+    guard: Callable | None = None
 
     def __post_init__(self):
         unknown = set(self.actions) - ALL_ACTIONS
@@ -112,13 +137,38 @@ class CaseType:
         """The states a case of this type can be in."""
         reached = {"submitted"}
         for action in self.actions:
-            target = TRANSITIONS.get(action, ((), None))[1]
-            if target:
-                reached.add(target)
+            step = TRANSITIONS.get(action)
+            if step is not None and step.target:
+                reached.add(step.target)
         return reached
+
+    @property
+    def domain(self) -> str:
+        """The module whose bureaus are responsible for cases of this type ("water.alarm" → "water").
+
+        The engine's own complaints belong to "cases". A district bureau is a dispatch target for a
+        case when its Unit.domains names "cases" or this domain.
+        """
+        return self.code.split(".", 1)[0] if "." in self.code else "cases"
 
     def allows(self, action: str) -> bool:
         return action in self.actions
+
+    def refusal(self, case, action: str) -> str | None:
+        """Why the owning app refuses `action` on `case` now (its guard), or None."""
+        return self.guard(case, str(action)) if self.guard is not None else None
+
+    def facts(self, case) -> list[CaseLink]:
+        """What the case page lists beside the engine's own fields: the links the owning app gives
+        (its objects by name, linked), or else the type's extra fields by their Chinese labels —
+        never the raw keys."""
+        if self.links is not None:
+            return list(self.links(case))
+        return [
+            CaseLink(f.label, f.display(case.extra[f.name]))
+            for f in self.fields
+            if case.extra.get(f.name) not in (None, "")
+        ]
 
     def clean_extra(self, extra: dict | None) -> dict:
         extra = dict(extra or {})

@@ -1,11 +1,17 @@
 """Every write to cases: open, accept, dispatch, return, start, note, resolve, confirm, close,
-reopen, rate, escalate — and the reference data (categories, routing table, working calendar).
+reopen, rate, escalate. The reference data (categories, routing table, working calendar) is written
+by cases.reference; who may be given a case is cases.assignment.
 
-Each `do_*` takes the actor explicitly: a core User (permission + region are
-checked), a label string such as "device:RTU01" or "plan" (a trusted caller:
-another app's service, a device, a task), or None (the platform itself). The
-public reporter is not a User: their actions (add information, confirm,
-reopen, rate) take `reporter_key`, the secret given when the case was opened.
+Each `do_*` takes the actor explicitly (core.actors): a person (`Actor.user`, or a User — checked
+with their grants and region by the one gate, core.permissions.require), another app carrying a
+person's action (`Actor.on_behalf`), the platform (`Actor.system("escalation")`, …, each with the
+narrow grants of cases.permissions) or a resident without an account (`Actor.anonymous("public")`
+on the report page, `Actor.anonymous("reporter")` for the reporter's own steps, which also need
+`reporter_key`, the secret given when the case was opened). A string is never an actor.
+
+Which step needs which permission, from which states, is one table: cases.choices.TRANSITIONS.
+Scope rules live here, not in views: a handler acts on their own cases; a dispatcher gives a case
+only to units and people responsible for its place (cases.assignment, applied on every dispatch).
 
 Every service locks the case row, checks the transition against the shared
 lifecycle and the case type, writes the case, a timeline event and an audit
@@ -22,45 +28,47 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shuxiang.cases import routing
+from shuxiang.cases.assignment import handlers_for
 from shuxiang.cases.choices import (
     OPEN_STATES,
+    STAFF_TRANSITIONS,
     TRANSITIONS,
     CaseAction,
     CaseState,
     Channel,
-    DeadlineUnit,
     Priority,
 )
 from shuxiang.cases.geo import check_in_county, locate
-from shuxiang.cases.models import Case, CaseCategory, CaseEvent, RoutingRule, WorkCalendarDay
+from shuxiang.cases.models import Case, CaseEvent
+from shuxiang.cases.reference import category_by_code
 from shuxiang.cases.registry import get_type
 from shuxiang.cases.worktime import accept_deadline_for, deadline_for
 from shuxiang.core import audit, pii
+from shuxiang.core.actors import Actor, as_actor
 from shuxiang.core.choices import PlaceLevel, Role
 from shuxiang.core.errors import Forbidden, NotFound, ServiceError
 from shuxiang.core.files import store_attachment
-from shuxiang.core.models import Place, Unit, User
-from shuxiang.core.permissions import has_perm, require  # noqa: F401
-from shuxiang.core.scope import place_in_scope
+from shuxiang.core.models import Place, User
+from shuxiang.core.permissions import has_perm, require
 from shuxiang.core.services import notify, resolve_place
 
 MAX_PHOTOS = 6
-PUBLIC_ACTOR = "public"  # the label of an anonymous resident on the public channels
 AUTO_CLOSE_DAYS = 7  # a resolved case the reporter neither confirms nor reopens closes itself
 
-
-def _is_user(actor) -> bool:
-    return actor is not None and not isinstance(actor, str)
+# Residents without an account: whoever uses the report page, and the reporter acting with their key.
+PUBLIC_ACTOR = Actor.anonymous("public")
+REPORTER = Actor.anonymous("reporter")
+# The periodic tasks of this app.
+ESCALATION = Actor.system("escalation")
+AUTO_CLOSE = Actor.system("tasks")
 
 
 def actor_name(actor) -> str:
-    if _is_user(actor):
-        return str(actor)
-    if actor is None:
-        return "系统"
-    if actor == PUBLIC_ACTOR or str(actor).startswith("reporter:"):
+    """How the actor appears on a case's timeline (a resident is "反映人", never a name)."""
+    actor = as_actor(actor)
+    if actor.kind == "anonymous" and actor.label in ("public", "reporter"):
         return "反映人"
-    return str(actor)
+    return actor.display_name
 
 
 def _lock(case: Case) -> Case:
@@ -75,24 +83,35 @@ def _lock(case: Case) -> Case:
         raise NotFound() from None
 
 
-def _check_staff(case: Case, actor, perm: str, *, own_case_only: bool):
-    """Users need the permission, the case in their region and — for handler actions — the case to be theirs."""
-    if not _is_user(actor):
-        return
-    if not place_in_scope(actor, case.place):
-        raise NotFound()
-    require(actor, perm)
-    if own_case_only and not has_perm(actor, "case.dispatch"):
-        mine = (
-            case.assignee_id == actor.pk
-            or case.grid_worker_id == actor.pk
-            or (actor.unit_id is not None and case.unit_id == actor.unit_id)
-        )
-        if not mine:
-            raise Forbidden("该事件没有派给您或您所在的单位")
+def is_mine(case: Case, actor) -> bool:
+    """A handler's own case: assigned to them, their grid's, or their unit's (dispatchers: any in scope)."""
+    actor = as_actor(actor)
+    if not actor.is_person:
+        return True
+    user = actor.person
+    if has_perm(actor, "case.dispatch", case):
+        return True
+    return (
+        case.assignee_id == user.pk
+        or case.grid_worker_id == user.pk
+        or (user.unit_id is not None and case.unit_id == user.unit_id)
+    )
 
 
-def _check_reporter(case: Case, reporter_key: str | None, action_label: str):
+def _check_staff(case: Case, actor, action: str) -> Actor:
+    """The gate for a staff step: the step's permission on the case (region included), then ownership."""
+    actor = as_actor(actor)
+    step = TRANSITIONS[action]
+    require(actor, step.perm, case)
+    if step.own_case and not is_mine(case, actor):
+        raise Forbidden("该事件没有派给您或您所在的单位")
+    return actor
+
+
+def _check_reporter(case: Case, actor, reporter_key: str | None, action_label: str) -> Actor:
+    """The reporter's own steps: the anonymous reporter's grant, a case type that has them, and the key."""
+    actor = as_actor(actor)
+    require(actor, "case.respond", message=f"只有反映人本人可以{action_label}")
     case_type = get_type(case.case_type)
     if not case_type.reporter_actions:
         raise ServiceError("not_allowed", f"{case_type.label}不由反映人{action_label}", status=403)
@@ -100,6 +119,23 @@ def _check_reporter(case: Case, reporter_key: str | None, action_label: str):
         raise ServiceError("not_reporter", f"只有反映人本人可以{action_label}", status=403)
     if not hmac.compare_digest(pii.digest(reporter_key), case.reporter_key_digest):
         raise ServiceError("not_reporter", f"只有反映人本人可以{action_label}（查询码不正确）", status=403)
+    return actor
+
+
+def _check_staff_or_reporter(case: Case, actor, action: str, reporter_key, label: str) -> Actor:
+    """Steps both sides may take (confirm, reopen): people by their grant, residents by their key."""
+    actor = as_actor(actor)
+    if actor.kind == "anonymous":
+        return _check_reporter(case, actor, reporter_key, label)
+    return _check_staff(case, actor, action)
+
+
+def _visible(action: str, is_public) -> bool:
+    """Whether a step shows on the reporter's page: the table's default, or staff's choice where allowed."""
+    step = TRANSITIONS[action]
+    if is_public is None or not step.staff_choose:
+        return step.public
+    return bool(is_public)
 
 
 def _check_transition(case: Case, action: str) -> str | None:
@@ -109,15 +145,18 @@ def _check_transition(case: Case, action: str) -> str | None:
         raise ServiceError(
             "action_not_allowed", f"“{case_type.label}”不使用“{label}”这一步", {"action": ["不适用"]}
         )
-    allowed_from, target = TRANSITIONS[action]
-    if case.state not in allowed_from:
+    step = TRANSITIONS[action]
+    if case.state not in step.sources:
         raise ServiceError(
             "illegal_transition",
             f"事件当前状态为“{case.get_state_display()}”，不能{label}",
             {"state": [f"当前状态不能{label}"]},
             status=409,
         )
-    return target
+    refusal = case_type.refusal(case, action)
+    if refusal:
+        raise ServiceError("step_refused", refusal, {"action": [refusal]}, status=409)
+    return step.target
 
 
 def _record(
@@ -127,19 +166,26 @@ def _record(
     actor,
     from_state: str,
     note: str = "",
-    is_public: bool = True,
+    is_public: bool | None = None,
     unit=None,
     data=None,
     changes=None,
     now=None,
 ) -> CaseEvent:
-    """The timeline event and the audit entry for one change; followers hear about it on commit."""
+    """The timeline event and the audit entry for one change; followers hear about it on commit.
+
+    `is_public` (shown on the reporter's tracking page) defaults to the step's row in TRANSITIONS;
+    registering a case is always shown.
+    """
+    actor = as_actor(actor)
+    if is_public is None:
+        is_public = TRANSITIONS[action].public if action in TRANSITIONS else True
     event = CaseEvent.objects.create(
         case=case,
         action=action,
         from_state=from_state,
         to_state=case.state,
-        actor=actor if _is_user(actor) else None,
+        actor=actor.human,
         actor_label=actor_name(actor)[:100],
         note=note,
         is_public=is_public,
@@ -170,7 +216,7 @@ def _store_photos(case: Case, photos, *, actor, public: bool) -> list[int]:
             photo,
             owner=case,
             place=case.place,
-            actor=actor if _is_user(actor) else None,
+            actor=actor,
             kind="photo",
             is_public=public and case.is_public,
         ).pk
@@ -231,15 +277,6 @@ def _window_label(window: timedelta) -> str:
     )
 
 
-def category_by_code(code) -> CaseCategory:
-    if isinstance(code, CaseCategory):
-        return code
-    category = CaseCategory.objects.filter(code=(code or "").strip(), is_active=True).first()
-    if category is None:
-        raise ServiceError("unknown_category", "请选择问题类别", {"category": ["类别不存在或已停用"]})
-    return category
-
-
 # --- open -------------------------------------------------------------------------------------
 
 
@@ -278,9 +315,13 @@ def do_open_case(
     residents (actor `PUBLIC_ACTOR`) may only use public categories. A
     repeated `submission_key` returns the first case instead of a second one.
     `client` (an anonymous caller's address) is rate-limited: see `anonymous_rate()`.
+    A person who names the `unit` or `assignee` is held to the dispatch rule (`dispatch_units`,
+    `check_assignee`); the platform's own callers choose for the types they own.
     The returned case carries `reporter_key` (plaintext, this once) for the
     reporter's tracking link.
     """
+    actor = as_actor(actor)
+    require(actor, "case.open")
     if submission_key:
         existing = Case.objects.filter(submission_key=submission_key).first()
         if existing is not None:
@@ -290,7 +331,7 @@ def do_open_case(
     category = category_by_code(category) if category not in (None, "") else None
     type_code = case_type or (category.case_type if category else "complaint")
     case_type_obj = get_type(type_code)
-    client_digest = pii.digest(f"client:{client}") if client and not _is_user(actor) else ""
+    client_digest = pii.digest(f"client:{client}") if client and not actor.is_person else ""
     if client_digest:
         limit, window = anonymous_rate()
         recent = Case.objects.filter(client_digest=client_digest, created_at__gte=now - window).count()
@@ -300,9 +341,7 @@ def do_open_case(
                 f"提交过于频繁：同一网络{_window_label(window)}内最多提交{limit}件，请稍后再试",
                 status=429,
             )
-    if _is_user(actor):
-        require(actor, "case.open")
-    elif actor == PUBLIC_ACTOR and (category is None or not category.is_public or type_code != "complaint"):
+    if actor == PUBLIC_ACTOR and (category is None or not category.is_public or type_code != "complaint"):
         raise ServiceError("unknown_category", "请选择问题类别", {"category": ["该类别不接受群众直接反映"]})
 
     errors: dict[str, list[str]] = {}
@@ -342,21 +381,19 @@ def do_open_case(
         place = locate(latitude, longitude)
     else:
         raise ServiceError("place_required", "请定位、在地图上选点或选择所在村", {"place": ["请选择位置"]})
-    if _is_user(actor) and not place_in_scope(actor, place):
-        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {"place": ["不在管辖范围内"]})
+    require(actor, "case.open", place)
     clean_extra = case_type_obj.clean_extra(extra)
 
     rule_id = None
-    if unit is None and assignee is None:
+    if unit in (None, "") and assignee in (None, ""):
         route = routing.route(category, place)
         unit, grid_worker = route.unit, route.grid_worker
         rule_id = route.rule.pk if route.rule else None
     else:
-        if isinstance(assignee, User) and unit is None:
-            unit = assignee.unit
+        unit, assignee = handlers_for(
+            actor, place=place, category=category, case_type=case_type_obj, unit=unit, assignee=assignee
+        )
         grid_worker = routing.grid_worker_for(place)
-    if unit is not None and not unit.is_active:
-        raise ServiceError("inactive_unit", f"{unit.name}已停用", {"unit": ["单位已停用"]})
 
     if is_public is None:
         is_public = case_type_obj.public and not (category and category.is_sensitive)
@@ -382,7 +419,7 @@ def do_open_case(
         unit=unit,
         assignee=assignee,
         grid_worker=grid_worker,
-        opened_by=actor if _is_user(actor) else None,
+        opened_by=actor.human,
         accept_deadline=accept_deadline_for(category, now),
         deadline=deadline or deadline_for(category, now),
         extra=clean_extra,
@@ -433,16 +470,16 @@ def do_open_case(
 
 
 @transaction.atomic
-def do_accept_case(case: Case, *, actor, note="") -> Case:
+def do_accept_case(case: Case, *, actor, note="", is_public=None) -> Case:
     """受理: the responsible unit (or its grid worker) takes the case on."""
     case = _lock(case)
-    _check_staff(case, actor, "case.accept", own_case_only=True)
+    actor = _check_staff(case, actor, CaseAction.ACCEPT)
     target = _check_transition(case, CaseAction.ACCEPT)
     note = _clean_text(note, field="note", label="说明", max_length=1000)
     before, now = case.state, timezone.now()
     case.state, case.accepted_at = target, now
-    if case.assignee_id is None and _is_user(actor):
-        case.assignee = actor
+    if case.assignee_id is None and actor.is_person:
+        case.assignee = actor.person
     case.status_notes = "已受理，正在安排处置"
     case.save(update_fields=["state", "accepted_at", "assignee", "status_notes", "updated_at"])
     _record(
@@ -451,6 +488,7 @@ def do_accept_case(case: Case, *, actor, note="") -> Case:
         actor=actor,
         from_state=before,
         note=note or "已受理",
+        is_public=_visible(CaseAction.ACCEPT, is_public),
         unit=case.unit,
         now=now,
     )
@@ -461,32 +499,24 @@ def do_accept_case(case: Case, *, actor, note="") -> Case:
 def do_dispatch_case(case: Case, *, actor, unit=None, assignee=None, note="", deadline=None) -> Case:
     """派单 / 改派: give the case to a unit (a bureau, a township, a village, or a company) and/or a person.
 
-    Dispatching a case that was not yet accepted accepts it at the same time.
+    Both must be responsible for the case's place (`dispatch_units`, `check_assignee`): the rule is
+    here, so the web page, the API and other apps' calls are held to it alike. Dispatching a case
+    that was not yet accepted accepts it at the same time. The instruction is internal.
     """
     case = _lock(case)
-    _check_staff(case, actor, "case.dispatch", own_case_only=False)
+    actor = _check_staff(case, actor, CaseAction.DISPATCH)
     target = _check_transition(case, CaseAction.DISPATCH)
-    if unit is None and assignee is None:
+    if unit in (None, "") and assignee in (None, ""):
         raise ServiceError("required", "请选择承办单位或承办人", {"unit": ["请选择承办单位"]})
-    if unit is not None and not isinstance(unit, Unit):
-        unit = Unit.objects.filter(pk=unit).first()
-        if unit is None:
-            raise ServiceError("unknown_unit", "承办单位不存在", {"unit": ["单位不存在"]})
-    if unit is not None and not unit.is_active:
-        raise ServiceError("inactive_unit", f"{unit.name}已停用", {"unit": ["单位已停用"]})
-    if assignee is not None:
-        if not isinstance(assignee, User):
-            assignee = User.objects.filter(pk=assignee).first()
-        if assignee is None or not assignee.is_active:
-            raise ServiceError("unknown_user", "承办人不存在或已停用", {"assignee": ["承办人无效"]})
-        if unit is None:
-            unit = assignee.unit
-        elif assignee.unit_id != unit.pk and not place_in_scope(assignee, case.place):
-            raise ServiceError(
-                "assignee_mismatch",
-                "承办人不属于所选单位，也不负责该区域",
-                {"assignee": ["承办人与单位不符"]},
-            )
+    unit, assignee = handlers_for(
+        actor,
+        place=case.place,
+        category=case.category,
+        case_type=get_type(case.case_type),
+        unit=unit,
+        assignee=assignee,
+        current=case.unit_id,
+    )
     note = _clean_text(note, field="note", label="派单说明", max_length=1000)
     if deadline is not None and deadline <= timezone.now():
         raise ServiceError("invalid_deadline", "办理时限不能早于现在", {"deadline": ["应晚于现在"]})
@@ -500,7 +530,7 @@ def do_dispatch_case(case: Case, *, actor, unit=None, assignee=None, note="", de
         case.accepted_at = now
     if deadline is not None:
         case.deadline, case.is_overdue = deadline, False
-    case.status_notes = f"已派{unit.name if unit else assignee}办理"
+    case.status_notes = f"已派{unit.name if unit else '承办人'}办理"
     case.save(
         update_fields=[
             "state",
@@ -549,7 +579,7 @@ def routing_users(place, roles) -> list[User]:
 def do_return_case(case: Case, *, actor, reason) -> Case:
     """退回: the unit says the case is not theirs (or cannot be handled as given), with the reason."""
     case = _lock(case)
-    _check_staff(case, actor, "case.handle", own_case_only=True)
+    actor = _check_staff(case, actor, CaseAction.RETURN)
     target = _check_transition(case, CaseAction.RETURN)
     reason = _clean_text(
         reason, field="reason", label="退回理由", required=True, min_length=2, max_length=1000
@@ -558,9 +588,7 @@ def do_return_case(case: Case, *, actor, reason) -> Case:
     case.state, case.assignee = target, None
     case.status_notes = "重新分派中"
     case.save(update_fields=["state", "assignee", "status_notes", "updated_at"])
-    _record(
-        case, CaseAction.RETURN, actor=actor, from_state=before, note=reason, is_public=False, unit=case.unit
-    )
+    _record(case, CaseAction.RETURN, actor=actor, from_state=before, note=reason, unit=case.unit)
     _notify_on_commit(
         _dispatchers_of(case),
         title=f"事件被退回：{case.title}",
@@ -571,31 +599,44 @@ def do_return_case(case: Case, *, actor, reason) -> Case:
 
 
 @transaction.atomic
-def do_start_case(case: Case, *, actor, note="") -> Case:
-    """开始处置."""
+def do_start_case(case: Case, *, actor, note="", is_public=None) -> Case:
+    """开始处置. The note is internal unless staff mark it for the reporter."""
     case = _lock(case)
-    _check_staff(case, actor, "case.handle", own_case_only=True)
+    actor = _check_staff(case, actor, CaseAction.START)
     target = _check_transition(case, CaseAction.START)
     note = _clean_text(note, field="note", label="说明", max_length=1000)
+    visible = _visible(CaseAction.START, is_public)
     before = case.state
     case.state = target
-    if case.assignee_id is None and _is_user(actor):
-        case.assignee = actor
-    case.status_notes = note[:300] or "正在处置"
+    if case.assignee_id is None and actor.is_person:
+        case.assignee = actor.person
+    case.status_notes = (note[:300] if visible else "") or "正在处置"
     case.save(update_fields=["state", "assignee", "status_notes", "updated_at"])
-    _record(case, CaseAction.START, actor=actor, from_state=before, note=note or "开始处置", unit=case.unit)
+    _record(
+        case,
+        CaseAction.START,
+        actor=actor,
+        from_state=before,
+        note=note or "开始处置",
+        is_public=visible,
+        unit=case.unit,
+    )
     return case
 
 
 @transaction.atomic
-def do_add_note(case: Case, *, actor, note, photos=(), is_public=False) -> Case:
-    """A handler's note (with photos): internal by default; public notes become the status notes."""
+def do_add_note(case: Case, *, actor, note, photos=(), is_public=False, data=None) -> Case:
+    """A handler's note (with photos): internal by default; notes for the reporter become the status notes.
+
+    An app writing to a case of its type (a cleared or repeated alarm) passes `data`, its own
+    references, kept on the timeline event so it can find the case again (`events__data__alarm=7`)."""
     case = _lock(case)
-    _check_staff(case, actor, "case.handle", own_case_only=True)
+    actor = _check_staff(case, actor, CaseAction.NOTE)
     _check_transition(case, CaseAction.NOTE)
     note = _clean_text(note, field="note", label="办理记录", required=True, max_length=2000)
-    ids = _store_photos(case, photos, actor=actor, public=is_public)
-    if is_public:
+    visible = _visible(CaseAction.NOTE, is_public)
+    ids = _store_photos(case, photos, actor=actor, public=visible)
+    if visible:
         case.status_notes = note[:300]
         case.save(update_fields=["status_notes", "updated_at"])
     _record(
@@ -604,18 +645,18 @@ def do_add_note(case: Case, *, actor, note, photos=(), is_public=False) -> Case:
         actor=actor,
         from_state=case.state,
         note=note,
-        is_public=is_public,
+        is_public=visible,
         unit=case.unit,
-        data={"attachments": ids},
+        data={**(data or {}), "attachments": ids},
     )
     return case
 
 
 @transaction.atomic
 def do_resolve_case(case: Case, *, actor, note, photos=()) -> Case:
-    """办结 with evidence: what was done (required) and photos of the result."""
+    """办结 with evidence: what was done (required) and photos of the result — both shown to the reporter."""
     case = _lock(case)
-    _check_staff(case, actor, "case.handle", own_case_only=True)
+    actor = _check_staff(case, actor, CaseAction.RESOLVE)
     target = _check_transition(case, CaseAction.RESOLVE)
     note = _clean_text(note, field="note", label="办理结果", required=True, min_length=4, max_length=2000)
     before, now = case.state, timezone.now()
@@ -637,17 +678,24 @@ def do_resolve_case(case: Case, *, actor, note, photos=()) -> Case:
 
 
 @transaction.atomic
-def do_close_case(case: Case, *, actor, note="") -> Case:
+def do_close_case(case: Case, *, actor, note="", is_public=None) -> Case:
     """Close a resolved case without the reporter: after a follow-up call (回访), or automatically."""
     case = _lock(case)
-    _check_staff(case, actor, "case.close", own_case_only=False)
+    actor = _check_staff(case, actor, CaseAction.CLOSE)
     target = _check_transition(case, CaseAction.CLOSE)
     note = _clean_text(note, field="note", label="说明", max_length=1000)
     before, now = case.state, timezone.now()
     case.state, case.closed_at = target, now
     case.save(update_fields=["state", "closed_at", "updated_at"])
     _record(
-        case, CaseAction.CLOSE, actor=actor, from_state=before, note=note or "已关闭", unit=case.unit, now=now
+        case,
+        CaseAction.CLOSE,
+        actor=actor,
+        from_state=before,
+        note=note or "已关闭",
+        is_public=_visible(CaseAction.CLOSE, is_public),
+        unit=case.unit,
+        now=now,
     )
     return case
 
@@ -656,7 +704,7 @@ def do_close_case(case: Case, *, actor, note="") -> Case:
 def do_escalate_case(case: Case, *, actor, reason, to_place=None) -> Case:
     """升级督办: the level above the handling unit now supervises the case (by hand or by the periodic task)."""
     case = _lock(case)
-    _check_staff(case, actor, "case.supervise", own_case_only=False)
+    actor = _check_staff(case, actor, CaseAction.ESCALATE)
     _check_transition(case, CaseAction.ESCALATE)
     reason = _clean_text(reason, field="reason", label="督办理由", required=True, max_length=500)
     target = resolve_place(to_place, field="to_place") if to_place else escalation_target(case)
@@ -684,7 +732,6 @@ def _escalate(case: Case, *, actor, reason, target: Place, changes=None) -> Case
         actor=actor,
         from_state=case.state,
         note=f"升级至{target.name}督办：{reason}",
-        is_public=False,
         unit=case.unit,
         data={"to_place": target.code, "level": case.escalation_level},
         changes={"escalation_level": [before_level, case.escalation_level], **(changes or {})},
@@ -709,7 +756,7 @@ def _escalate(case: Case, *, actor, reason, target: Place, changes=None) -> Case
 def do_add_info(case: Case, *, actor, reporter_key=None, note, photos=()) -> Case:
     """The reporter adds information or photos to their open case."""
     case = _lock(case)
-    _check_reporter(case, reporter_key, "补充信息")
+    actor = _check_reporter(case, actor, reporter_key, "补充信息")
     _check_transition(case, CaseAction.INFO)
     note = _clean_text(note, field="note", label="补充内容", required=True, max_length=2000)
     ids = _store_photos(case, photos, actor=actor, public=True)
@@ -732,13 +779,10 @@ def do_add_info(case: Case, *, actor, reporter_key=None, note, photos=()) -> Cas
 
 
 @transaction.atomic
-def do_confirm_case(case: Case, *, actor, reporter_key=None, note="") -> Case:
+def do_confirm_case(case: Case, *, actor, reporter_key=None, note="", is_public=None) -> Case:
     """The reporter confirms the problem is fixed (staff may do so for them with case.close, after a call)."""
     case = _lock(case)
-    if _is_user(actor):
-        _check_staff(case, actor, "case.close", own_case_only=False)
-    else:
-        _check_reporter(case, reporter_key, "确认解决")
+    actor = _check_staff_or_reporter(case, actor, CaseAction.CONFIRM, reporter_key, "确认解决")
     target = _check_transition(case, CaseAction.CONFIRM)
     note = _clean_text(note, field="note", label="说明", max_length=500)
     before, now = case.state, timezone.now()
@@ -751,6 +795,7 @@ def do_confirm_case(case: Case, *, actor, reporter_key=None, note="") -> Case:
         actor=actor,
         from_state=before,
         note=note or "确认已解决",
+        is_public=_visible(CaseAction.CONFIRM, is_public if actor.is_person else None),
         unit=case.unit,
         now=now,
     )
@@ -761,10 +806,7 @@ def do_confirm_case(case: Case, *, actor, reporter_key=None, note="") -> Case:
 def do_reopen_case(case: Case, *, actor, reporter_key=None, reason) -> Case:
     """Not fixed: back to the unit that resolved it, with a fresh deadline. Only the reporter or a supervisor."""
     case = _lock(case)
-    if _is_user(actor):
-        _check_staff(case, actor, "case.supervise", own_case_only=False)
-    else:
-        _check_reporter(case, reporter_key, "要求重新办理")
+    actor = _check_staff_or_reporter(case, actor, CaseAction.REOPEN, reporter_key, "要求重新办理")
     _check_transition(case, CaseAction.REOPEN)
     reason = _clean_text(
         reason, field="reason", label="未解决的原因", required=True, min_length=2, max_length=1000
@@ -805,7 +847,7 @@ def do_reopen_case(case: Case, *, actor, reporter_key=None, reason) -> Case:
 def do_rate_case(case: Case, *, actor, reporter_key=None, rating, comment="") -> Case:
     """The reporter's satisfaction, 1–5, once per resolution."""
     case = _lock(case)
-    _check_reporter(case, reporter_key, "评价")
+    actor = _check_reporter(case, actor, reporter_key, "评价")
     _check_transition(case, CaseAction.RATE)
     try:
         rating = int(rating)
@@ -830,6 +872,30 @@ def do_rate_case(case: Case, *, actor, reporter_key=None, rating, comment="") ->
     return case
 
 
+def available_actions(actor, case: Case) -> list[str]:
+    """The staff steps this actor may offer on this case now, read from TRANSITIONS (the service
+    still has the last word: it checks the same rows)."""
+    actor = as_actor(actor)
+    case_type = get_type(case.case_type, default=None)
+    if case_type is None:
+        return []
+    mine = None
+    found = []
+    for step in STAFF_TRANSITIONS:
+        if not case_type.allows(step.action) or case.state not in step.sources:
+            continue
+        if case_type.refusal(case, step.action):
+            continue
+        if not has_perm(actor, step.perm, case):
+            continue
+        if step.own_case:
+            mine = is_mine(case, actor) if mine is None else mine
+            if not mine:
+                continue
+        found.append(step.action)
+    return found
+
+
 # --- periodic work --------------------------------------------------------------------------------
 
 
@@ -839,6 +905,7 @@ def escalate_due_cases(*, now=None) -> dict:
     Each case is escalated at most once per reason (not accepted in time; past
     the deadline), one level up each time. Returns the counts.
     """
+    require(ESCALATION, "case.supervise")
     now = now or timezone.now()
     counts = {"accept_overdue": 0, "overdue": 0}
     late_accept = Case.objects.filter(
@@ -855,7 +922,7 @@ def escalate_due_cases(*, now=None) -> dict:
             case.save(update_fields=["accept_overdue", "updated_at"])
             _escalate(
                 case,
-                actor=None,
+                actor=ESCALATION,
                 reason="超过受理时限未受理",
                 target=escalation_target(case),
                 changes={"accept_overdue": [False, True]},
@@ -876,14 +943,13 @@ def escalate_due_cases(*, now=None) -> dict:
             _record(
                 case,
                 CaseAction.OVERDUE,
-                actor=None,
+                actor=ESCALATION,
                 from_state=case.state,
                 note="已超过办理时限",
-                is_public=False,
                 unit=case.unit,
                 changes={"is_overdue": [False, True]},
             )
-            _escalate(case, actor=None, reason="超过办理时限未办结", target=escalation_target(case))
+            _escalate(case, actor=ESCALATION, reason="超过办理时限未办结", target=escalation_target(case))
             counts["overdue"] += 1
     return counts
 
@@ -897,153 +963,5 @@ def close_unconfirmed_cases(*, now=None, days=AUTO_CLOSE_DAYS) -> int:
         )
     )
     for pk in pks:
-        do_close_case(Case(pk=pk), actor=None, note=f"办结{days}天内反映人未反馈，系统自动关闭")
+        do_close_case(Case(pk=pk), actor=AUTO_CLOSE, note=f"办结{days}天内反映人未反馈，系统自动关闭")
     return len(pks)
-
-
-# --- reference data: categories, routing table, working calendar --------------------------------------
-
-
-@transaction.atomic
-def do_save_category(
-    *,
-    actor,
-    code,
-    name,
-    category=None,
-    description="",
-    group="",
-    case_type="complaint",
-    is_public=True,
-    is_sensitive=False,
-    deadline_amount=5,
-    deadline_unit=DeadlineUnit.CALENDAR_DAYS,
-    accept_hours=24,
-    order=100,
-    is_active=True,
-) -> CaseCategory:
-    """Create a category, or update `category`; deadlines apply to cases opened afterwards."""
-    if _is_user(actor):
-        require(actor, "case.configure")
-    errors: dict[str, list[str]] = {}
-
-    code = (code or "").strip()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,39}", code):
-        errors["code"] = ["代码为2–40位小写字母、数字、_ 或 -"]
-    elif CaseCategory.objects.filter(code=code).exclude(pk=category.pk if category else None).exists():
-        errors["code"] = [f"代码 {code} 已存在"]
-    if not (name or "").strip():
-        errors["name"] = ["名称必填"]
-    if get_type(case_type, default=None) is None:
-        errors["case_type"] = ["事件类型未注册"]
-    if deadline_unit not in DeadlineUnit.values:
-        errors["deadline_unit"] = ["时限单位只能是工作小时或自然日"]
-    try:
-        deadline_amount = int(deadline_amount)
-        if deadline_amount <= 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["deadline_amount"] = ["办理时限应为正整数"]
-    try:
-        accept_hours = int(accept_hours)
-        if accept_hours < 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["accept_hours"] = ["受理时限应为不小于0的整数（小时）"]
-    if errors:
-        raise ServiceError("invalid", "类别信息有误", errors)
-    values = {
-        "code": code,
-        "name": name.strip(),
-        "description": (description or "").strip(),
-        "group": (group or "").strip(),
-        "case_type": case_type,
-        "is_public": bool(is_public),
-        "is_sensitive": bool(is_sensitive),
-        "deadline_amount": deadline_amount,
-        "deadline_unit": deadline_unit,
-        "accept_hours": accept_hours,
-        "order": int(order or 100),
-        "is_active": bool(is_active),
-    }
-    if category is None:
-        category = CaseCategory.objects.create(**values)
-        audit.record_create(actor, category)
-        return category
-    before = audit.snapshot(category)
-    for key, value in values.items():
-        setattr(category, key, value)
-    category.save()
-    audit.record_update(actor, category, before)
-    return category
-
-
-@transaction.atomic
-def do_save_routing_rule(
-    *, actor, place, unit, category=None, notify_grid=True, note="", rule=None
-) -> RoutingRule:
-    """Add a line to the routing table, or change `rule`. A township may route only inside itself."""
-    if _is_user(actor):
-        require(actor, "case.configure")
-    place = resolve_place(place)
-    if _is_user(actor) and not place_in_scope(actor, place):
-        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {"place": ["不在管辖范围内"]})
-    if rule is not None and _is_user(actor) and not place_in_scope(actor, rule.place):
-        raise NotFound()
-    category = category_by_code(category) if category not in (None, "") else None
-    if not isinstance(unit, Unit):
-        unit = Unit.objects.filter(pk=unit).first() if unit not in (None, "") else None
-    if unit is None or not unit.is_active:
-        raise ServiceError("unknown_unit", "请选择启用中的责任单位", {"unit": ["单位不存在或已停用"]})
-    clash = RoutingRule.objects.filter(place=place, category=category).exclude(pk=rule.pk if rule else None)
-    if clash.exists():
-        raise ServiceError(
-            "duplicate_rule",
-            f"{place.name}已有“{category or '全部类别'}”的分派规则",
-            {"category": ["重复的分派规则"]},
-        )
-    values = {
-        "place": place,
-        "unit": unit,
-        "category": category,
-        "notify_grid": bool(notify_grid),
-        "note": (note or "")[:200],
-    }
-    if rule is None:
-        rule = RoutingRule.objects.create(**values)
-        audit.record_create(actor, rule)
-        return rule
-    before = audit.snapshot(rule)
-    for key, value in values.items():
-        setattr(rule, key, value)
-    rule.save()
-    audit.record_update(actor, rule, before)
-    return rule
-
-
-@transaction.atomic
-def do_delete_routing_rule(rule: RoutingRule, *, actor) -> None:
-    if _is_user(actor):
-        require(actor, "case.configure")
-        if not place_in_scope(actor, rule.place):
-            raise NotFound()
-    audit.record_delete(actor, rule)
-    rule.delete()
-
-
-@transaction.atomic
-def do_set_calendar_day(*, actor, date, is_workday, name="") -> WorkCalendarDay:
-    """A public holiday (is_workday False) or a make-up working day (True) for deadline counting."""
-    if _is_user(actor):
-        require(actor, "case.configure")
-    day, created = WorkCalendarDay.objects.get_or_create(
-        date=date, defaults={"is_workday": bool(is_workday), "name": (name or "")[:50]}
-    )
-    if created:
-        audit.record_create(actor, day)
-        return day
-    before = audit.snapshot(day)
-    day.is_workday, day.name = bool(is_workday), (name or "")[:50]
-    day.save()
-    audit.record_update(actor, day, before)
-    return day

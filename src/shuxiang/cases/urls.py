@@ -1,6 +1,11 @@
+"""Staff pages. Each workflow step has its own route, declared with the permission its row in
+cases.choices.TRANSITIONS names; reverse them as {% url 'cases:transition' pk=… action=… %}."""
+
 from django.urls import path
 
 from shuxiang.cases import views
+from shuxiang.cases.choices import STAFF_TRANSITIONS
+from shuxiang.core.access import requires
 
 app_name = "cases"
 
@@ -17,5 +22,13 @@ urlpatterns = [
     path("routing/<int:pk>/delete/", views.routing_delete, name="routing_delete"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
-    path("<int:pk>/<str:action>/", views.transition, name="transition"),
+    *[
+        path(
+            f"<int:pk>/{step.action}/",
+            requires(step.perm)(views.transition),
+            {"action": step.action},
+            name="transition",
+        )
+        for step in STAFF_TRANSITIONS
+    ],
 ]

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import models
 
+from shuxiang.core.actors import as_actor
 from shuxiang.core.context import current_origin
 from shuxiang.core.models import AuditEntry, Place
 
@@ -52,7 +53,8 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
-def _place_of(obj):
+def place_of(obj):
+    """The place an object belongs to, by its scope path (None when it has none)."""
     if obj is None:
         return None
     if isinstance(obj, Place):
@@ -71,28 +73,24 @@ def _place_of(obj):
 
 
 def actor_label(actor) -> str:
-    if actor is None:
-        return "system"
-    if isinstance(actor, str):
-        return actor
-    return actor.get_username()
+    return as_actor(actor).audit_label
 
 
 def record(
     actor, action, obj=None, *, changes=None, object_type=None, object_id=None, object_repr=None, place=None
 ):
-    """Append one entry. `actor` is a User, a label such as "device:RTU01", or None for the system."""
+    """Append one entry. `actor` is a core.actors.Actor (or a User); the human behind it is recorded."""
     origin = current_origin()
-    user = actor if actor is not None and not isinstance(actor, str) and actor.pk else None
+    typed = as_actor(actor)
     return AuditEntry.objects.create(
-        actor=user,
-        actor_label=actor_label(actor)[:100],
+        actor=typed.human,
+        actor_label=typed.audit_label[:100],
         action=action,
         object_type=object_type or (object_type_of(obj) if obj is not None else ""),
         object_id=str(object_id if object_id is not None else (obj.pk if obj is not None else "")),
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:200],
         changes=changes or {},
-        place=place if place is not None else _place_of(obj),
+        place=place if place is not None else place_of(obj),
         source=origin.source,
         ip=origin.ip,
         user_agent=origin.user_agent,

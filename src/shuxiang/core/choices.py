@@ -13,7 +13,11 @@ NAME_BY_LEVEL = {v: k for k, v in LEVEL_BY_NAME.items()}
 
 
 class PlaceKind(models.TextChoices):
+    """What a place is called. The top of a tree is a county-level division: 区 (市辖区), 县 or 县级市."""
+
     DISTRICT = "district", "区"
+    COUNTY = "county", "县"
+    COUNTY_CITY = "county_city", "县级市"
     SUBDISTRICT = "subdistrict", "街道"
     TOWN = "town", "镇"
     TOWNSHIP = "township", "乡"
@@ -24,7 +28,7 @@ class PlaceKind(models.TextChoices):
 
 
 KINDS_BY_LEVEL = {
-    1: {PlaceKind.DISTRICT},
+    1: {PlaceKind.DISTRICT, PlaceKind.COUNTY, PlaceKind.COUNTY_CITY},
     2: {PlaceKind.SUBDISTRICT, PlaceKind.TOWN, PlaceKind.TOWNSHIP, PlaceKind.PARK},
     3: {PlaceKind.COMMUNITY, PlaceKind.VILLAGE},
     4: {PlaceKind.HAMLET},
@@ -49,6 +53,11 @@ class Role(models.TextChoices):
     VILLAGE = "village", "村干部"
     GRID = "grid", "网格员"
     CLIENT = "client", "接口客户端"
+    # Outside clients, each seeing only its own object types (see core.permissions defaults).
+    BANK = "bank", "金融机构（名录查询）"
+    PRODUCER = "producer", "经营主体填报员"
+    GATEWAY = "gateway", "预警播发网关"
+    FEED = "feed", "部门数据接口"
 
 
 # Roles whose scope is the whole district, whatever place they are attached to.
@@ -62,7 +71,14 @@ ROLE_PLACE_LEVEL = {
     Role.VILLAGE: 3,
     Role.GRID: 3,
     Role.CLIENT: None,
+    Role.BANK: None,
+    Role.PRODUCER: None,
+    Role.GATEWAY: None,
+    Role.FEED: None,
 }
+# Roles of people who work in the platform every day (staff), as opposed to outside clients.
+STAFF_ROLES = (Role.ADMIN, Role.DISTRICT, Role.DEPARTMENT, Role.TOWNSHIP, Role.VILLAGE, Role.GRID)
+CLIENT_ROLES = (Role.CLIENT, Role.BANK, Role.PRODUCER, Role.GATEWAY, Role.FEED)
 
 
 class AuditAction(models.TextChoices):
@@ -77,3 +93,12 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", "导入"
     TRANSITION = "transition", "状态变更"
     TOKEN = "token", "接口令牌"
+    REFUSED = "refused", "拒绝访问"
+    GRANT = "grant", "授权变更"
+    TWO_FACTOR_ENROL = "two_factor_enrol", "启用两步验证"
+    TWO_FACTOR_OK = "two_factor_ok", "两步验证通过"
+    TWO_FACTOR_FAILED = "two_factor_failed", "动态验证码错误"
+    RECOVERY_CODE_USED = "recovery_code_used", "使用恢复码"
+    RECOVERY_REGENERATED = "recovery_regenerated", "重新生成恢复码"
+    TWO_FACTOR_DISABLED = "two_factor_disabled", "停用两步验证"
+    TWO_FACTOR_RESET = "two_factor_reset", "重置两步验证"

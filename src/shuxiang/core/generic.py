@@ -4,35 +4,244 @@ paginated list that exports what it shows (CSV, XLSX), and a scoped detail.
 Apps configure them (model, filterset, columns); they hold no domain logic.
 """
 
-import csv
-import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.formats import localize
+from django.utils.functional import cached_property
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import TemplateView
+from django_filters.widgets import BooleanWidget
 
-from shuxiang.core import audit
+from shuxiang.core import formats
+from shuxiang.core.access import public_view  # noqa: F401  (re-exported: apps import it from here)
 from shuxiang.core.errors import ServiceError
+from shuxiang.core.exports import export_response
 from shuxiang.core.permissions import has_perm
 
 EXPORT_LIMIT = 100_000
+# Lists count exactly up to this many rows; beyond it they give the planner's estimate (ListPaginator).
+# Counting costs the database about half a microsecond a row: 5,000 rows ≈ 2 ms a page view.
+COUNT_EXACT_UP_TO = 5_000
+
+
+class ListPaginator(Paginator):
+    """A paginator whose count stays cheap on tables of hundreds of thousands of rows.
+
+    An exact count reads every matching row's index entry on every page view (at 200,000 rows it
+    was most of a list's database time). The count stops at COUNT_EXACT_UP_TO + 1 rows; when it gets
+    there, the page shows the query planner's estimate ("约 20.6 万") on PostgreSQL — or "超过 5,000"
+    elsewhere, or when the estimate is below what was counted. Small results, and every filtered list
+    that narrows below the limit, stay exact; "next page" is always exact (one row more is fetched).
+    """
+
+    exact_up_to = COUNT_EXACT_UP_TO
+
+    @cached_property
+    def count(self):
+        if not isinstance(self.object_list, QuerySet) or self.object_list.query.is_sliced:
+            return super().count
+        # SELECT COUNT(*) FROM (SELECT id … LIMIT n): the scan stops at n rows, in no particular
+        # order, and the page's computed columns (subqueries, annotations) are left out. The inner
+        # query is compiled once for the count and, past the limit, for the planner's estimate.
+        rows = self.object_list.order_by().values("pk")
+        try:
+            sql, params = rows.query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        connection = connections[rows.db]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT {self.exact_up_to + 1}) capped", params)
+            capped = cursor.fetchone()[0]
+            if capped <= self.exact_up_to or connection.vendor != "postgresql":
+                return capped
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            estimate = _plan_rows(cursor.fetchone()[0])
+        return max(estimate, capped)
+
+    @property
+    def approximate(self) -> bool:
+        return self.count > self.exact_up_to
+
+    def validate_number(self, number):
+        """Past the exact limit the last page is not known: any page number ≥ 1 is asked for."""
+        if not self.approximate:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("页码应为整数") from None
+        if number < 1:
+            raise EmptyPage("页码不能小于 1")
+        return number
+
+    def page(self, number):
+        if not self.approximate:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])  # one more: is there a next page?
+        return OpenEndedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+
+    @property
+    def count_display(self) -> str:
+        """ "1234", "约 20.6 万", "约 7,300" or "超过 5,000" — the figure after 共 on a list page."""
+        count = self.count
+        if count <= self.exact_up_to:
+            return str(count)
+        if count == self.exact_up_to + 1:
+            return f"超过 {self.exact_up_to:,}"
+        if count >= 10_000:
+            return f"约 {count / 10_000:.1f} 万"
+        return f"约 {round(count, -2):,}"
+
+
+class OpenEndedPage(Page):
+    """A page of a list whose total is estimated: "next" exists when one more row was found."""
+
+    def __init__(self, object_list, number, paginator, *, has_more: bool):
+        super().__init__(object_list, number, paginator)
+        self.has_more = has_more
+
+    def has_next(self):
+        return self.has_more
+
+
+# Stock widget templates whose output render_field writes in Python (the same HTML).
+_INPUT_TEMPLATES = {
+    f"django/forms/widgets/{kind}.html"
+    for kind in ("text", "number", "email", "url", "date", "datetime", "time", "search", "tel", "hidden")
+}
+_SELECT_TEMPLATE = "django/forms/widgets/select.html"
+_OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+
+
+def render_field(bound_field) -> str:
+    """A filter form's field as HTML: stock <select> and <input> widgets written in Python.
+
+    Django renders a <select> through two template includes per option (option, then its attributes);
+    a list page's filter form cost 2–5 ms that way, more than the page's rows. Widgets with their own
+    template or render() go through Django as before.
+    """
+    widget = bound_field.field.widget
+    if type(widget).render not in (forms.Widget.render, BooleanWidget.render):
+        return str(bound_field)
+    if isinstance(widget, forms.Select) and not widget.allow_multiple_selected:
+        if widget.template_name == _SELECT_TEMPLATE and widget.option_template_name == _OPTION_TEMPLATE:
+            return bound_field.as_widget(widget=_PythonRendered(widget, _select_html))
+    elif isinstance(widget, forms.widgets.Input) and widget.template_name in _INPUT_TEMPLATES:
+        return bound_field.as_widget(widget=_PythonRendered(widget, _input_html))
+    return str(bound_field)
+
+
+class _PythonRendered:
+    """Stands in for a widget during BoundField.as_widget: everything is the widget's but render()."""
+
+    def __init__(self, widget, write):
+        self.__dict__["_widget"] = widget
+        self.__dict__["_write"] = write
+
+    def __getattr__(self, name):
+        return getattr(self._widget, name)
+
+    def __setattr__(self, name, value):  # as_widget sets is_localized: on this stand-in only
+        self.__dict__[name] = value
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if isinstance(self._widget, BooleanWidget):  # what BooleanWidget.render does first
+            value = {True: "true", False: "false", "1": "true", "0": "false"}.get(value, "")
+        return mark_safe(self._write(self._widget.get_context(name, value, attrs)["widget"]))
+
+
+def _attrs_html(attrs) -> str:
+    """django/forms/widgets/attrs.html: False leaves an attribute out, True writes its bare name."""
+    return "".join(
+        f" {conditional_escape(k)}" if v is True else f' {conditional_escape(k)}="{conditional_escape(v)}"'
+        for k, v in attrs.items()
+        if v is not False
+    )
+
+
+def _input_html(w) -> str:
+    value = "" if w["value"] is None else f' value="{conditional_escape(w["value"])}"'
+    return f'<input type="{conditional_escape(w["type"])}" name="{conditional_escape(w["name"])}"{value}{_attrs_html(w["attrs"])}>'
+
+
+def _select_html(w) -> str:
+    parts = [f'<select name="{conditional_escape(w["name"])}"{_attrs_html(w["attrs"])}>']
+    for group_name, options, _index in w["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        parts.extend(
+            f'\n  <option value="{conditional_escape(o["value"])}"{_attrs_html(o["attrs"])}>'
+            f"{conditional_escape(o['label'])}</option>\n"  # the option template's own last newline
+            for o in options
+        )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def rows_html(rows, width: int) -> str:
+    """The table body of a list page, written in Python.
+
+    Through the template engine each of a page's ~200 cells cost a loop step, three tag evaluations and
+    an escape (about 4 ms a page); this writes the same markup. A cell's text is escaped unless it is
+    already safe HTML, links and clipped cells as `_object_table.html` describes them.
+    """
+    if not rows:
+        return format_html('<tr><td colspan="{}" class="muted">没有符合条件的记录</td></tr>', width)
+    out = []
+    for cells in rows:
+        out.append("<tr>")
+        for text, url, clip in cells:
+            text = conditional_escape(text)
+            if url:
+                title = f' class="clip" title="{text}"' if clip else ""
+                out.append(f'<td><a href="{conditional_escape(url)}"{title}>{text or "（无）"}</a></td>')
+            elif clip == "wrap":
+                out.append(f'<td class="wrap">{text}</td>')
+            elif clip:
+                out.append(f'<td><span class="clip" title="{text}">{text}</span></td>')
+            else:
+                out.append(f"<td>{text}</td>")
+        out.append("</tr>\n")
+    return mark_safe("".join(out))
+
+
+def _plan_rows(plan) -> int:
+    """The row estimate at the top of PostgreSQL's EXPLAIN (FORMAT JSON) answer."""
+    if isinstance(plan, str | bytes):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 @dataclass
 class Column:
+    """One column of a list. `clip`: long text (titles, headlines) is cut with an ellipsis at a fixed
+    width, the whole text in its tooltip, so the table fits a 1366 px screen. `wrap`: the text may break
+    over lines (unit and place names, which people need whole)."""
+
     header: str
     value: Callable[[Any], Any] | str
     link: bool = False
+    clip: bool = False
+    wrap: bool = False
 
     def get(self, obj):
         if callable(self.value):
@@ -52,8 +261,10 @@ def cell_text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if hasattr(value, "tzinfo"):
-        return localize(timezone.localtime(value)) if value.tzinfo else localize(value)
+    if isinstance(value, datetime):
+        return formats.when(value)
+    if isinstance(value, date):
+        return formats.day(value)
     return str(value)
 
 
@@ -93,19 +304,22 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
         qs = filterset.qs if filterset.is_valid() else self.get_queryset().none()
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
+            if not has_perm(request.user, f"{self.model._meta.label_lower}.export"):
+                raise PermissionDenied
             return self.export(qs, export)
         try:
             page_size = min(max(int(request.GET.get("page_size", self.paginate_by)), 1), 200)
         except ValueError:
             page_size = self.paginate_by
-        page = Paginator(qs, page_size).get_page(request.GET.get("page"))
+        page = ListPaginator(qs, page_size).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = {
             "title": self.title or self.model._meta.verbose_name_plural,
             "filterset": filterset,
             "page": page,
-            "rows": [self.row(obj) for obj in page.object_list],
+            "rows": (rows := [self.row(obj) for obj in page.object_list]),
+            "rows_html": rows_html(rows, len(self.columns)),
             "columns": self.columns,
             "query": query.urlencode(),
             "create_url_name": self.create_url_name
@@ -123,45 +337,26 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
         return {}
 
     def row(self, obj):
-        """[(text, link or None)] for one object, links only on the columns marked `link`."""
+        """[(text, link or None, clip / "wrap")] for one object, links only on the columns marked `link`."""
         url = self.detail_url(obj) if self.detail_url else None
-        return [(cell_text(c.get(obj)), url if c.link else None) for c in self.columns]
+        return [
+            (cell_text(c.get(obj)), url if c.link else None, "wrap" if c.wrap else c.clip)
+            for c in self.columns
+        ]
 
     def export(self, qs, fmt):
-        rows = qs[:EXPORT_LIMIT]
-        headers = [c.header for c in self.columns]
-        name = f"{self.model._meta.model_name}-{timezone.localtime():%Y%m%d-%H%M}"
-        audit.record(
-            self.request.user,
-            "export",
+        plural = str(self.model._meta.verbose_name_plural)
+        return export_response(
+            ([cell_text(c.get(obj)) for c in self.columns] for obj in qs[:EXPORT_LIMIT]),
+            [c.header for c in self.columns],
+            fmt=fmt,
+            filename=f"{self.model._meta.model_name}-{timezone.localtime():%Y%m%d-%H%M}",
+            sheet_title=plural,
+            actor=self.request.user,
             object_type=self.model._meta.label_lower,
-            object_repr=f"导出{self.model._meta.verbose_name_plural}（{fmt}）",
-            changes={"filters": dict(self.request.GET.lists()), "rows": qs.count()},
+            description=f"导出{plural}（{fmt}）",
+            filters=dict(self.request.GET.lists()),
         )
-        if fmt == "csv":
-            buf = io.StringIO()
-            buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-            writer = csv.writer(buf)
-            writer.writerow(headers)
-            for obj in rows:
-                writer.writerow([cell_text(c.get(obj)) for c in self.columns])
-            response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-            return response
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(title=str(self.model._meta.verbose_name_plural)[:31])
-        ws.append(headers)
-        for obj in rows:
-            ws.append([cell_text(c.get(obj)) for c in self.columns])
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(
-            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
 
 
 class ObjectDetailView(LoginRequiredMixin, TemplateView):
@@ -211,16 +406,6 @@ def submit_form(request, form, write, *, success="已保存"):
     if success:
         messages.success(request, success)
     return True, result
-
-
-def public_view(view):
-    """Marks a page meant for people without an account (a tracking page, a product lookup).
-
-    Such pages must show only non-sensitive fields; the scope walk skips them and
-    their own tests prove what they hide.
-    """
-    view.scope_public = True
-    return view
 
 
 def object_view(model, lookup_field="pk"):

@@ -1,17 +1,33 @@
+import functools
 import hashlib
+import ipaddress
+import logging
 import time
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
-from shuxiang.core import pii
+from shuxiang.conf import parse_networks
+from shuxiang.core import metrics, pii
 from shuxiang.core.context import origin
 from shuxiang.core.models import IdempotencyRecord
 
-# Nothing is ever loaded from outside: scripts, styles, images and connections stay on our origin.
+log = logging.getLogger(__name__)
+request_log = logging.getLogger("shuxiang.request")
+
+# Nothing is loaded from outside: scripts, styles, images and connections stay on our origin — except a
+# base map's tile images, from exactly the host a county configures (content_security_policy below).
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -28,6 +44,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def content_security_policy() -> str:
+    """The policy above, allowing images from exactly the configured base map's tile hosts (docs/maps.md)."""
+    from shuxiang.conf import configured_base_layer
+
+    layer, _ = configured_base_layer()
+    if layer is None or not layer.hosts:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data: blob:", "img-src 'self' data: blob: " + " ".join(layer.hosts)
+    )
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,14 +69,159 @@ class SecurityHeadersMiddleware:
                 CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'"),
             )
         else:
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
 
 
+# --- where a request really came from --------------------------------------------------------
+
+
+@functools.cache
+def _networks(spec: tuple[str, ...]) -> tuple:
+    return tuple(parse_networks(spec)[0])
+
+
+def trusted_proxies() -> tuple:
+    """The networks of SHUXIANG_TRUSTED_PROXIES (entries that do not parse are left out: shuxiang.E006)."""
+    return _networks(tuple(settings.TRUSTED_PROXIES))
+
+
+def _address(text: str | None):
+    """An IP address from a socket or a forwarding header ("1.2.3.4", "1.2.3.4:5678", "[::1]:443"), or None."""
+    text = (text or "").strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        return address.ipv4_mapped  # "::ffff:10.0.0.5" is the IPv4 proxy listed as 10.0.0.5
+    return address
+
+
+def is_trusted_proxy(address) -> bool:
+    networks = trusted_proxies()
+    if not networks:
+        return False
+    if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        address = _address(address)
+    return address is not None and any(address in network for network in networks)
+
+
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    """The address of the person or machine on the other end, for the audit log and login lockouts.
+
+    It is the socket's address unless that is one of our own proxies (SHUXIANG_TRUSTED_PROXIES);
+    then X-Forwarded-For is read from the right, skipping our proxies, and the first address that is
+    not ours is the client. Anything left of it was written by the client and is not believed, so a
+    forged header cannot put another address into the log. django-axes uses this function too
+    (AXES_CLIENT_IP_CALLABLE), so lockouts and the audit see the same address.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    if not is_trusted_proxy(remote):
+        return remote
+    client = _address(remote)
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(hop)
+        if address is None:
+            break  # a malformed entry: nothing left of it can be attributed
+        client = address
+        if not is_trusted_proxy(address):
+            break
+    return str(client)
+
+
+class TransportSecurityMiddleware:
+    """HTTPS as our own proxies report it, and cookies that follow HTTPS.
+
+    Django believes X-Forwarded-Proto from anyone once SECURE_PROXY_SSL_HEADER is set; here the
+    header is dropped unless the socket peer is one of SHUXIANG_TRUSTED_PROXIES, so a client that
+    reaches the server directly cannot claim HTTPS. Session and CSRF cookies get the Secure flag
+    whenever the request came over HTTPS (directly or through a trusted proxy), while plain HTTP
+    on loopback (`make run`, health checks) keeps working without it. First in MIDDLEWARE, so it
+    runs before SecurityMiddleware (HSTS) and sees the cookies every inner middleware set.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not is_trusted_proxy(request.META.get("REMOTE_ADDR")):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        response = self.get_response(request)
+        if request.is_secure():
+            for cookie in response.cookies.values():
+                cookie["secure"] = True
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on everything a signed-in user or an API client is answered.
+
+    Those answers carry personal data (names, masked and revealed identifiers, case notes); a
+    shared township computer's browser cache or a proxy must not keep them. Static files are
+    answered by WhiteNoise before this runs. Listed after IdempotencyMiddleware, so a replayable
+    answer is stored sealed (it sees the header).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if (signed_in or "HTTP_AUTHORIZATION" in request.META) and not request.path.startswith(
+            settings.STATIC_URL
+        ):
+            add_never_cache_headers(response)
+        return response
+
+
+# --- absolute session lifetime ------------------------------------------------------------------
+
+SESSION_LOGIN_AT = "shuxiang_login_at"
+
+
+@receiver(user_logged_in, dispatch_uid="shuxiang_session_login_at")
+def _stamp_login_time(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_LOGIN_AT] = int(time.time())
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session SHUXIANG_SESSION_MAX_HOURS after sign-in, however active it has been.
+
+    The idle timeout (SESSION_COOKIE_AGE, renewed on every request) never ends a session that is
+    used all day, so a stolen session cookie would live for ever; this bounds it. The sign-in time
+    is stamped by the user_logged_in signal; a session without a stamp (signed in before this
+    existed) is stamped at its next request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if session is not None and user is not None and user.is_authenticated:
+            started = session.get(SESSION_LOGIN_AT)
+            now = time.time()
+            if not isinstance(started, int | float):
+                session[SESSION_LOGIN_AT] = int(now)
+            elif now - started > settings.SESSION_MAX_HOURS * 3600:
+                logout(request)
+                messages.warning(
+                    request,
+                    f"登录已超过{settings.SESSION_MAX_HOURS}小时，为安全起见请重新登录",
+                    fail_silently=True,
+                )
+        return self.get_response(request)
 
 
 class RequestContextMiddleware:
@@ -60,8 +233,39 @@ class RequestContextMiddleware:
     def __call__(self, request):
         request.id = str(uuid.uuid4())
         source = "api" if request.path.startswith(("/api/", "/open311/")) else "web"
+        started = time.monotonic()
         with origin(source, client_ip(request), request.META.get("HTTP_USER_AGENT", ""), request.id):
-            return self.get_response(request)
+            response = self.get_response(request)
+            # The id of this request in every answer, so an error a user reports is found in the logs.
+            response["X-Request-Id"] = request.id
+            self._account(request, response, time.monotonic() - started)
+        return response
+
+    @staticmethod
+    def _account(request, response, seconds):
+        """Latency by route for /metrics, and one log line per request in the JSON log format."""
+        match = getattr(request, "resolver_match", None)
+        route = ("/" + match.route) if match is not None and match.route else "(unmatched)"
+        try:
+            metrics.observe_request(request.method, route, response.status_code, seconds)
+        except Exception:  # metrics are never a reason to fail a request
+            log.exception("metrics")
+        if settings.LOG_FORMAT == "json":
+            user = getattr(request, "user", None)
+            request_log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path[:300],
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "user": user.username if user is not None and user.is_authenticated else "",
+                },
+            )
 
 
 class IdempotencyMiddleware:
@@ -185,3 +389,18 @@ class IdempotencyMiddleware:
             response[name] = value
         response["Idempotent-Replayed"] = "true"
         return response
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, except that a read (GET/HEAD) whose session was replaced by a concurrent
+    request of the same browser (a page's POST and its images load together) still answers: Django answers
+    such a read 400 ("the request's session was deleted before the request completed"), and a resident's
+    tracking page lost a photo that way. A write still fails as Django makes it fail."""
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted:
+            if request.method in ("GET", "HEAD"):
+                return response
+            raise

@@ -13,7 +13,7 @@ import re
 from datetime import date
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
@@ -102,10 +102,21 @@ def birth_date_from_id(id_number: str) -> date:
     return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _fernet(key: str) -> Fernet:
     derived = hashlib.sha256(b"shuxiang-field-encryption:" + key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(derived))
+
+
+@lru_cache(maxsize=4)
+def _multi(keys: str) -> MultiFernet:
+    """SHUXIANG_FIELD_KEY may list several keys (comma-separated): the first encrypts, every one decrypts,
+    so a new key can go first while `shuxiang keys rotate` re-encrypts what the old ones wrote."""
+    return MultiFernet([_fernet(k) for k in field_keys(keys)])
+
+
+def field_keys(keys: str | None = None) -> list[str]:
+    return [k.strip() for k in (settings.FIELD_KEY if keys is None else keys).split(",") if k.strip()]
 
 
 @lru_cache(maxsize=4)
@@ -113,32 +124,46 @@ def _digest_key(key: str) -> bytes:
     return hashlib.sha256(b"shuxiang-field-digest:" + key.encode()).digest()
 
 
+MISMATCH = "加密字段无法解密：SHUXIANG_FIELD_KEY 中没有写入时所用的密钥"
+
+
 def encrypt(plaintext: str) -> str:
-    return _fernet(settings.FIELD_KEY).encrypt(plaintext.encode()).decode()
+    return _multi(settings.FIELD_KEY).encrypt(plaintext.encode()).decode()
 
 
 def decrypt(token: str) -> str:
     try:
-        return _fernet(settings.FIELD_KEY).decrypt(token.encode()).decode()
+        return _multi(settings.FIELD_KEY).decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise PIIError("field_key_mismatch", "加密字段无法解密：SHUXIANG_FIELD_KEY 与写入时不一致") from exc
+        raise PIIError("field_key_mismatch", MISMATCH) from exc
+
+
+def is_current(token: str) -> bool:
+    """Was `token` written with the first (current) field key? (`shuxiang keys rotate` skips those.)"""
+    try:
+        _fernet(field_keys()[0]).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def seal(data: bytes) -> bytes:
     """Encrypt bytes kept only to be given back (a replayed answer that carried credentials)."""
-    return _fernet(settings.FIELD_KEY).encrypt(data)
+    return _multi(settings.FIELD_KEY).encrypt(data)
 
 
 def unseal(token: bytes) -> bytes:
     try:
-        return _fernet(settings.FIELD_KEY).decrypt(token)
+        return _multi(settings.FIELD_KEY).decrypt(token)
     except InvalidToken as exc:
-        raise PIIError("field_key_mismatch", "加密字段无法解密：SHUXIANG_FIELD_KEY 与写入时不一致") from exc
+        raise PIIError("field_key_mismatch", MISMATCH) from exc
 
 
 def digest(value: str) -> str:
-    """Keyed digest for exact lookup; equal inputs give equal digests, nothing else leaks."""
-    return hmac.new(_digest_key(settings.FIELD_KEY), value.encode(), hashlib.sha256).hexdigest()
+    """Keyed digest for exact lookup; equal inputs give equal digests, nothing else leaks. Its key
+    (SHUXIANG_DIGEST_KEY, by default the oldest field key) does not change when the field key rotates:
+    device tokens and Open311 keys are kept only as digests and could not be rebuilt."""
+    return hmac.new(_digest_key(settings.DIGEST_KEY), value.encode(), hashlib.sha256).hexdigest()
 
 
 class EncryptedTextField(models.TextField):

@@ -4,7 +4,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from shuxiang.core import audit
+from shuxiang.core.actors import Actor
 from shuxiang.core.context import origin
+from shuxiang.core.middleware import client_ip
 
 
 def _request_origin(request):
@@ -12,7 +14,7 @@ def _request_origin(request):
         return origin("system")
     return origin(
         "api" if request.path.startswith("/api/") else "web",
-        request.META.get("REMOTE_ADDR"),
+        client_ip(request),
         request.META.get("HTTP_USER_AGENT", ""),
     )
 
@@ -35,5 +37,5 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     username = (credentials or {}).get("username", "")
     with _request_origin(request):
         audit.record(
-            f"anonymous:{username}"[:100], "login_failed", object_type="core.user", object_repr=username
+            Actor.anonymous("public"), "login_failed", object_type="core.user", object_repr=username[:150]
         )

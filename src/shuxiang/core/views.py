@@ -1,16 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from shuxiang.core import services
+from shuxiang.core import formats, ratelimit, services
+from shuxiang.core.access import public_view, requires, signed_in
+from shuxiang.core.choices import PlaceLevel
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.filtersets import (
     AuditFilterSet,
@@ -19,7 +21,16 @@ from shuxiang.core.filtersets import (
     UnitFilterSet,
     UserFilterSet,
 )
-from shuxiang.core.forms import ImportForm, PersonForm, PlaceForm, UnitForm, UserForm
+from shuxiang.core.forms import (
+    UNIT_DOMAINS,
+    ImportForm,
+    PersonForm,
+    PlaceForm,
+    PlaceMoveForm,
+    PlaceRetireForm,
+    UnitForm,
+    UserForm,
+)
 from shuxiang.core.generic import (
     Column,
     ObjectDetailView,
@@ -36,7 +47,7 @@ from shuxiang.core.permissions import has_perm
 # --- shell ---------------------------------------------------------------------------------
 
 
-@login_required
+@signed_in
 def home(request):
     notifications = request.user.notifications.all()[:8]
     return render(
@@ -44,7 +55,7 @@ def home(request):
     )
 
 
-@login_required
+@signed_in
 def notifications(request):
     if request.method == "POST":
         services.do_mark_notifications_read(request.user)
@@ -53,7 +64,7 @@ def notifications(request):
     return render(request, "core/notifications.html", {"items": items})
 
 
-@login_required
+@signed_in
 def password_change(request):
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -70,27 +81,64 @@ def password_change(request):
     return render(request, "core/form.html", {"form": form, "title": "修改密码", "submit": "修改"})
 
 
+@public_view
 @require_GET
 def healthz(request):
-    """Liveness for load balancers: 200 when the database answers, 503 naming the part that does not."""
-    report = {"status": "ok", "database": "ok"}
+    """Health for load balancers and people (docs/operations.md): each part with its state and age.
+
+    Only the database — and Redis when configured — decide the answer: 200 whenever they answer, 503
+    naming the one that does not. The task worker and the telemetry listeners are reported with the age
+    of their last heartbeat (stale after 5 minutes) but never make this 503: a web node is healthy
+    without them (`shuxiang serve` alone), and a load balancer must not take it out for their sake."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from shuxiang.core import heartbeats
+
+    parts = {}
+    status = "ok"
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        parts["database"] = {"status": "ok", "vendor": connection.vendor}
     except Exception as exc:  # any failure of the database is the answer, not an error of ours
-        report.update(status="error", database=f"error: {exc.__class__.__name__}")
-    from django.conf import settings
-
-    report["tasks"] = "redis" if settings.REDIS_URL else "sqlite"
+        parts["database"] = {"status": "error", "error": exc.__class__.__name__}
+        status = "error"
     if settings.REDIS_URL:
         try:
             import redis
 
             redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
-            report["redis"] = "ok"
+            parts["redis"] = {"status": "ok"}
         except Exception as exc:  # an unreachable Redis is reported, not raised
-            report.update(status="error", redis=f"error: {exc.__class__.__name__}")
-    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+            parts["redis"] = {"status": "error", "error": exc.__class__.__name__}
+            status = "error"
+    try:
+        cache.set("healthz", 1, 5)
+        parts["cache"] = {"status": "ok" if cache.get("healthz") == 1 else "error"}
+    except Exception as exc:  # the cache is reported; Redis above decides when it is the cache
+        parts["cache"] = {"status": "error", "error": exc.__class__.__name__}
+    if parts["database"]["status"] == "ok":
+        beats = heartbeats.report()
+        workers = [b for b in beats if b["component"] == "worker"]
+        if workers:  # the freshest worker of any node: one is enough for the queue to move
+            freshest = min(workers, key=lambda b: b["age_seconds"])
+            parts["worker"] = {
+                "status": "stale" if freshest["stale"] else "ok",
+                "node": freshest["node"],
+                "age_seconds": freshest["age_seconds"],
+            }
+        else:
+            parts["worker"] = {"status": "unknown", "detail": "从未见到后台任务进程（shuxiang worker）的心跳"}
+        for b in beats:
+            if b["component"] in heartbeats.LISTENERS:
+                parts[f"{b['component']}@{b['node']}"] = {
+                    "status": "stale" if b["stale"] else "ok",
+                    "age_seconds": b["age_seconds"],
+                }
+    body = {"status": status, "node": settings.NODE, "tasks": "redis" if settings.REDIS_URL else "sqlite"}
+    body.update(parts)
+    return JsonResponse(body, status=200 if status == "ok" else 503)
 
 
 # --- places --------------------------------------------------------------------------------
@@ -101,18 +149,54 @@ class PlaceListView(ObjectListView):
     filterset_class = PlaceFilterSet
     title = "区划"
     select_related = ("parent",)
+    create_url_name = "place_create"
+    create_permission = "core.place.add"
     columns = [
         Column("区划代码", "code"),
         Column("名称", "name", link=True),
         Column("层级", "get_level_display"),
         Column("类型", "get_kind_display"),
         Column("上级", "parent.name"),
+        Column("停用日期", "valid_to"),
         Column("合成数据", "synthetic"),
     ]
 
     @staticmethod
     def detail_url(obj):
         return reverse("place_detail", args=[obj.code])
+
+    def get(self, request, *args, **kwargs):
+        """The tree when nothing is asked for (49 pages of a flat table told nobody anything); any
+        filter, page or export gives the table. `?children=CODE` answers one node's children (HTMX)."""
+        if "children" in request.GET:
+            parent = object_or_404(Place, request.user, code=request.GET["children"])
+            return render(request, "core/_place_nodes.html", {"nodes": self.nodes(parent=parent)})
+        if request.GET and request.GET.get("view") != "tree":
+            return super().get(request, *args, **kwargs)
+        scoped = Place.objects.restrict(request.user)
+        top = scoped.aggregate(top=Min("level"))["top"]
+        roots = self.nodes(level=top) if top else []
+        for root in roots:
+            root.kids = self.nodes(parent=root) if root.n_children else []
+        may_add = has_perm(request.user, self.create_permission)
+        context = {
+            "title": self.title,
+            "roots": roots,
+            "create_url_name": self.create_url_name if may_add else None,
+        }
+        return render(request, "core/place_tree.html", context)
+
+    def nodes(self, **lookup) -> list:
+        """Places in scope (by parent or level), each with how many places sit directly under it."""
+        places = list(
+            Place.objects.restrict(self.request.user)
+            .filter(**lookup)
+            .annotate(n_children=Count("children"))
+            .order_by("code")
+        )
+        for place in places:
+            place.child_label = PlaceLevel(place.level + 1).label if place.level < 4 else ""
+        return places
 
 
 class PlaceDetailView(ObjectDetailView):
@@ -130,22 +214,82 @@ class PlaceDetailView(ObjectDetailView):
             units=Unit.objects.restrict(user).filter(place=place),
             people_count=Person.objects.restrict(user).filter(place__path__startswith=place.path).count(),
             can_edit=has_perm(user, "place.change"),
+            can_add_child=place.level < 4 and place.is_current and has_perm(user, "core.place.add"),
         )
         return context
 
 
-@login_required
+@requires("core.place.add")
+def place_create(request):
+    """A new township, village or group under a place in the admin's region (?parent=CODE preselects
+    it). County roots come from the platform's import, not from here."""
+    parent = Place.objects.restrict(request.user).filter(code=request.GET.get("parent", "")).first()
+    level = parent.level + 1 if parent else None
+    form = PlaceForm(
+        request.POST or None, creating=True, level=level, initial={"parent": parent.code if parent else ""}
+    )
+
+    def write(data):
+        chosen = data.pop("parent")
+        return services.do_create_place(
+            actor=request.user, parent=chosen, level=chosen.level + 1 if chosen else 1, **data
+        )
+
+    saved, place = submit_form(request, form, write)
+    if saved:
+        return redirect("place_detail", code=place.code)
+    title = f"新增区划：{parent.name}的下级" if parent else "新增区划"
+    return render(request, "core/form.html", {"form": form, "title": title})
+
+
+@requires("core.place.change")
 @object_view(Place, "code")
 def place_edit(request, code):
+    """Rename, re-kind, set the validity dates (a retirement is checked against the children)."""
     place = object_or_404(Place, request.user, code=code)
-    if not has_perm(request.user, "place.change"):
-        raise PermissionDenied
-    initial = {f: getattr(place, f) for f in PlaceForm.base_fields}
-    form = PlaceForm(request.POST or None, initial=initial)
+    initial = {f: getattr(place, f) for f in PlaceForm.EDITABLE}
+    form = PlaceForm(request.POST or None, initial=initial, level=place.level)
     saved, _ = submit_form(request, form, lambda d: services.do_update_place(place, actor=request.user, **d))
     if saved:
         return redirect("place_detail", code=place.code)
     return render(request, "core/form.html", {"form": form, "title": f"编辑区划：{place.name}"})
+
+
+@requires("core.place.change")
+@object_view(Place, "code")
+def place_move(request, code):
+    """调整隶属: the place and everything under it go under another parent of the level above."""
+    place = object_or_404(Place, request.user, code=code)
+    form = PlaceMoveForm(request.POST or None)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_move_place(place, actor=request.user, parent=d["parent"]),
+        success=f"已迁移{place.name}",
+    )
+    if saved:
+        return redirect("place_detail", code=place.code)
+    title = f"迁移区划：{place.name}（现属{place.parent.name if place.parent else '—'}）"
+    return render(request, "core/form.html", {"form": form, "title": title, "submit": "迁移"})
+
+
+@requires("core.place.change")
+@object_view(Place, "code")
+def place_retire(request, code):
+    """撤销、合并: the place ends on a date and keeps its history."""
+    place = object_or_404(Place, request.user, code=code)
+    form = PlaceRetireForm(request.POST or None, initial={"valid_to": timezone.localdate()})
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: services.do_retire_place(place, actor=request.user, valid_to=d["valid_to"]),
+        success=f"已停用{place.name}",
+    )
+    if saved:
+        return redirect("place_detail", code=place.code)
+    return render(
+        request, "core/form.html", {"form": form, "title": f"停用区划：{place.name}", "submit": "停用"}
+    )
 
 
 # --- units ---------------------------------------------------------------------------------
@@ -157,7 +301,7 @@ class UnitListView(ObjectListView):
     title = "单位"
     select_related = ("place",)
     create_url_name = "unit_create"
-    create_permission = "unit.change"
+    create_permission = "core.unit.add"
     columns = [
         Column("名称", "name", link=True),
         Column("类型", "get_kind_display"),
@@ -180,10 +324,10 @@ class UnitDetailView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         context["members"] = User.objects.restrict(self.request.user).filter(unit=self.object)
         context["can_edit"] = has_perm(self.request.user, "unit.change")
+        context["domains"] = [UNIT_DOMAINS.get(d, d) for d in self.object.domains or []]
         return context
 
 
-@login_required
 @object_view(Unit)
 def unit_form(request, pk=None):
     unit = object_or_404(Unit, request.user, pk=pk) if pk else None
@@ -192,7 +336,7 @@ def unit_form(request, pk=None):
     initial = {}
     if unit:
         initial = {f: getattr(unit, f) for f in ("name", "short_name", "kind", "code", "phone")}
-        initial.update(place=unit.place.code, domains=",".join(unit.domains))
+        initial.update(place=unit.place.code, domains=list(unit.domains or []))
     form = UnitForm(request.POST or None, initial=initial)
 
     def write(data):
@@ -216,7 +360,7 @@ class PersonListView(ObjectListView):
     title = "人员"
     select_related = ("place",)
     create_url_name = "person_create"
-    create_permission = "person.change"
+    create_permission = "core.person.add"
     columns = [
         Column("姓名", "name", link=True),
         Column("身份证号", "id_number_masked"),
@@ -243,19 +387,21 @@ class PersonDetailView(ObjectDetailView):
         return context
 
 
-@login_required
+@requires("core.person.reveal")
 @require_POST
 @object_view(Person)
 def person_reveal(request, pk):
     person = object_or_404(Person, request.user, pk=pk)
     try:
+        ratelimit.limit_reveal(request.user, person, ["id_number", "phone"])
         revealed = services.do_reveal(person, ["id_number", "phone"], actor=request.user)
+    except ratelimit.RateLimited as exc:
+        return ratelimit.too_many_response(exc, html=True)
     except ServiceError as exc:
         raise PermissionDenied(exc.message) from None
     return render(request, "core/_person_identifiers.html", {"object": person, "revealed": revealed})
 
 
-@login_required
 @object_view(Person)
 def person_form(request, pk=None):
     person = object_or_404(Person, request.user, pk=pk) if pk else None
@@ -294,7 +440,7 @@ class UserListView(ObjectListView):
     model = User
     filterset_class = UserFilterSet
     title = "用户"
-    permission = "user.change"
+    permission = "core.user.view"
     select_related = ("place", "unit")
     create_url_name = "user_create"
     columns = [
@@ -312,7 +458,6 @@ class UserListView(ObjectListView):
         return reverse("user_edit", args=[obj.pk])
 
 
-@login_required
 @object_view(User)
 def user_form(request, pk=None):
     target = object_or_404(User, request.user, pk=pk) if pk else None
@@ -349,7 +494,7 @@ def user_form(request, pk=None):
     )
 
 
-@login_required
+@requires("core.user.change")
 @require_POST
 @object_view(User)
 def user_unlock(request, pk):
@@ -371,12 +516,12 @@ class AuditListView(ObjectListView):
     title = "审计日志"
     permission = "audit.view"
     columns = [
-        Column("时间", "at"),
-        Column("操作人", "actor_label"),
+        Column("时间", lambda e: formats.when(e.at)),
+        Column("操作人", lambda e: formats.actor_name(e.actor_label)),
         Column("动作", "get_action_display"),
-        Column("对象类型", "object_type"),
+        Column("对象类型", lambda e: formats.object_type_name(e.object_type)),
         Column("对象", "object_repr", link=True),
-        Column("来源", "source"),
+        Column("来源", lambda e: formats.source_name(e.source)),
         Column("IP", "ip"),
     ]
 
@@ -390,11 +535,16 @@ class AuditDetailView(ObjectDetailView):
     permission = "audit.view"
     template_name = "core/audit_detail.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["changes"] = formats.change_rows(self.object.object_type, self.object.changes)
+        return context
+
 
 # --- import --------------------------------------------------------------------------------
 
 
-@login_required
+@requires("core.import.run")
 def import_view(request):
     if not has_perm(request.user, "import.run"):
         raise PermissionDenied
@@ -418,9 +568,11 @@ def import_view(request):
 # --- attachments ---------------------------------------------------------------------------
 
 
+@public_view
 @object_view(Attachment)
 def attachment(request, pk):
-    """Files are served through scope: public ones to anyone, the rest to users whose region holds them."""
+    """Files are served through scope: public ones to anyone (a lot's test report, a warning's audio),
+    the rest only to signed-in users whose grants and region hold them (404 otherwise)."""
     from django.http import FileResponse
 
     item = Attachment.objects.filter(pk=pk).first()
@@ -434,7 +586,7 @@ def attachment(request, pk):
     return response
 
 
-@login_required
+@requires("core.place.view")
 @require_GET
 def place_suggest(request):
     """Options for a division-code box: places in the user's scope whose name contains, or whose

@@ -15,15 +15,17 @@ from django.apps import apps
 from django.db import transaction
 
 from shuxiang.core import pii, services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.choices import PlaceKind, Role, UnitKind
 from shuxiang.core.context import origin
 from shuxiang.core.models import Person, Place, Unit, User
+from shuxiang.demo.boundaries import build_boundaries
 
 SEED = 20221101
 DEMO_PASSWORD = "Shuxiang@2025"
 DISTRICT = ("430903000000", "赫山区")
 
-# 统计用区划代码 2023 (NBS), ../shared/reference/standards-cn.md §2. 谢林港镇 is coded under 430972
+# 统计用区划代码 2023 (NBS), see docs/references.md. 谢林港镇 is coded under 430972
 # (益阳高新区) statistically but administered by 赫山区: parent is the district, the code stays as issued.
 TOWNSHIPS = [
     ("430903001000", "赫山街道", PlaceKind.SUBDISTRICT),
@@ -136,7 +138,7 @@ def _village_names(rng, count):
 
 def build_places(rng, scale):
     district = services.do_create_place(
-        actor=None,
+        actor=OPERATOR,
         code=DISTRICT[0],
         name=DISTRICT[1],
         level=1,
@@ -148,7 +150,14 @@ def build_places(rng, scale):
     for code, name, kind in TOWNSHIPS:
         lat, lng = TOWNSHIP_CENTRES[code]
         township = services.do_create_place(
-            actor=None, code=code, name=name, level=2, kind=kind, parent=district, latitude=lat, longitude=lng
+            actor=OPERATOR,
+            code=code,
+            name=name,
+            level=2,
+            kind=kind,
+            parent=district,
+            latitude=lat,
+            longitude=lng,
         )
         townships.append(township)
         urban = kind in (PlaceKind.SUBDISTRICT, PlaceKind.PARK)
@@ -194,10 +203,12 @@ def build_units(district, townships, villages):
     units = {}
     for name, short, domains in BUREAUS:
         units[short] = services.do_create_unit(
-            actor=None, name=name, short_name=short, kind=UnitKind.BUREAU, place=district, domains=domains
+            actor=OPERATOR, name=name, short_name=short, kind=UnitKind.BUREAU, place=district, domains=domains
         )
     for name in COMPANIES:
-        units[name] = services.do_create_unit(actor=None, name=name, kind=UnitKind.COMPANY, place=district)
+        units[name] = services.do_create_unit(
+            actor=OPERATOR, name=name, kind=UnitKind.COMPANY, place=district
+        )
     for township in townships:
         suffix = (
             "办事处"
@@ -205,7 +216,7 @@ def build_units(district, townships, villages):
             else ("管委会" if township.kind == PlaceKind.PARK else "人民政府")
         )
         units[township.name] = services.do_create_unit(
-            actor=None,
+            actor=OPERATOR,
             name=f"{township.name}{suffix}",
             short_name=township.name,
             kind=UnitKind.TOWNSHIP_GOV,
@@ -264,7 +275,7 @@ def build_users(ctx: DemoContext):
     for username, role, place, unit_key, display, reveal in cast:
         unit = ctx.units.get(unit_key) if unit_key else Unit.objects.filter(place=place).first()
         user = services.do_create_user(
-            actor=None,
+            actor=OPERATOR,
             username=username,
             role=role,
             place=place,
@@ -341,6 +352,7 @@ def build(scale: int = 1, log=print, with_apps: bool = True) -> DemoContext:
     rng = random.Random(SEED)
     with origin("cli"), transaction.atomic():
         district, townships, villages, hamlets = build_places(rng, scale)
+        build_boundaries(district, townships, villages, hamlets)
         log(
             f"区划：{len(townships)} 个乡镇，{len(villages)} 个村/社区，{len(hamlets)} 个村民小组（村组为合成数据）"
         )

@@ -18,6 +18,17 @@ class PeriodAggregation(models.TextChoices):
     LAST = "last", "取最近一季"
 
 
+class UnitAggregation(models.TextChoices):
+    """How the figures several units report for one place and period make that place's figure
+    (DHIS2 aggregates over attribute option combinations the same way): a flow each unit owns a
+    part of adds up; a figure every unit reports for the whole place is taken from the unit the
+    indicator names, or as the largest reported."""
+
+    SUM = "sum", "合计"
+    DESIGNATED = "designated", "以指定单位为准"
+    MAX = "max", "取最大值"
+
+
 class Operator(models.TextChoices):
     EQUAL_TO = "equal_to", "等于"
     NOT_EQUAL_TO = "not_equal_to", "不等于"

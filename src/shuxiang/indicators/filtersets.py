@@ -1,11 +1,12 @@
 import django_filters as filters
 from django.db.models import Q
 
+from shuxiang.core.filtersets import FilterSet
 from shuxiang.indicators.choices import IndicatorKind, IndicatorSource
 from shuxiang.indicators.models import Indicator
 
 
-class IndicatorFilterSet(filters.FilterSet):
+class IndicatorFilterSet(FilterSet):
     kind = filters.ChoiceFilter(choices=IndicatorKind.choices, label="类型")
     source = filters.ChoiceFilter(choices=IndicatorSource.choices, label="数据来源")
     q = filters.CharFilter(method="filter_q", label="搜索（名称或代码）")

@@ -11,6 +11,7 @@ from shuxiang.indicators.choices import (
     MissingValueStrategy,
     Operator,
     PeriodAggregation,
+    UnitAggregation,
 )
 
 
@@ -21,6 +22,10 @@ class Indicator(models.Model):
     apart so that a township's 95 % is the sum of its hamlets, not the mean of their
     percentages. Values are either entered in quarterly ledgers (`reported`) or
     computed from a registry by a source an app registers (`computed`).
+
+    Several units may report the same indicator for the same place (eight bureaus fill task 6's
+    reservoir figures for the district): each keeps its own value, and `unit_aggregation` says how
+    they make the place's figure — their sum, the `designated_unit`'s, or the largest.
     """
 
     code = models.SlugField("指标代码", max_length=60, unique=True)
@@ -39,6 +44,22 @@ class Indicator(models.Model):
     )
     period_aggregation = models.CharField(
         "年度汇总方式", max_length=10, choices=PeriodAggregation.choices, default=PeriodAggregation.LAST
+    )
+    unit_aggregation = models.CharField(
+        "多单位填报汇总方式",
+        max_length=12,
+        choices=UnitAggregation.choices,
+        default=UnitAggregation.SUM,
+        help_text="同一区划同一期间有多个单位填报时，本级数如何得出",
+    )
+    designated_unit = models.ForeignKey(
+        "core.Unit",
+        verbose_name="指定填报单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="汇总方式为“以指定单位为准”时，以该单位填报数为准",
     )
     min_value = models.DecimalField("最小值", max_digits=16, decimal_places=4, null=True, blank=True)
     max_value = models.DecimalField("最大值", max_digits=16, decimal_places=4, null=True, blank=True)
@@ -59,6 +80,11 @@ class Indicator(models.Model):
                 violation_error_message="计算类指标必须指定计算来源",
             ),
             models.CheckConstraint(
+                condition=~Q(unit_aggregation="designated") | Q(designated_unit__isnull=False),
+                name="indicator_designated_has_unit",
+                violation_error_message="汇总方式为“以指定单位为准”时必须指定填报单位",
+            ),
+            models.CheckConstraint(
                 condition=Q(yellow_at__lte=models.F("green_at")),
                 name="indicator_light_thresholds_ordered",
                 violation_error_message="黄灯阈值不能高于绿灯阈值",
@@ -71,6 +97,16 @@ class Indicator(models.Model):
     @property
     def is_ratio(self):
         return self.kind == IndicatorKind.RATIO
+
+    @property
+    def unit_rule_text(self) -> str:
+        """How several units' figures make the place's figure, as a page says it: "按合计"."""
+        if self.unit_aggregation == UnitAggregation.DESIGNATED and self.designated_unit_id:
+            unit = self.designated_unit
+            return f"以{unit.short_name or unit.name}填报数为准"
+        if self.unit_aggregation == UnitAggregation.MAX:
+            return "按最大值"
+        return "按合计"
 
 
 declare_unscoped(Indicator, "definitions are district-wide reference data every signed-in user reads")
@@ -106,15 +142,28 @@ class Target(models.Model):
 
 @scoped("place")
 class DataValue(models.Model):
-    """One indicator's figure for one place and one period ("2025Q3" or "2025").
+    """One reporter's figure for one indicator, place and quarter ("2025Q3").
 
-    For a ratio, `numerator`/`denominator` are stored (a hamlet with fibre is 1/1,
-    without 0/1); for a number, only `numerator`. Roll-ups sum these over the subtree.
+    The reporter is `unit` (a bureau filling its ledger form for the district) or, when blank,
+    the place itself (a township's or village's own form, a computed count). Each reporter owns
+    its value — one unit's save never touches another's (DHIS2 keeps values per attribute option
+    combination the same way); the place's figure is derived by the indicator's
+    `unit_aggregation`. For a ratio, `numerator`/`denominator` are stored (a hamlet with fibre is
+    1/1, without 0/1); for a number, only `numerator`. Roll-ups sum these over the subtree.
     """
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="values")
     place = models.ForeignKey("core.Place", verbose_name="区划", on_delete=models.PROTECT, related_name="+")
     period = models.CharField("期间", max_length=8)
+    unit = models.ForeignKey(
+        "core.Unit",
+        verbose_name="填报单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="空表示该区划本级填报（乡镇、村台账或系统计算）",
+    )
     numerator = models.DecimalField("数值/分子", max_digits=18, decimal_places=4)
     denominator = models.DecimalField("分母", max_digits=18, decimal_places=4, null=True, blank=True)
     source_ref = models.CharField("来源", max_length=60, blank=True, help_text="如 ledger:12 或 computed")
@@ -129,9 +178,16 @@ class DataValue(models.Model):
         ordering = ["indicator", "period", "place__code"]
         constraints = [
             models.UniqueConstraint(
+                fields=["indicator", "place", "period", "unit"],
+                condition=Q(unit__isnull=False),
+                name="datavalue_unique_unit",
+                violation_error_message="该单位在该区划、该期间已填报此指标",
+            ),
+            models.UniqueConstraint(
                 fields=["indicator", "place", "period"],
-                name="datavalue_unique",
-                violation_error_message="该指标在该区划、该期间已有数据",
+                condition=Q(unit__isnull=True),
+                name="datavalue_unique_place",
+                violation_error_message="该指标在该区划、该期间已有本级数据",
             ),
             models.CheckConstraint(
                 condition=Q(denominator__isnull=True) | Q(denominator__gte=0),
@@ -142,7 +198,8 @@ class DataValue(models.Model):
         indexes = [models.Index(fields=["indicator", "period"], name="datavalue_ind_period_idx")]
 
     def __str__(self):
-        return f"{self.indicator} {self.period} {self.place}"
+        who = f" {self.unit}" if self.unit_id else ""
+        return f"{self.indicator} {self.period} {self.place}{who}"
 
 
 class ValidationRule(models.Model):

@@ -56,6 +56,17 @@ def row_json(row: Row) -> dict:
     }
 
 
+def reporter_json(reporter, decimals) -> dict:
+    return {
+        "unit": reporter.unit_id and reporter.name,
+        "name": reporter.name,
+        "numerator": fmt(reporter.figure.numerator, 4),
+        "denominator": fmt(reporter.figure.denominator, 4),
+        "value": fmt(reporter.value, decimals),
+        "counted": reporter.counted,
+    }
+
+
 def values_json(indicator, user, *, place=None, period=None) -> dict:
     place = place_for(user, place)
     period = period_or_current(period)
@@ -72,6 +83,12 @@ def values_json(indicator, user, *, place=None, period=None) -> dict:
         "unit": indicator.unit,
         "period": period.code,
         "period_label": period.label,
-        "place": row_json(own),
+        "unit_aggregation": indicator.unit_aggregation,
+        "unit_rule": indicator.unit_rule_text,
+        "place": {
+            **row_json(own),
+            "reporting_note": own.reporting_note,
+            "reporters": [reporter_json(r, indicator.decimals) for r in own.reporters],
+        },
         "children": [row_json(r) for r in rows],
     }

@@ -3,18 +3,29 @@
 Roll-up is one GROUP BY per indicator and period: every stored value under a place is
 bucketed by the path prefix of the child it lies under (codes have a fixed length per
 level, so the prefix length is known), and numerators and denominators are summed.
+
+A place's own figure comes first from its reporters (the units that filled a form for it, or
+the place itself): their sum, the designated unit's, or the largest, as the indicator declares
+(`unit_aggregation`). For the sum that is the same single GROUP BY; the other two rules group by
+place and reporter too and combine each place's reporters before adding places up.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import Substr
 
 from shuxiang.core.models import Place
-from shuxiang.indicators.choices import IndicatorKind, Light, PeriodAggregation
+from shuxiang.indicators.choices import (
+    IndicatorKind,
+    IndicatorSource,
+    Light,
+    PeriodAggregation,
+    UnitAggregation,
+)
 from shuxiang.indicators.models import DataValue, Indicator, Target
 from shuxiang.indicators.periods import Period, parse_period
 
@@ -44,14 +55,43 @@ class Figure:
 
 
 @dataclass
+class Reporter:
+    """One reporter's figure at a place: a unit (`unit_id`, `name`), or the place itself (`unit_id`
+    None), and whether the indicator's rule counts it in the place's figure."""
+
+    unit_id: int | None
+    name: str
+    figure: Figure
+    counted: bool = True
+
+    @property
+    def value(self):
+        return self.figure.value
+
+
+@dataclass
 class Row:
-    """One place's line in a roll-up: figure, target, progress (1.0 = on target) and light."""
+    """One place's line in a roll-up: figure, target, progress (1.0 = on target) and light.
+    `reporters` (filled for the place a page is about) says who reported at the place itself."""
 
     place: Place
     figure: Figure
     target: Decimal | None
     progress: Decimal | None
     light: Light
+    reporters: list[Reporter] = field(default_factory=list)
+
+    @property
+    def unit_reporters(self) -> list[Reporter]:
+        return [r for r in self.reporters if r.unit_id is not None]
+
+    @property
+    def reporting_note(self) -> str:
+        """ "由3个单位填报，按合计" when units reported the place's figure, else ""."""
+        units = self.unit_reporters
+        if not units:
+            return ""
+        return f"由{len(self.reporters)}个单位填报，{self.figure.indicator.unit_rule_text}"
 
     @property
     def value(self):
@@ -83,19 +123,24 @@ def _child_prefix_length(parent: Place) -> int:
 
 def _values(indicator: Indicator, period: Period, parent: Place):
     """The stored values that make `period` for every place under `parent`: values are stored by
-    quarter; a year is its quarters added up (flows) or each place's latest quarter (stocks)."""
+    quarter; a year is its quarters added up (flows) or each reporter's latest quarter (stocks)."""
     base = DataValue.objects.filter(indicator=indicator, place__path__startswith=parent.path)
     if not period.is_year:
         return base.filter(period=period.code)
     codes = [q.code for q in period.quarters()]
     if indicator.period_aggregation == PeriodAggregation.SUM:
         return base.filter(period__in=codes)
-    # Each place's latest quarter: no later quarter of the year exists for it (an anti-join, which
-    # PostgreSQL runs as a hash anti-join; a correlated "ORDER BY period DESC LIMIT 1" was 3× slower).
+    # Each reporter's latest quarter at each place: no later quarter of the year exists for the
+    # same place and reporter (an anti-join, which PostgreSQL runs as a hash anti-join; a correlated
+    # "ORDER BY period DESC LIMIT 1" was 3× slower). The place's own values (no unit) and each
+    # unit's are matched separately, as NULL never equals NULL in SQL.
     later = DataValue.objects.filter(
         indicator=indicator, place=OuterRef("place"), period__in=codes, period__gt=OuterRef("period")
     )
-    return base.filter(period__in=codes).filter(~Exists(later))
+    latest = Q(~Exists(later.filter(unit__isnull=True)), unit__isnull=True) | Q(
+        ~Exists(later.filter(unit=OuterRef("unit"))), unit__isnull=False
+    )
+    return base.filter(period__in=codes).filter(latest)
 
 
 def data_version(indicator_id) -> str:
@@ -130,19 +175,84 @@ def _children_figures(
     indicator: Indicator, parent: Place, period: Period
 ) -> tuple[Figure, dict[str, Figure]]:
     length = _child_prefix_length(parent)
-    rows = (
-        _values(indicator, period, parent)
-        .annotate(bucket=Substr("place__path", 1, length))
-        .values("bucket")
-        .annotate(num=Sum("numerator"), den=Sum("denominator"))
-        .order_by()
-    )
+    values = _values(indicator, period, parent).annotate(bucket=Substr("place__path", 1, length))
+    if indicator.unit_aggregation == UnitAggregation.SUM:
+        rows = values.values("bucket").annotate(num=Sum("numerator"), den=Sum("denominator")).order_by()
+    else:
+        rows = _combined_per_place(
+            indicator,
+            values.values("bucket", "place_id", "unit_id")
+            .annotate(num=Sum("numerator"), den=Sum("denominator"))
+            .order_by(),
+        )
     total, by_child = Figure(indicator), {}
     for row in rows:
         total.add(row["num"], row["den"])
         if len(row["bucket"]) == length:
             by_child.setdefault(row["bucket"], Figure(indicator)).add(row["num"], row["den"])
     return total, by_child
+
+
+def combine(indicator: Indicator, reporters: list[Reporter]) -> Figure:
+    """A place's figure from its reporters by the indicator's rule; marks which ones count.
+
+    Sum: all of them. Max: the largest value (a ratio by its value, not its numerator). Designated:
+    the designated unit's figure; where it has not reported, the place's own (no unit) — the other
+    units' figures are kept and shown but not counted."""
+    rule = indicator.unit_aggregation
+    if rule == UnitAggregation.SUM or not reporters:
+        chosen = reporters
+    elif rule == UnitAggregation.MAX:
+        valued = [r for r in reporters if r.value is not None]
+        chosen = [max(valued, key=lambda r: r.value)] if valued else []
+    else:
+        chosen = [r for r in reporters if r.unit_id == indicator.designated_unit_id] or [
+            r for r in reporters if r.unit_id is None
+        ]
+    figure = Figure(indicator)
+    for reporter in reporters:
+        reporter.counted = any(reporter is c for c in chosen)
+        if reporter.counted:
+            figure.add(reporter.figure.numerator, reporter.figure.denominator)
+    return figure
+
+
+def _combined_per_place(indicator, rows):
+    """Rows per (bucket, place, reporter) → one row per (bucket, place) combined by the rule."""
+    places: dict[tuple[str, int], list[Reporter]] = {}
+    for row in rows:
+        figure = Figure(indicator, row["num"], row["den"])
+        places.setdefault((row["bucket"], row["place_id"]), []).append(Reporter(row["unit_id"], "", figure))
+    for (bucket, _), reporters in places.items():
+        figure = combine(indicator, reporters)
+        if figure.numerator is not None:
+            yield {"bucket": bucket, "num": figure.numerator, "den": figure.denominator}
+
+
+def reporters_at(indicator: Indicator, place: Place, period, *, use_cache=True) -> list[Reporter]:
+    """Who reported the indicator at `place` itself for `period` (a year: each reporter's quarters
+    by the period rule), each with its figure and whether the indicator's rule counts it.
+    The place itself (no unit) first, then units by name; cached like the roll-up."""
+    period = parse_period(period) if not isinstance(period, Period) else period
+    key = f"indicators:reporters:{indicator.pk}:{data_version(indicator.pk)}:{place.pk}:{period.code}"
+    rows = cache.get(key) if use_cache else None
+    if rows is None:
+        rows = [
+            (r["unit_id"], r["unit__short_name"] or r["unit__name"] or "", r["num"], r["den"])
+            for r in _values(indicator, period, place)
+            .filter(place=place)
+            .values("unit_id", "unit__name", "unit__short_name")
+            .annotate(num=Sum("numerator"), den=Sum("denominator"))
+            .order_by()
+        ]
+        if use_cache:
+            cache.set(key, rows, CACHE_SECONDS)
+    reporters = [
+        Reporter(unit_id, name or f"{place.name}（本级）", Figure(indicator, num, den))
+        for unit_id, name, num, den in sorted(rows, key=lambda r: (r[0] is not None, r[1]))
+    ]
+    combine(indicator, reporters)
+    return reporters
 
 
 def targets_for_many(indicators, places: list[Place], year: int) -> dict[int, dict[int, Decimal]]:
@@ -186,8 +296,9 @@ def row_for(indicator, place, figure, targets) -> Row:
 def drill_down(
     indicator: Indicator, parent: Place, period, *, children=None, targets=None, use_cache=True
 ) -> tuple[Row, list[Row]]:
-    """The parent's row and one row per child place (children default to current direct children).
-    `targets` ({place id: value}, from `targets_for_many`) saves the query when many indicators are read."""
+    """The parent's row (with who reported at the parent itself) and one row per child place
+    (children default to current direct children). `targets` ({place id: value}, from
+    `targets_for_many`) saves the query when many indicators are read."""
     period = parse_period(period) if not isinstance(period, Period) else period
     if children is None:
         children = list(Place.objects.filter(parent=parent, valid_to__isnull=True).order_by("code"))
@@ -195,7 +306,10 @@ def drill_down(
     if targets is None:
         targets = targets_for(indicator, [parent, *children], period.year)
     rows = [row_for(indicator, c, by_child.get(c.path, Figure(indicator)), targets) for c in children]
-    return row_for(indicator, parent, total, targets), rows
+    own = row_for(indicator, parent, total, targets)
+    if indicator.source == IndicatorSource.REPORTED:  # a computed count has no reporters to name
+        own.reporters = reporters_at(indicator, parent, period, use_cache=use_cache)
+    return own, rows
 
 
 def value_at(indicator: Indicator, place: Place, period) -> Row:

@@ -2,6 +2,7 @@
 
 Ledgers (plan) call `do_record_value` for what townships and units report;
 `do_refresh_computed` stores what registries count. Nothing else writes values.
+Each takes a typed actor (core.actors) and passes the one gate (`require`) first.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -9,11 +10,11 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from shuxiang.core import audit
+from shuxiang.core.actors import as_actor
 from shuxiang.core.choices import PlaceLevel
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.models import Place
+from shuxiang.core.models import Place, Unit
 from shuxiang.core.permissions import require
-from shuxiang.core.scope import place_in_scope
 from shuxiang.indicators import expressions
 from shuxiang.indicators.choices import (
     Importance,
@@ -22,10 +23,11 @@ from shuxiang.indicators.choices import (
     MissingValueStrategy,
     Operator,
     PeriodAggregation,
+    UnitAggregation,
 )
 from shuxiang.indicators.models import DataValue, Indicator, Target, ValidationRule
 from shuxiang.indicators.periods import parse_period
-from shuxiang.indicators.registry import sources
+from shuxiang.indicators.registry import lock_reason, sources
 from shuxiang.indicators.rollup import bump_data_version
 
 INDICATOR_FIELDS = {
@@ -41,6 +43,8 @@ INDICATOR_FIELDS = {
     "computed_by",
     "entry_level",
     "period_aggregation",
+    "unit_aggregation",
+    "designated_unit",
     "min_value",
     "max_value",
     "higher_is_better",
@@ -49,19 +53,6 @@ INDICATOR_FIELDS = {
     "is_active",
     "order",
 }
-
-
-def _require(actor, perm):
-    if actor is None or isinstance(actor, str):
-        return
-    require(actor, perm)
-
-
-def _require_scope(actor, place, field="place"):
-    if actor is None or isinstance(actor, str):
-        return
-    if not place_in_scope(actor, place):
-        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {field: ["不在管辖范围内"]})
 
 
 def to_decimal(value, *, field, label="数值") -> Decimal | None:
@@ -102,6 +93,15 @@ def _validate_indicator(fields: dict) -> dict:
         errors["computed_by"] = [f"未注册的计算来源「{fields.get('computed_by')}」"]
     if fields.get("period_aggregation", PeriodAggregation.LAST) not in PeriodAggregation.values:
         errors["period_aggregation"] = ["年度汇总方式应为 sum 或 last"]
+    rule = fields.get("unit_aggregation", UnitAggregation.SUM)
+    if rule not in UnitAggregation.values:
+        errors["unit_aggregation"] = [
+            "多单位汇总方式应为 sum（合计）、designated（以指定单位为准）或 max（取最大值）"
+        ]
+    elif rule == UnitAggregation.DESIGNATED and fields.get("designated_unit") is None:
+        errors["designated_unit"] = ["以指定单位为准时须指定填报单位"]
+    if fields.get("designated_unit") is not None and not isinstance(fields["designated_unit"], Unit):
+        errors["designated_unit"] = ["应为单位"]
     if fields.get("entry_level") not in (None, 1, 2, 3, 4):
         errors["entry_level"] = ["填报层级应为 1–4"]
     lo, hi = fields.get("min_value"), fields.get("max_value")
@@ -115,7 +115,7 @@ def _validate_indicator(fields: dict) -> dict:
 @transaction.atomic
 def do_save_indicator(*, actor, code, **fields) -> Indicator:
     """Create the indicator `code` or update its definition (a plan file re-load is an update)."""
-    _require(actor, "indicator.define")
+    require(actor, "indicator.define")
     unknown = set(fields) - INDICATOR_FIELDS
     if unknown:
         raise ServiceError("invalid", f"未知字段：{'、'.join(sorted(unknown))}")
@@ -145,8 +145,7 @@ def do_save_indicator(*, actor, code, **fields) -> Indicator:
 
 @transaction.atomic
 def do_set_target(indicator: Indicator, *, place: Place, year, value, note="", actor) -> Target:
-    _require(actor, "indicator.define")
-    _require_scope(actor, place)
+    require(actor, "indicator.define", place)
     number = to_decimal(value, field="value", label="目标值")
     if number is None:
         raise ServiceError("required", "请填写目标值", {"value": ["必填"]})
@@ -236,10 +235,15 @@ def do_record_value(
     numerator=None,
     denominator=None,
     source_ref="",
+    unit: Unit | None = None,
 ) -> DataValue | None:
-    """Store (or, when blank, remove) one reported figure. Returns the value, or None when removed."""
-    _require(actor, "indicator.report")
-    _require_scope(actor, place)
+    """Store (or, when blank, remove) one reporter's figure. Returns the value, or None when removed.
+
+    The reporter is `unit` (a bureau's form) or, without one, the place itself (a township's or
+    village's form): only that reporter's value is written, never another's. A value an app has
+    locked (an approved ledger form) is refused until the approval is withdrawn.
+    """
+    require(actor, "indicator.report", place)
     field = indicator.code
     if indicator.source != IndicatorSource.REPORTED:
         raise ServiceError(
@@ -259,8 +263,20 @@ def do_record_value(
             {field: ["填报层级不对"]},
         )
     num, den = clean_figure(indicator, value=value, numerator=numerator, denominator=denominator, field=field)
-    existing = DataValue.objects.filter(indicator=indicator, place=place, period=period.code).first()
-    user = actor if actor is not None and not isinstance(actor, str) else None
+    existing = (  # ordered by pk: the default ordering joins Place, which FOR UPDATE would lock too
+        DataValue.objects.select_for_update()
+        .filter(indicator=indicator, place=place, period=period.code, unit=unit)
+        .order_by("pk")
+        .first()
+    )
+    if (existing is None and num is None) or (
+        existing is not None and num == existing.numerator and den == existing.denominator
+    ):
+        return existing  # nothing changes: not a write, so neither audited nor refused by a lock
+    reason = lock_reason(indicator, place, period.code, unit)
+    if reason:
+        raise ServiceError("value_locked", reason, {field: ["已审定，不能修改"]})
+    user = as_actor(actor).human
     if num is None:
         if existing:
             audit.record_delete(actor, existing)
@@ -279,6 +295,7 @@ def do_record_value(
         indicator=indicator,
         place=place,
         period=period.code,
+        unit=unit,
         numerator=num,
         denominator=den,
         source_ref=source_ref,
@@ -292,7 +309,7 @@ def do_record_value(
 @transaction.atomic
 def do_refresh_computed(indicator: Indicator, period, *, actor) -> int:
     """Recount a computed indicator from its registry for `period`; replaces that period's values."""
-    _require(actor, "indicator.define")
+    require(actor, "indicator.refresh")
     period = parse_period(period)
     if period.is_year:
         raise ServiceError("quarter_required", "计算类指标按季度留存快照（如 2025Q4），年度值由季度汇总")
@@ -342,7 +359,7 @@ def do_save_validation_rule(
     missing_value_strategy=MissingValueStrategy.SKIP_IF_ANY_VALUE_MISSING,
     data_set="",
 ) -> ValidationRule:
-    _require(actor, "indicator.define")
+    require(actor, "indicator.define")
     errors: dict[str, list[str]] = {}
     if operator not in Operator.values:
         errors["operator"] = ["未知运算符"]

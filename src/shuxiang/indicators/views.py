@@ -1,16 +1,16 @@
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.indicators.filtersets import IndicatorFilterSet
 from shuxiang.indicators.models import Indicator
 from shuxiang.indicators.reading import values_json
 
 
-@login_required
+@requires("indicators.indicator.view")
 def indicator_list(request):
-    """Definitions are district-wide reference data (declared unscoped): every signed-in user reads them."""
+    """Definitions are district-wide reference data (declared unscoped): staff roles read them all."""
     filterset = IndicatorFilterSet(request.GET, queryset=Indicator.objects.filter(is_active=True))
     indicators = filterset.qs if filterset.is_valid() else Indicator.objects.none()
     return render(
@@ -18,8 +18,9 @@ def indicator_list(request):
     )
 
 
-@login_required
+@requires("indicators.datavalue.view")
 def indicator_detail(request, code):
+    """An indicator's values rolled up at a place of the user's region (404 outside it)."""
     indicator = get_object_or_404(Indicator, code=code, is_active=True)
     try:
         data = values_json(

@@ -8,6 +8,13 @@ and an alarm rule lists the codes in `actions`. When the rule raises an alarm,
 each action runs after the alarm's transaction commits, as
 `func(alarm, config)` where `config` is the rule's `action_config` (one dict
 shared by its actions). A failing action is logged and does not undo the alarm.
+An action may also follow the alarm to its end: `on_clear(alarm, config)` runs
+after the alarm is cleared (by a person, or by the rule when values are normal
+again), so what the action started in another module is told, not left open.
+
+The alarm page shows what other modules made of an alarm (the case it opened,
+the reservoir it belongs to) from `register_alarm_links(provider)`:
+`provider(alarm, user)` returns `AlarmLink`s, only what that user may see.
 """
 
 import logging
@@ -22,15 +29,43 @@ class AlarmAction:
     code: str
     label: str
     func: Callable
+    on_clear: Callable | None = None
+
+
+@dataclass(frozen=True)
+class AlarmLink:
+    """One line on the alarm page pointing at another module's object: "处置事件 · 20261207…"."""
+
+    label: str
+    text: str
+    url: str = ""
 
 
 _registry: dict[str, AlarmAction] = {}
+_link_providers: list[Callable] = []
 
 
-def register_alarm_action(code: str, label: str, func: Callable) -> AlarmAction:
-    action = AlarmAction(code, label, func)
+def register_alarm_action(code: str, label: str, func: Callable, *, on_clear=None) -> AlarmAction:
+    action = AlarmAction(code, label, func, on_clear)
     _registry[code] = action
     return action
+
+
+def register_alarm_links(provider: Callable) -> Callable:
+    """`provider(alarm, user) -> [AlarmLink]`; it scopes its own lookups to the user."""
+    if provider not in _link_providers:
+        _link_providers.append(provider)
+    return provider
+
+
+def alarm_links(alarm, user) -> list[AlarmLink]:
+    links = []
+    for provider in _link_providers:
+        try:
+            links.extend(provider(alarm, user))
+        except Exception:  # another module's page helper must not take the alarm page down
+            log.exception("alarm %s: link provider %r failed", alarm.pk, provider)
+    return links
 
 
 def unregister_alarm_action(code: str) -> None:
@@ -57,6 +92,22 @@ def run_actions(alarm, codes, config) -> list[str]:
             action.func(alarm, dict(config or {}))
         except Exception:  # an action belongs to another module; its failure must not lose the alarm
             log.exception("alarm %s: action %s failed", alarm.pk, code)
+        else:
+            done.append(code)
+    return done
+
+
+def run_clear_actions(alarm, codes, config) -> list[str]:
+    """Tell the rule's actions that follow alarms to their end that this one is cleared."""
+    done = []
+    for code in codes:
+        action = _registry.get(code)
+        if action is None or action.on_clear is None:
+            continue
+        try:
+            action.on_clear(alarm, dict(config or {}))
+        except Exception:  # as for raising: the clearing stands whatever another module does with it
+            log.exception("alarm %s: clear action %s failed", alarm.pk, code)
         else:
             done.append(code)
     return done

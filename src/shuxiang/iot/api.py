@@ -2,13 +2,14 @@
 
 from datetime import datetime
 
+from django.db import models
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import HasRolePermission, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BooleanField, JSONField, PlaceCodeField, ScopedViewSetMixin
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import object_or_404
 from shuxiang.core.services import resolve_place
@@ -20,7 +21,7 @@ from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Reading
 class SensorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sensor
-        fields = ["key", "name", "unit", "min_value", "max_value", "last_value", "last_ts"]
+        fields = ["key", "name", "unit", "min_value", "max_value", "status", "last_value", "last_ts"]
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -39,10 +40,19 @@ class DeviceSerializer(serializers.ModelSerializer):
             "place",
             "owner_unit",
             "is_active",
+            "learning",
             "is_online",
             "last_seen_at",
             "sensors",
         ]
+
+
+class LearningSerializer(serializers.Serializer):
+    learning = BooleanField(help_text="true 开启学习模式，false 关闭")
+
+
+class SensorKeySerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=40, help_text="待审核传感器的要素名")
 
 
 class SensorSpecSerializer(serializers.Serializer):
@@ -57,17 +67,21 @@ class DeviceRegistrationSerializer(serializers.Serializer):
     """What a caller sends to register a device; the service checks code, protocol, password and scope."""
 
     code = serializers.CharField(max_length=40, help_text="设备编码；SL 651 遥测站为 10 位测站地址")
-    protocol = serializers.CharField(max_length=8, help_text="http、mqtt 或 sl651")
+    protocol = serializers.CharField(max_length=8, help_text="http、mqtt、sl651、jt808 或 hj212")
     place = PlaceCodeField(help_text="所在区划代码")
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     kind = serializers.CharField(max_length=40, required=False, allow_blank=True)
     sl651_password = serializers.CharField(max_length=4, required=False, allow_blank=True)
+    hj212_password = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, help_text="HJ 212 监测站的访问密码 PW；不给则生成"
+    )
     sensors = SensorSpecSerializer(many=True, required=False)
 
 
 class RegisteredDeviceSerializer(DeviceSerializer):
     credentials = serializers.DictField(
-        read_only=True, help_text="token；MQTT 用户名、密码、主题；SL 651 地址与密码。只在此应答中出现一次"
+        read_only=True,
+        help_text="token；MQTT 用户名、密码、主题；SL 651 地址与密码；HJ 212 的 MN 与访问密码。只在此应答中出现一次",
     )
 
     class Meta(DeviceSerializer.Meta):
@@ -112,11 +126,18 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = DeviceFilterSet
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z0-9_-]+"
-    permission_classes = [*viewsets.ReadOnlyModelViewSet.permission_classes, HasRolePermission]
+    # list, retrieve: iot.device.view; create (registration): iot.device.add
     required_perms = {
-        "create": "iot.device.change",
+        "latest": "iot.device.view",
         "activate": "iot.device.change",
         "deactivate": "iot.device.change",
+        "sl651_query": "iot.device.change",
+        "rotate_mqtt_password": "iot.device.change",
+        "rotate_token": "iot.device.change",
+        "define_sensor": "iot.device.change",
+        "learning": "iot.device.learn",
+        "approve_sensor": "iot.device.learn",
+        "reject_sensor": "iot.device.learn",
     }
 
     @extend_schema(
@@ -148,6 +169,59 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def deactivate(self, request, code=None):
         device = services.do_set_device_active(self.get_object(), actor=request.user, is_active=False)
         return Response(DeviceSerializer(device).data)
+
+    @extend_schema(
+        summary="登记（或修改）设备的传感器：设备只能上报已登记的要素（及其协议的标准要素）",
+        request=SensorSpecSerializer,
+        responses={201: SensorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="sensors")
+    def define_sensor(self, request, code=None):
+        device = self.get_object()
+        body = SensorSpecSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sensor = services.do_define_sensor(device, actor=request.user, **body.validated_data)
+        return Response(SensorSerializer(sensor).data, status=201)
+
+    @extend_schema(
+        summary="学习模式：开启后未登记的要素作为待审核传感器入库（不参与告警），关闭后一律拒收",
+        request=LearningSerializer,
+        responses=DeviceSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def learning(self, request, code=None):
+        body = LearningSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        device = services.do_set_device_learning(
+            self.get_object(), actor=request.user, learning=body.validated_data["learning"]
+        )
+        return Response(DeviceSerializer(self.get_queryset().get(pk=device.pk)).data)
+
+    @extend_schema(
+        summary="审核通过待审核传感器：其后的读数参与告警",
+        request=SensorKeySerializer,
+        responses=SensorSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="approve-sensor")
+    def approve_sensor(self, request, code=None):
+        device = self.get_object()
+        body = SensorKeySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sensor = services.do_approve_sensor(device, actor=request.user, key=body.validated_data["key"])
+        return Response(SensorSerializer(sensor).data)
+
+    @extend_schema(
+        summary="驳回待审核传感器：删除它及其读数",
+        request=SensorKeySerializer,
+        responses={204: None},
+    )
+    @action(detail=True, methods=["post"], url_path="reject-sensor")
+    def reject_sensor(self, request, code=None):
+        device = self.get_object()
+        body = SensorKeySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.do_reject_sensor(device, actor=request.user, key=body.validated_data["key"])
+        return Response(status=204)
 
     @extend_schema(summary="设备各要素的最新值", responses={200: dict})
     @action(detail=True, methods=["get"])
@@ -231,6 +305,7 @@ def _when(raw, field) -> datetime | None:
 )
 class ReadingListView(generics.ListAPIView):
     serializer_class = ReadingSerializer
+    required_perm = "iot.reading.view"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -309,7 +384,6 @@ class AlarmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ).order_by("-started_at")
     serializer_class = AlarmSerializer
     filterset_class = AlarmFilterSet
-    permission_classes = [*viewsets.ReadOnlyModelViewSet.permission_classes, HasRolePermission]
     required_perms = {"acknowledge": "iot.alarm.handle", "clear": "iot.alarm.handle"}
 
     @extend_schema(summary="确认告警", request=None, responses=AlarmSerializer)
@@ -330,6 +404,10 @@ class AlarmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class RuleSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.JSONField: JSONField,
+    }
     place = serializers.CharField(source="place.code", required=False)
     device = serializers.CharField(source="device.code", required=False, allow_null=True, default=None)
 
@@ -358,8 +436,7 @@ class RuleViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = RuleSerializer
     filterset_class = RuleFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
-    permission_classes = [*viewsets.ModelViewSet.permission_classes, HasRolePermission]
-    required_perms = {"create": "iot.rule.change", "partial_update": "iot.rule.change"}
+    # list, retrieve: iot.alarmrule.view; create: iot.alarmrule.add; update: iot.alarmrule.change
 
     def _targets(self, data):
         place = data.pop("place", None)

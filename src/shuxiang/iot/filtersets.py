@@ -3,16 +3,22 @@
 import django_filters as filters
 from django.db.models import Q
 
-from shuxiang.core.filtersets import WithinPlaceFilter
+from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
 from shuxiang.iot.choices import AlarmStatus, Protocol, RuleKind, Severity
+from shuxiang.iot.kinds import kind_choices
 from shuxiang.iot.models import Alarm, AlarmRule, Device
 
 
-class DeviceFilterSet(filters.FilterSet):
+def _kinds_in_use():
+    """Kinds found on devices, so an undeclared code is still a choice (a few distinct values, indexed)."""
+    return Device.objects.order_by().values_list("kind", flat=True).distinct()
+
+
+class DeviceFilterSet(FilterSet):
     q = filters.CharFilter(method="filter_q", label="搜索（编码或名称）")
     protocol = filters.ChoiceFilter(choices=Protocol.choices, label="接入方式")
     place = WithinPlaceFilter(scope_field="place")
-    kind = filters.CharFilter(label="设备类别")
+    kind = filters.ChoiceFilter(label="设备类别", choices=lambda: kind_choices(extra=_kinds_in_use()))
 
     class Meta:
         model = Device
@@ -22,7 +28,7 @@ class DeviceFilterSet(filters.FilterSet):
         return qs.filter(Q(code__startswith=value) | Q(name__contains=value))
 
 
-class AlarmFilterSet(filters.FilterSet):
+class AlarmFilterSet(FilterSet):
     status = filters.ChoiceFilter(choices=AlarmStatus.choices, label="状态")
     acknowledged = filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已确认"
@@ -36,7 +42,7 @@ class AlarmFilterSet(filters.FilterSet):
         fields = ["status", "acknowledged", "severity", "device", "place"]
 
 
-class RuleFilterSet(filters.FilterSet):
+class RuleFilterSet(FilterSet):
     q = filters.CharFilter(field_name="name", lookup_expr="contains", label="搜索（名称）")
     kind = filters.ChoiceFilter(choices=RuleKind.choices, label="条件")
     severity = filters.ChoiceFilter(choices=Severity.choices, label="级别")

@@ -6,6 +6,7 @@ from shuxiang.core.forms import PlaceCodeChoiceField, ServiceFormMixin
 from shuxiang.core.models import Unit
 from shuxiang.iot.actions import available_actions
 from shuxiang.iot.choices import Protocol, RuleKind, Severity
+from shuxiang.iot.kinds import kind_choices
 
 
 class DeviceForm(ServiceFormMixin, forms.Form):
@@ -16,8 +17,10 @@ class DeviceForm(ServiceFormMixin, forms.Form):
     place = PlaceCodeChoiceField(label="所在区划代码")
     name = forms.CharField(label="名称", max_length=100, required=False, help_text="不填则用设备编码")
     owner_unit = forms.ModelChoiceField(label="管理单位", queryset=Unit.objects.none(), required=False)
-    kind = forms.CharField(
-        label="设备类别", max_length=40, required=False, help_text="如 reservoir_rtu、pump"
+    kind = forms.ChoiceField(
+        label="设备类别",
+        required=False,
+        help_text="由使用设备的模块约定（如水库遥测站、泵站）",
     )
     sl651_password = forms.CharField(
         label="SL 651 密码",
@@ -25,16 +28,37 @@ class DeviceForm(ServiceFormMixin, forms.Form):
         required=False,
         help_text="仅 SL 651 遥测站：4 位十六进制，空表示不校验",
     )
+    hj212_password = forms.CharField(
+        label="HJ 212 访问密码",
+        max_length=16,
+        required=False,
+        help_text="仅 HJ 212 监测站（设备编码填其 MN）：监测站已配置的访问密码 PW；不填则生成 6 位数字密码",
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner_unit"].queryset = Unit.objects.restrict(user).select_related("place")
+        self.fields["kind"].choices = kind_choices(with_blank=True, extra=[self.initial.get("kind", "")])
 
     def clean(self):
         data = super().clean()
         if data.get("sl651_password") and data.get("protocol") != Protocol.SL651:
             self.add_error("sl651_password", "只有 SL 651 遥测站需要填写密码")
+        if data.get("hj212_password") and data.get("protocol") != Protocol.HJ212:
+            self.add_error("hj212_password", "只有 HJ 212 监测站需要填写访问密码")
         return data
+
+
+class SensorForm(ServiceFormMixin, forms.Form):
+    """A key the device may report, with what it measures and its valid range (values outside are refused)."""
+
+    key = forms.CharField(
+        label="要素名", max_length=40, help_text="设备上报时使用的键，如 SL 651 的 Z（水位）、VT（电源电压）"
+    )
+    name = forms.CharField(label="名称", max_length=60, required=False)
+    unit = forms.CharField(label="单位", max_length=20, required=False)
+    min_value = forms.FloatField(label="量程下限", required=False)
+    max_value = forms.FloatField(label="量程上限", required=False)
 
 
 class RotateMqttPasswordForm(forms.Form):

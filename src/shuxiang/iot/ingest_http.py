@@ -2,13 +2,17 @@
 
 Authenticated by the device's own token (`Authorization: Token <device token>`),
 which is looked up among device credentials only: a device token is not a user
-token and opens no other endpoint, and a user token is not accepted here.
+token and opens no other endpoint, and a user token is not accepted here. The
+route is declared public (no user session or user token applies); the device it
+authenticates reports as `Actor.device(code)`.
 """
 
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from shuxiang.core.access import public_view
+from shuxiang.core.actors import Actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.iot import payloads, services
 
@@ -19,6 +23,7 @@ def _error(code, message, status, fields=None):
     return JsonResponse({"code": code, "message": message, "fields": fields or {}}, status=status)
 
 
+@public_view  # no user account: the device's own token, checked below, is its credential
 @csrf_exempt
 def telemetry(request):
     if request.method != "POST":
@@ -41,7 +46,7 @@ def telemetry(request):
         services.count_rejection(device.code, exc, now)
         return _error(exc.code, exc.message, 400, exc.fields)
     try:
-        outcome = services.do_ingest_one(device.code, values, actor=device.audit_label, now=now)
+        outcome = services.do_ingest_one(device.code, values, actor=Actor.device(device.code), now=now)
     except ServiceError as exc:
         return _error(exc.code, exc.message, 400, exc.fields)
     return JsonResponse({"stored": outcome.stored, "duplicates": outcome.duplicates})

@@ -23,6 +23,7 @@ from shuxiang.iot.choices import (
     Protocol,
     RejectReason,
     RuleKind,
+    SensorStatus,
     Severity,
     Sl651CommandStatus,
 )
@@ -57,7 +58,13 @@ class Device(models.Model):
     sl651_password = models.CharField(
         "SL 651 密码", max_length=4, blank=True, help_text="4 位十六进制，空表示不校验"
     )
+    hj212_password_digest = models.CharField(max_length=64, blank=True, editable=False)
     is_active = models.BooleanField("启用", default=True)
+    learning = models.BooleanField(
+        "学习模式",
+        default=False,
+        help_text="开启后，设备上报的未登记要素作为待审核传感器入库（不参与告警），由管理员审核；关闭时一律拒收",
+    )
     last_seen_at = models.DateTimeField("最后通信", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -77,10 +84,6 @@ class Device(models.Model):
             return False
         return timezone.now() - self.last_seen_at < timedelta(minutes=conf.OFFLINE_AFTER_MINUTES)
 
-    @property
-    def audit_label(self) -> str:
-        return f"device:{self.code}"
-
 
 @scoped("device__place")
 class Sensor(models.Model):
@@ -89,6 +92,8 @@ class Sensor(models.Model):
     `min_value`/`max_value` are the physically valid range: values outside are
     rejected as instrument faults, not stored. `last_value`/`last_ts` are the
     latest reading, kept by the ingestion service for maps and tables.
+    A `pending` sensor was created by a device in learning mode from a key nobody registered:
+    its readings are stored, but no alarm rule looks at them until an admin approves it.
     """
 
     device = models.ForeignKey(Device, verbose_name="设备", on_delete=models.CASCADE, related_name="sensors")
@@ -97,6 +102,7 @@ class Sensor(models.Model):
     unit = models.CharField("单位", max_length=20, blank=True)
     min_value = models.FloatField("量程下限", null=True, blank=True)
     max_value = models.FloatField("量程上限", null=True, blank=True)
+    status = models.CharField("状态", max_length=8, choices=SensorStatus.choices, default=SensorStatus.ACTIVE)
     last_value = models.FloatField("最新值", null=True, blank=True)
     last_ts = models.DateTimeField("最新时间", null=True, blank=True)
 
@@ -128,6 +134,10 @@ class Sensor(models.Model):
     def label(self):
         return self.name or self.key
 
+    @property
+    def is_pending(self) -> bool:
+        return self.status == SensorStatus.PENDING
+
 
 @scoped("sensor__device__place")
 class Reading(models.Model):
@@ -151,6 +161,33 @@ class Reading(models.Model):
 
     def __str__(self):
         return f"{self.sensor_id}@{self.ts:%Y-%m-%d %H:%M:%S}={self.value:g}"
+
+
+@scoped("device__place")
+class FlaggedReading(models.Model):
+    """A value its protocol marked as not valid for statistics (HJ 212 data flags F, M, D, C, T, B:
+    stopped, maintenance, fault, calibration, over range, communication error). Kept and shown beside
+    the readings, never averaged nor seen by alarm rules; N and S values are ordinary readings."""
+
+    device = models.ForeignKey(Device, verbose_name="设备", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField("要素", max_length=40)
+    ts = models.DateTimeField("时间")
+    value = models.FloatField("数值")
+    flag = models.CharField("数据标记", max_length=2)
+    source = models.CharField("来源指令", max_length=8, blank=True, help_text="如 HJ 212 的 CN 2011")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "标记数据"
+        verbose_name_plural = "标记数据"
+        ordering = ["-ts"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "key", "ts"], name="iot_flagged_once_per_key_ts"),
+        ]
+
+    def __str__(self):
+        return f"{self.key}@{self.ts:%Y-%m-%d %H:%M:%S}={self.value:g}({self.flag})"
 
 
 class RollupPeriod(models.TextChoices):
@@ -208,6 +245,30 @@ class Rejection(models.Model):
         return f"{self.device_code} {self.get_reason_display()} ×{self.count}"
 
 
+class RegistryVersion(models.Model):
+    """A counter every process reads once per batch to learn that the device registry changed.
+
+    The listeners keep devices and sensors in memory (the hot path cannot ask the database per
+    message). The services that change what ingestion accepts — registering, (de)activating,
+    rotating credentials, defining or approving sensors, learning mode — increment the counter in
+    their own transaction; a listener that reads a new value drops its cache, so a deactivated
+    device's next message is refused by every process, not only by the one that deactivated it.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "登记版本"
+        verbose_name_plural = "登记版本"
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+declare_unscoped(RegistryVersion, "one counter the ingestion processes poll; never listed")
+
+
 @scoped("place")
 class AlarmRule(models.Model):
     """A condition on a sensor key that raises an alarm: data, edited by staff, not code.
@@ -258,13 +319,16 @@ class AlarmRule(models.Model):
     def __str__(self):
         return self.name
 
-    def describe(self) -> str:
-        unit = ""
+    def describe(self, sensor=None) -> str:
+        """The condition in words; given the sensor, by its Chinese name and unit ("库水位 高于 123.11 m")."""
+        from shuxiang.core.formats import reading
+
+        name, unit = (sensor.label, sensor.unit) if sensor is not None else (self.key, "")
         if self.kind == RuleKind.NO_DATA:
-            return f"{self.key} 连续 {self.duration_minutes} 分钟无数据"
+            return f"{name} 连续 {self.duration_minutes} 分钟无数据"
         text = {"above": "高于", "below": "低于", "rate": "每分钟变化超过"}[self.kind]
         held = f"，持续 {self.duration_minutes} 分钟" if self.duration_minutes else ""
-        return f"{self.key} {text} {self.threshold:g}{unit}{held}"
+        return f"{name} {text} {reading(self.threshold, unit)}{held}"
 
 
 @scoped("sensor__device__place")

@@ -28,11 +28,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from shuxiang.core import heartbeats
+from shuxiang.core.actors import Actor
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 from shuxiang.iot import conf, payloads, services
 
 log = logging.getLogger(__name__)
+
+# A batch carries many devices' messages (the broker authenticated each device and let it publish only
+# on its own topic), so it is stored as the listener, whose grant is checked once per batch.
+LISTENER = Actor.system("listener")
 
 TOPIC = "shuxiang/v1/devices/+/telemetry"
 PREFIX, SUFFIX = "shuxiang/v1/devices/", "/telemetry"
@@ -208,7 +214,7 @@ class Listener:
         while True:
             try:
                 with origin("mqtt"):
-                    outcomes = services.do_ingest(messages, actor="mqtt", now=now)
+                    outcomes = services.do_ingest(messages, actor=LISTENER, now=now)
                 break
             except DB_ERRORS as exc:
                 with self.stats_lock:
@@ -273,8 +279,14 @@ class Listener:
         ]
         for t in threads:
             t.start()
+        last_beat = (
+            time.monotonic()
+        )  # the first beat after one interval: a listener dying at start never looks alive
         try:
             while not self.stop_event.wait(0.2):
+                if time.monotonic() - last_beat >= heartbeats.LISTENER_INTERVAL:
+                    heartbeats.beat("mqtt", received=self.stats.received)
+                    last_beat = time.monotonic()
                 if idle_exit is not None and time.monotonic() - self.last_activity > idle_exit:
                     break
                 if not any(t.is_alive() for t in threads):

@@ -70,9 +70,14 @@ def rollup_recent(now=None) -> int:
 
 
 def purge_old_readings(now=None, chunk=50_000) -> int:
-    """Delete raw readings older than SHUXIANG_IOT_RETENTION_DAYS; rollups keep the long view."""
+    """Remove raw readings older than SHUXIANG_IOT_RETENTION_DAYS; rollups keep the long view. On
+    PostgreSQL whole months go at once (their partitions detached and dropped); what is left before the
+    horizon — part of one month, or everything on SQLite — is deleted in chunks."""
+    from shuxiang.iot import partitions
+
     now = now or timezone.now()
     cutoff = now - timedelta(days=conf.RETENTION_DAYS)
+    partitions.drop_before(cutoff)
     deleted = 0
     while True:
         with transaction.atomic():

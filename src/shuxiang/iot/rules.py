@@ -16,10 +16,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from shuxiang.core import audit
+from shuxiang.core.actors import Actor, as_actor
 from shuxiang.iot import storage
-from shuxiang.iot.choices import AlarmStatus, RuleKind, Severity
+from shuxiang.iot.choices import AlarmStatus, RuleKind, SensorStatus, Severity
 
-ENGINE = "iot:rules"  # the audit actor for what the rule engine does by itself
+# What the rule engine does by itself on the ingestion path (raise, auto-clear) is done as this actor,
+# whoever reported the readings: its grants are declared in IotConfig.ready().
+ENGINE = Actor.system("rules")
 
 
 class RuleCache:
@@ -75,7 +78,10 @@ def prepare(new_rows, sensor_meta) -> Evaluation:
         by_sensor[sensor_id].append((ts, value))
     rate_sensors = set()
     for sensor_id, rows in by_sensor.items():
-        info, key = sensor_meta[sensor_id]
+        meta = sensor_meta.get(sensor_id)
+        if meta is None:
+            continue  # a pending sensor (device in learning mode): stored, not evaluated until approved
+        info, key = meta
         for rule in cache.for_sensor(info.id, key, info.place_path):
             rows.sort(key=lambda r: r[0])
             ev.pairs[(rule, sensor_id)] = rows
@@ -172,14 +178,16 @@ def evaluate(ev: Evaluation, *, now: datetime) -> None:
 
 
 def _message(rule, sensor, value) -> str:
+    """What people read: the sensor by its Chinese name and unit, levels to the centimetre."""
+    from shuxiang.core.formats import reading
+
     device = sensor.device
-    unit = sensor.unit or ""
     if rule.kind == RuleKind.NO_DATA:
         return f"{device.name}：{sensor.label} 已连续 {rule.duration_minutes} 分钟无数据"
-    return f"{device.name}：{rule.name}（{rule.describe()}），当前 {value:g}{unit}"
+    return f"{device.name}：{rule.name}（{rule.describe(sensor)}），当前 {reading(value, sensor.unit)}"
 
 
-def raise_alarm(rule, sensor_id, value, ts):
+def raise_alarm(rule, sensor_id, value, ts, actor=ENGINE):
     """Open the alarm for (rule, sensor), or join the one another process opened a moment ago."""
     from shuxiang.iot.models import Alarm, Sensor
 
@@ -201,7 +209,7 @@ def raise_alarm(rule, sensor_id, value, ts):
         alarm.last_value, alarm.last_at = value, ts
         alarm.save(update_fields=["repeat_count", "last_value", "last_at"])
         return alarm
-    audit.record_create(ENGINE, alarm)
+    audit.record_create(actor, alarm)
     transaction.on_commit(lambda: notify_raise(alarm.pk))
     return alarm
 
@@ -210,10 +218,20 @@ def clear_alarm(alarm, *, actor, note, now):
     before = audit.snapshot(alarm)
     alarm.status = AlarmStatus.CLEARED
     alarm.cleared_at = now
-    alarm.cleared_by = actor if actor is not None and not isinstance(actor, str) else None
+    alarm.cleared_by = as_actor(actor).human
     alarm.clear_note = note
     alarm.save(update_fields=["status", "cleared_at", "cleared_by", "clear_note"])
     audit.record(actor, "transition", alarm, changes=audit.diff(before, audit.snapshot(alarm)))
+    transaction.on_commit(lambda: notify_clear(alarm.pk))
+
+
+def prepare_process() -> None:
+    """For a listener process (sl651 serve, mqtt), at start-up: load what its first alarm would otherwise
+    load while a station waits for its confirmation — the URL configuration `alarm_url` and the actions'
+    links need (every view module, DRF, the API schema: 2–4 s on a small machine, docs/benchmarks.md)."""
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018  (populating it is the point)
 
 
 def alarm_url(alarm) -> str:
@@ -242,6 +260,16 @@ def notify_raise(alarm_id):
         run_actions(alarm, alarm.rule.actions, alarm.rule.action_config)
 
 
+def notify_clear(alarm_id):
+    """After commit: the rule's actions that follow alarms to their end hear that this one is cleared."""
+    from shuxiang.iot.actions import run_clear_actions
+    from shuxiang.iot.models import Alarm
+
+    alarm = Alarm.objects.select_related("rule", "sensor__device__place").filter(pk=alarm_id).first()
+    if alarm is not None and alarm.rule.actions:
+        run_clear_actions(alarm, alarm.rule.actions, alarm.rule.action_config)
+
+
 def notify_escalation(alarm):
     from shuxiang.core.services import notify
     from shuxiang.iot.services import escalation_users
@@ -254,13 +282,15 @@ def notify_escalation(alarm):
     )
 
 
-def check_no_data(now) -> int:
+def check_no_data(now, *, actor) -> int:
     from shuxiang.iot.models import Alarm, AlarmRule, Sensor
 
     raised = 0
     for rule in AlarmRule.objects.filter(is_active=True, kind=RuleKind.NO_DATA).select_related("place"):
         cutoff = now - timedelta(minutes=rule.duration_minutes)
-        sensors = Sensor.objects.filter(key=rule.key, device__is_active=True, device__created_at__lt=cutoff)
+        sensors = Sensor.objects.filter(
+            key=rule.key, status=SensorStatus.ACTIVE, device__is_active=True, device__created_at__lt=cutoff
+        )
         if rule.device_id:
             sensors = sensors.filter(device_id=rule.device_id)
         else:
@@ -271,6 +301,6 @@ def check_no_data(now) -> int:
         )
         for sensor in silent.exclude(pk__in=already):
             with transaction.atomic():
-                raise_alarm(rule, sensor.pk, sensor.last_value, now)
+                raise_alarm(rule, sensor.pk, sensor.last_value, now, actor)
             raised += 1
     return raised

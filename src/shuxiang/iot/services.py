@@ -15,38 +15,49 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from shuxiang.core import audit, pii
+from shuxiang.core import audit, metrics, pii
+from shuxiang.core.actors import as_actor
 from shuxiang.core.choices import PlaceLevel, Role
-from shuxiang.core.errors import ServiceError
+from shuxiang.core.errors import Forbidden, ServiceError
 from shuxiang.core.models import User
 from shuxiang.core.permissions import require
-from shuxiang.core.scope import place_in_scope
-from shuxiang.iot import broker, conf, rules, storage
-from shuxiang.iot.choices import AlarmStatus, BrokerState, Protocol, RejectReason, RuleKind, Severity
-from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Rejection, Sensor
+from shuxiang.iot import broker, conf, keys, rules, storage
+from shuxiang.iot.choices import (
+    AlarmStatus,
+    BrokerState,
+    Protocol,
+    RejectReason,
+    RuleKind,
+    SensorStatus,
+    Severity,
+)
+from shuxiang.iot.keys import KEY_RE
+from shuxiang.iot.models import (
+    Alarm,
+    AlarmRule,
+    BrokerAccount,
+    Device,
+    Reading,
+    RegistryVersion,
+    Rejection,
+    Rollup,
+    Sensor,
+)
 
-KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 SL651_CODE_RE = re.compile(r"^\d{10}$")
+JT808_CODE_RE = re.compile(r"^(\d{12}|\d{20})$")
+HJ212_MN_RE = re.compile(r"^[A-Za-z0-9]{1,24}$")
+HJ212_PW_RE = re.compile(r"^[^;,=&\s]{1,16}$")
 RESERVED_CODES = {"add"}  # /iot/devices/add/ is the registration form, not a device page
 
 
-def _is_person(actor) -> bool:
-    return actor is not None and not isinstance(actor, str)
-
-
-def _require(actor, perm):
-    if _is_person(actor):
-        require(actor, perm)
-
-
-def _require_in_scope(actor, place, field="place"):
-    if _is_person(actor) and not place_in_scope(actor, place):
-        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {field: ["不在管辖范围内"]})
+REPORT = "iot.reading.add"  # what a device (or the listener carrying many devices' batches) may do
+LEARN = "iot.device.learn"  # learning mode on a device, and the review of the sensors it proposed
 
 
 # --- devices and sensors -----------------------------------------------------------------
@@ -58,31 +69,51 @@ def _new_secret() -> str:
 
 @transaction.atomic
 def do_register_device(
-    *, actor, code, protocol, place, name="", owner_unit=None, kind="", sl651_password="", sensors=()
+    *,
+    actor,
+    code,
+    protocol,
+    place,
+    name="",
+    owner_unit=None,
+    kind="",
+    sl651_password="",
+    hj212_password="",
+    sensors=(),
 ) -> tuple[Device, dict]:
     """Register a device and return it with its credentials (shown once; only digests are kept)."""
-    _require(actor, "iot.device.change")
+    require(actor, "iot.device.add")
     code = (code or "").strip()
     errors = {}
     if protocol not in Protocol.values:
-        errors["protocol"] = ["接入方式只能是 http、mqtt 或 sl651"]
+        errors["protocol"] = ["接入方式只能是 " + "、".join(Protocol.values)]
     if not CODE_RE.match(code):
         errors["code"] = ["设备编码为 2–40 位字母、数字、下划线或连字符"]
     elif code.lower() in RESERVED_CODES:
         errors["code"] = [f"“{code}”是系统保留字，不能作设备编码"]
     elif protocol == Protocol.SL651 and not SL651_CODE_RE.match(code):
         errors["code"] = ["SL 651 遥测站的设备编码应为 10 位数字测站地址"]
+    elif protocol == Protocol.JT808 and not JT808_CODE_RE.match(code):
+        errors["code"] = ["JT/T 808 终端的设备编码是消息头中的终端手机号：2013 版 12 位、2019 版 20 位数字"]
+    elif protocol == Protocol.HJ212 and not HJ212_MN_RE.match(code):
+        errors["code"] = ["HJ 212 监测站的设备编码即其 MN：1–24 位字母或数字"]
     elif Device.objects.filter(code=code).exists():
         errors["code"] = [f"设备编码 {code} 已登记"]
     if sl651_password and not re.fullmatch(r"[0-9A-Fa-f]{4}", sl651_password):
         errors["sl651_password"] = ["SL 651 密码应为 4 位十六进制"]
+    if hj212_password and (protocol != Protocol.HJ212 or not HJ212_PW_RE.match(hj212_password)):
+        errors["hj212_password"] = [
+            "HJ 212 访问密码为 1–16 位字符，不含空白和 ; , = &（只用于 HJ 212 监测站）"
+        ]
     if place is None:
         errors["place"] = ["请选择区划"]
     if errors:
         raise ServiceError("invalid", "设备信息有误", errors)
-    _require_in_scope(actor, place)
+    require(actor, "iot.device.add", place)
     token = _new_secret()
     mqtt_password = _new_secret() if protocol == Protocol.MQTT else ""
+    if protocol == Protocol.HJ212 and not hj212_password:
+        hj212_password = f"{secrets.randbelow(10**6):06d}"  # stations are configured with 6 digits
     device = Device.objects.create(
         code=code,
         name=(name or code).strip()[:100],
@@ -93,6 +124,7 @@ def do_register_device(
         token_digest=pii.digest(token),
         mqtt_password_digest=pii.digest(mqtt_password) if mqtt_password else "",
         sl651_password=sl651_password.upper(),
+        hj212_password_digest=pii.digest(hj212_password) if hj212_password else "",
     )
     for spec in sensors:
         _define_sensor(device, **spec)
@@ -104,11 +136,17 @@ def do_register_device(
             mqtt_password=mqtt_password,
             mqtt_topic=f"shuxiang/v1/devices/{code}/telemetry",
         )
+    if protocol == Protocol.JT808:
+        from shuxiang.iot.jt808_server import auth_code
+
+        credentials.update(jt808_phone=code, jt808_auth_code=auth_code(device))
     if protocol == Protocol.SL651:
         credentials.update(sl651_address=code, sl651_password=device.sl651_password or "（不校验）")
+    if protocol == Protocol.HJ212:
+        credentials.update(hj212_mn=code, hj212_password=hj212_password)
     if mqtt_password:
         _broker_account_changed(device, mqtt_password)
-    transaction.on_commit(caches.clear)
+    registry_changed()
     return device, credentials
 
 
@@ -131,8 +169,7 @@ def _define_sensor(device, *, key, name="", unit="", min_value=None, max_value=N
 @transaction.atomic
 def do_define_sensor(device, *, actor, key, name="", unit="", min_value=None, max_value=None) -> Sensor:
     """Declare (or change) what a device's key measures and its valid range."""
-    _require(actor, "iot.device.change")
-    _require_in_scope(actor, device.place)
+    require(actor, "iot.device.change", device)
     existing = Sensor.objects.filter(device=device, key=key).first()
     before = audit.snapshot(existing) if existing else None
     sensor = _define_sensor(device, key=key, name=name, unit=unit, min_value=min_value, max_value=max_value)
@@ -140,29 +177,81 @@ def do_define_sensor(device, *, actor, key, name="", unit="", min_value=None, ma
         audit.record_create(actor, sensor)
     else:
         audit.record_update(actor, sensor, before)
-    transaction.on_commit(caches.clear)
+    registry_changed()
     return sensor
 
 
 @transaction.atomic
 def do_set_device_active(device, *, actor, is_active: bool) -> Device:
-    _require(actor, "iot.device.change")
-    _require_in_scope(actor, device.place)
+    require(actor, "iot.device.change", device)
     before = audit.snapshot(device)
     device.is_active = is_active
     device.save(update_fields=["is_active"])
     audit.record_update(actor, device, before)
     if device.protocol == Protocol.MQTT:
         _broker_account_changed(device)
-    transaction.on_commit(caches.clear)
+    registry_changed()  # every listener process refuses its next message, not after a cache refresh
     return device
+
+
+@transaction.atomic
+def do_set_device_learning(device, *, actor, learning: bool) -> Device:
+    """Learning mode: keys the device reports that nobody registered become pending sensors for
+    review instead of being refused. For commissioning a device whose payload is not documented."""
+    require(actor, LEARN, device)
+    if type(learning) is not bool:
+        raise ServiceError("invalid", "学习模式只能开启或关闭", {"learning": ["应为 true 或 false"]})
+    before = audit.snapshot(device)
+    device.learning = learning
+    device.save(update_fields=["learning"])
+    audit.record_update(actor, device, before)
+    registry_changed()
+    return device
+
+
+def _pending_sensor(device, key) -> Sensor:
+    sensor = Sensor.objects.filter(device=device, key=key).first()
+    if sensor is None:
+        raise ServiceError(
+            "unknown_key", f"设备 {device.code} 没有要素 {key}", {"key": ["不存在"]}, status=404
+        )
+    if not sensor.is_pending:
+        raise ServiceError("not_pending", f"要素 {key} 不是待审核状态", {"key": ["已启用，无需审核"]})
+    return sensor
+
+
+@transaction.atomic
+def do_approve_sensor(device, *, actor, key) -> Sensor:
+    """A pending sensor becomes a sensor like any other: alarm rules see its readings from now on
+    (those stored while it was pending are not replayed through them)."""
+    require(actor, LEARN, device)
+    sensor = _pending_sensor(device, key)
+    before = audit.snapshot(sensor)
+    sensor.status = SensorStatus.ACTIVE
+    sensor.save(update_fields=["status"])
+    audit.record(actor, "transition", sensor, changes=audit.diff(before, audit.snapshot(sensor)))
+    registry_changed()
+    return sensor
+
+
+@transaction.atomic
+def do_reject_sensor(device, *, actor, key) -> None:
+    """A pending sensor that is not what the device should report: it and the readings stored under
+    it go (they were never checked against a range or a rule). If the device is still learning and
+    sends the key again, it comes back as pending; otherwise the key is refused from now on."""
+    require(actor, LEARN, device)
+    sensor = _pending_sensor(device, key)
+    audit.record_delete(actor, sensor)
+    Reading.objects.filter(sensor_id=sensor.pk).delete()
+    Rollup.objects.filter(sensor_id=sensor.pk).delete()
+    sensor.delete()
+    registry_changed()
 
 
 def _replace_secret(device, actor, field, label) -> str:
     """A new secret for one of the device's credentials; only its digest is kept, and the audit
     entry names the change by digest prefixes."""
-    _require(actor, "iot.device.change")
-    _require_in_scope(actor, device.place)
+    require(actor, "iot.device.change", device)
     secret = _new_secret()
     old_digest = getattr(device, field)
     setattr(device, field, pii.digest(secret))
@@ -173,6 +262,7 @@ def _replace_secret(device, actor, field, label) -> str:
         device,
         changes={label: [f"<摘要:{old_digest[:8]}>", f"<摘要:{getattr(device, field)[:8]}>"]},
     )
+    registry_changed()
     return secret
 
 
@@ -180,7 +270,7 @@ def _replace_secret(device, actor, field, label) -> str:
 def do_rotate_mqtt_password(device, *, actor) -> dict:
     """Give an MQTT device a new broker password (returned once; only its digest is kept)."""
     if device.protocol != Protocol.MQTT:
-        _require(actor, "iot.device.change")
+        require(actor, "iot.device.change", device)
         raise ServiceError("not_mqtt", f"设备 {device.code} 不是 MQTT 设备，没有代理密码", {})
     password = _replace_secret(device, actor, "mqtt_password_digest", "mqtt_password")
     _broker_account_changed(device, password)
@@ -240,6 +330,26 @@ def check_mqtt_password(device: Device, password: str) -> bool:
 # --- in-process caches for the hot path ------------------------------------------------------
 
 
+REGISTRY = "iot.devices"  # the RegistryVersion row ingestion polls
+
+
+def registry_changed() -> None:
+    """Increment the registry version in the caller's transaction: once it commits, every ingestion
+    process drops its device cache before its next batch. Rare (administrative changes only)."""
+    if not RegistryVersion.objects.filter(pk=REGISTRY).update(version=F("version") + 1):
+        # the row went missing (a test database flush): create it, racing writers both count
+        RegistryVersion.objects.bulk_create([RegistryVersion(name=REGISTRY)], ignore_conflicts=True)
+        RegistryVersion.objects.filter(pk=REGISTRY).update(version=F("version") + 1)
+
+
+def registry_version() -> int:
+    """One primary-key read, without the ORM's per-query overhead (it runs once per batch)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM iot_registryversion WHERE name = %s", [REGISTRY])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
 @dataclass
 class DeviceInfo:
     id: int
@@ -247,7 +357,12 @@ class DeviceInfo:
     is_active: bool
     place_path: str
     sl651_password: str = ""
+    protocol: str = ""
+    learning: bool = False
     sensors: dict = field(default_factory=dict)  # key -> SensorInfo
+    # the protocol's own keys (iot.keys): they become sensors without anyone registering them
+    known: object = field(default_factory=lambda: keys.protocol_keys(""))
+    hj212_password_digest: str = ""
 
 
 @dataclass
@@ -256,11 +371,17 @@ class SensorInfo:
     key: str
     min_value: float | None
     max_value: float | None
+    active: bool = True  # False: pending review, stored but not evaluated by alarm rules
 
 
 class Caches:
-    """Device and sensor lookups for the listeners, refreshed every `ttl` seconds and after our own writes
-    (a device registered or changed elsewhere is seen by a running listener within `ttl`)."""
+    """Device and sensor lookups for the ingestion processes.
+
+    `sync()`, once per batch, reads the registry version (one primary-key query) and drops everything
+    when it changed: a device deactivated, a sensor defined or a credential rotated in any process is
+    in effect for this one's next batch. Every `ttl` seconds the cache is dropped anyway, for changes
+    made outside the services.
+    """
 
     ttl = 30.0
 
@@ -273,18 +394,22 @@ class Caches:
             self.devices: dict[str, DeviceInfo] = {}
             self.missing: set[str] = set()  # codes not registered: a flood of them must not cost a query each
             self.loaded_at = time.monotonic()
+            self.version: int | None = None  # unknown: the next sync adopts the database's
         rules.cache.clear()
 
-    def _fresh(self):
-        if time.monotonic() - self.loaded_at > self.ttl:
+    def sync(self) -> None:
+        """The once-per-batch check: the registry version, then the age of the cache."""
+        version = registry_version()
+        if version != self.version or time.monotonic() - self.loaded_at > self.ttl:
             self.clear()
+            with self.lock:
+                self.version = version
 
     def sl651_password(self, code: str) -> str:
         info = self.device(code)
         return info.sl651_password if info else ""
 
     def device(self, code: str) -> DeviceInfo | None:
-        self._fresh()
         if code not in self.devices and code not in self.missing:
             self.load([code])
         return self.devices.get(code)
@@ -292,7 +417,6 @@ class Caches:
     def prefetch(self, codes) -> None:
         """Load a batch's devices in two queries, not two per device (after a start or a refresh
         a listener meets every device at once)."""
-        self._fresh()
         unknown = [c for c in set(codes) if c and c not in self.devices and c not in self.missing]
         if unknown:
             self.load(unknown)
@@ -301,10 +425,18 @@ class Caches:
         found = {}
         for device in Device.objects.filter(code__in=codes).select_related("place"):
             found[device.pk] = DeviceInfo(
-                device.pk, device.code, device.is_active, device.place.path, device.sl651_password
+                device.pk,
+                device.code,
+                device.is_active,
+                device.place.path,
+                device.sl651_password,
+                device.protocol,
+                device.learning,
+                known=keys.protocol_keys(device.protocol),
+                hj212_password_digest=device.hj212_password_digest,
             )
         for s in Sensor.objects.filter(device_id__in=list(found)):
-            found[s.device_id].sensors[s.key] = SensorInfo(s.pk, s.key, s.min_value, s.max_value)
+            found[s.device_id].sensors[s.key] = _sensor_info(s)
         with self.lock:
             for info in found.values():
                 self.devices[info.code] = info
@@ -340,9 +472,13 @@ class Outcome:
         return self.error is None
 
 
+def _sensor_info(s: Sensor) -> SensorInfo:
+    return SensorInfo(s.pk, s.key, s.min_value, s.max_value, s.status == SensorStatus.ACTIVE)
+
+
 def _number(raw):
-    if type(raw) is bool:
-        return 1.0 if raw else 0.0
+    if type(raw) is bool:  # JSON true/false is not a measurement (it was once stored as 1.0/0.0)
+        return None
     if isinstance(raw, (int, float)):  # noqa: UP038 — the tuple form is the faster check, and this runs per value
         try:
             value = float(raw)
@@ -375,12 +511,18 @@ def _validate(info: DeviceInfo, values, window) -> tuple[list, ServiceError | No
     clean = []
     for key, ts, raw in values:
         sensor = info.sensors.get(key)
-        if sensor is None and not KEY_RE.match(key):  # a registered sensor's key was checked when it was made
-            return [], _reject(
-                RejectReason.BAD_KEY, f"要素名 {key[:40]} 不合法", {key[:40]: ["要素名不合法"]}
-            )
+        if sensor is None:  # a registered sensor's key was checked when it was made
+            error = _unregistered(info, key)
+            if error is not None:
+                return [], error
         value = _number(raw)
         if value is None:
+            if type(raw) is bool:
+                return [], _reject(
+                    RejectReason.BOOLEAN,
+                    f"{key} 的值是布尔值 {str(raw).lower()}，不是数字",
+                    {key: ["应为数字，不接受 true/false"]},
+                )
             return [], _reject(RejectReason.NOT_NUMERIC, f"{key} 的值不是数字", {key: ["应为数字"]})
         if ts > future_limit:
             return [], _reject(
@@ -401,25 +543,56 @@ def _validate(info: DeviceInfo, values, window) -> tuple[list, ServiceError | No
     return clean, None
 
 
-def _ensure_sensors(info: DeviceInfo, keys) -> None:
-    """Sensors for keys a device reports for the first time (no range until someone declares one)."""
-    missing = [k for k in keys if k not in info.sensors]
+def _unregistered(info: DeviceInfo, key: str) -> ServiceError | None:
+    """Why a key the device has no sensor for is refused, or None when it may become one: its
+    protocol defines it (iot.keys), or the device is learning (it becomes a pending sensor)."""
+    if not KEY_RE.match(key):
+        return _reject(RejectReason.BAD_KEY, f"要素名 {key[:40]} 不合法", {key[:40]: ["要素名不合法"]})
+    if key in info.known or info.learning:
+        return None
+    return _reject(
+        RejectReason.UNKNOWN_KEY,
+        f"设备 {info.code} 未登记要素 {key}",
+        {key: ["未登记的要素：请在设备页登记该传感器，或由管理员开启学习模式"]},
+    )
+
+
+def _ensure_sensors(info: DeviceInfo, new_keys) -> None:
+    """Sensors for keys a device reports for the first time: active for its protocol's own keys
+    (named as the protocol names them, no range until someone declares one), pending otherwise (the
+    device is learning: validation refused the key if it was not)."""
+    missing = [k for k in new_keys if k not in info.sensors]
     if not missing:
         return
-    Sensor.objects.bulk_create([Sensor(device_id=info.id, key=k) for k in missing], ignore_conflicts=True)
+    created = []
+    for k in missing:
+        known = info.known.get(k)
+        if known is not None:
+            created.append(Sensor(device_id=info.id, key=k, name=known.name, unit=known.unit))
+        else:
+            created.append(Sensor(device_id=info.id, key=k, status=SensorStatus.PENDING))
+    Sensor.objects.bulk_create(created, ignore_conflicts=True)
     for s in Sensor.objects.filter(device_id=info.id, key__in=missing):
-        info.sensors[s.key] = SensorInfo(s.pk, s.key, s.min_value, s.max_value)
+        info.sensors[s.key] = _sensor_info(s)
 
 
 def do_ingest(messages: list[Message], *, actor, now: datetime | None = None) -> list[Outcome]:
     """Validate, store and evaluate a batch of messages from the front ends, in one transaction.
 
-    A message with any bad value is refused whole and counted against its device;
-    the others are stored together. Returns one Outcome per message, in order.
-    When this returns, everything reported as stored is committed.
+    A message with any bad value — not a number (true/false included), out of range, badly stamped,
+    or under a key the device has no sensor for and its protocol does not define (unless the device
+    is learning) — is refused whole and counted against its device; the others are stored together.
+    Returns one Outcome per message, in order. When this returns, everything reported as stored is
+    committed. The device registry is re-read first if any process changed it (`Caches.sync`).
+
+    `actor` is the device reporting (`Actor.device(code)`: only its own messages) or the listener
+    carrying a batch of many devices' messages (`Actor.system("listener")`). Its grant is checked once
+    per batch: machine grants are declared in code, so the check costs no query.
     """
+    _may_report(actor, {msg.device_code for msg in messages})
     now = now or timezone.now()
     window = _window(now)
+    caches.sync()
     caches.prefetch(msg.device_code for msg in messages)
     outcomes = [Outcome() for _ in messages]
     accepted = []  # (index, DeviceInfo, clean triples)
@@ -442,14 +615,22 @@ def do_ingest(messages: list[Message], *, actor, now: datetime | None = None) ->
         else:
             accepted.append((i, info, clean))
     if accepted:
-        _store(accepted, outcomes, actor, now)
+        _store(accepted, outcomes, now)
     if rejected:
         record_rejections(rejected, now)
     return outcomes
 
 
+def _may_report(actor, codes) -> None:
+    """The gate of the ingestion path: the grant to report, and a device reports only for itself."""
+    actor = as_actor(actor)
+    require(actor, REPORT)
+    if actor.kind == "device" and codes - {actor.label}:
+        raise Forbidden(f"设备 {actor.label} 只能上报自己的数据")
+
+
 @transaction.atomic
-def _store(accepted, outcomes, actor, now):
+def _store(accepted, outcomes, now):
     rows, owner, devices = [], {}, {}
     for i, info, clean in accepted:
         sensors = info.sensors
@@ -463,6 +644,7 @@ def _store(accepted, outcomes, actor, now):
         outcomes[i].duplicates = len(clean)
     new = storage.insert_readings(rows)
     latest: dict[int, tuple[datetime, float]] = {}
+    stored_by_protocol: dict[str, int] = {}
     for sensor_id, ts, value in new:
         i = owner.get((sensor_id, ts))
         if i is not None:
@@ -470,16 +652,24 @@ def _store(accepted, outcomes, actor, now):
             outcomes[i].duplicates -= 1
         if sensor_id not in latest or latest[sensor_id][0] < ts:
             latest[sensor_id] = (ts, value)
-    sensor_meta = {s.id: (info, s.key) for info in devices.values() for s in info.sensors.values()}
+    # pending sensors are left out: their readings are stored, no rule looks at them before approval
+    sensor_meta = {
+        s.id: (info, s.key) for info in devices.values() for s in info.sensors.values() if s.active
+    }
     evaluation = rules.prepare(new, sensor_meta)
     rules.evaluate(evaluation, now=now)
     # Last: these rows are shared by every listener process, so hold their locks only until the commit.
     storage.update_latest(latest)
     storage.touch_devices(list(devices), now)
+    for i, info, _ in accepted:
+        stored_by_protocol[info.protocol] = stored_by_protocol.get(info.protocol, 0) + outcomes[i].stored
+    transaction.on_commit(lambda: [metrics.count_ingested(p, n) for p, n in stored_by_protocol.items()])
 
 
 def do_touch_device(code: str, *, actor, now=None) -> bool:
-    """A keep-alive: the device is online though it sent no values."""
+    """A keep-alive: the device is online though it sent no values (a report without values)."""
+    _may_report(actor, {code})
+    caches.sync()
     info = caches.device(code)
     if info is None or not info.is_active:
         return False
@@ -580,7 +770,7 @@ RULE_FIELDS = (
 
 @transaction.atomic
 def do_create_rule(*, actor, place=None, device=None, **fields) -> AlarmRule:
-    _require(actor, "iot.rule.change")
+    require(actor, "iot.alarmrule.add")
     fields.setdefault("severity", Severity.MAJOR)
     fields.setdefault("duration_minutes", 0)
     unknown = set(fields) - set(RULE_FIELDS)
@@ -593,7 +783,7 @@ def do_create_rule(*, actor, place=None, device=None, **fields) -> AlarmRule:
         errors["place"] = ["请选择适用区划或设备"]
     if errors:
         raise ServiceError("invalid", "告警规则有误", errors)
-    _require_in_scope(actor, place)
+    require(actor, "iot.alarmrule.add", place)
     rule = AlarmRule.objects.create(place=place, device=device, **fields)
     audit.record_create(actor, rule)
     transaction.on_commit(rules.cache.clear)
@@ -602,8 +792,7 @@ def do_create_rule(*, actor, place=None, device=None, **fields) -> AlarmRule:
 
 @transaction.atomic
 def do_update_rule(rule: AlarmRule, *, actor, **changes) -> AlarmRule:
-    _require(actor, "iot.rule.change")
-    _require_in_scope(actor, rule.place)
+    require(actor, "iot.alarmrule.change", rule)
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
         raise ServiceError("invalid", "告警规则有误", {f: ["不可修改"] for f in unknown})
@@ -642,20 +831,15 @@ def escalation_users(device: Device) -> list[User]:
     return list(User.objects.filter(role=Role.DISTRICT, is_active=True))
 
 
-def _alarm_scope(actor, alarm):
-    _require(actor, "iot.alarm.handle")
-    _require_in_scope(actor, alarm.sensor.device.place, "alarm")
-
-
 @transaction.atomic
 def do_acknowledge_alarm(alarm: Alarm, *, actor) -> Alarm:
     alarm = Alarm.objects.select_for_update().select_related("sensor__device__place").get(pk=alarm.pk)
-    _alarm_scope(actor, alarm)
+    require(actor, "iot.alarm.handle", alarm)
     if alarm.acknowledged_at is not None:
         raise ServiceError("already_acknowledged", "该告警已被确认", {"alarm": ["已确认"]})
     before = audit.snapshot(alarm)
     alarm.acknowledged_at = timezone.now()
-    alarm.acknowledged_by = actor if _is_person(actor) else None
+    alarm.acknowledged_by = as_actor(actor).human
     alarm.save(update_fields=["acknowledged_at", "acknowledged_by"])
     audit.record(actor, "transition", alarm, changes={**audit.diff(before, audit.snapshot(alarm))})
     return alarm
@@ -664,7 +848,7 @@ def do_acknowledge_alarm(alarm: Alarm, *, actor) -> Alarm:
 @transaction.atomic
 def do_clear_alarm(alarm: Alarm, *, actor, note="") -> Alarm:
     alarm = Alarm.objects.select_for_update().select_related("sensor__device__place").get(pk=alarm.pk)
-    _alarm_scope(actor, alarm)
+    require(actor, "iot.alarm.handle", alarm)
     if alarm.status == AlarmStatus.CLEARED:
         raise ServiceError("already_cleared", "该告警已解除", {"alarm": ["已解除"]})
     if len(note or "") > 200:
@@ -673,8 +857,9 @@ def do_clear_alarm(alarm: Alarm, *, actor, note="") -> Alarm:
     return alarm
 
 
-def do_escalate_alarms(*, now=None) -> int:
+def do_escalate_alarms(*, actor, now=None) -> int:
     """Alarms not acknowledged within their rule's limit go to the district officers, once."""
+    require(actor, "iot.alarm.escalate")
     now = now or timezone.now()
     count = 0
     candidates = Alarm.objects.filter(
@@ -692,7 +877,7 @@ def do_escalate_alarms(*, now=None) -> int:
                 continue
             alarm.escalated_at = now
             audit.record(
-                None,
+                actor,
                 "transition",
                 alarm,
                 changes={"escalated_at": [None, now.isoformat()]},
@@ -702,6 +887,7 @@ def do_escalate_alarms(*, now=None) -> int:
     return count
 
 
-def do_check_no_data(*, now=None) -> int:
+def do_check_no_data(*, actor, now=None) -> int:
     """Raise "no data for N minutes" alarms (the ingestion path clears them when data returns)."""
-    return rules.check_no_data(now or timezone.now())
+    require(actor, "iot.alarm.add")
+    return rules.check_no_data(now or timezone.now(), actor=as_actor(actor))

@@ -1,7 +1,7 @@
 """SL 651-2014 (水文监测数据通信规约) frames, HEX/BCD and ASCII: decode uplink, build downlink.
 
-Facts from ../shared/reference/standards-cn.md §1 and the open implementations it
-lists. Where the sources disagree or are silent, the choice made here is named.
+Facts from the standard as summarised in docs/references.md and docs/iot.md, and the open
+implementations they list. Where the sources disagree or are silent, the choice made here is named.
 
 **HEX/BCD frame** (uplink): `7E 7E | centre (1) | RTU address (5, BCD) |
 password (2) | function (1) | direction+length (2: high nibble 0 = up, 8 = down;

@@ -23,11 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from shuxiang.core import audit
+from shuxiang.core.actors import Actor, as_actor
 from shuxiang.core.errors import ServiceError
+from shuxiang.core.permissions import require
 from shuxiang.iot import sl651
 from shuxiang.iot.choices import Protocol, Sl651CommandStatus
 from shuxiang.iot.models import Device, Sl651Command
-from shuxiang.iot.services import _is_person, _require, _require_in_scope
 
 QUERIES = {
     f: sl651.FUNCTION_NAMES[f]
@@ -44,7 +45,9 @@ QUERIES = {
 LIFETIME = timedelta(minutes=30)  # how long a command waits for its station to be connected
 ANSWER_TIMEOUT = timedelta(seconds=60)
 MAX_OPEN_PER_DEVICE = 5
-SERVER_ACTOR = "sl651"
+# The running `sl651 serve` process: it claims, sends, closes and expires commands (grant in IotConfig).
+SERVER_ACTOR = Actor.system("listener")
+SERVER_PERM = "iot.sl651command.change"
 
 
 def parse_function(raw) -> int | None:
@@ -63,8 +66,8 @@ def function_choices() -> list[tuple[str, str]]:
 @transaction.atomic
 def do_request_sl651_query(device: Device, *, actor, function) -> Sl651Command:
     """Queue a query for a station; the SL 651 server sends it while the station is connected."""
-    _require(actor, "iot.device.change")
-    _require_in_scope(actor, device.place, "device")
+    actor = as_actor(actor)
+    require(actor, "iot.device.change", device)
     code = parse_function(function)
     if code not in QUERIES:
         allowed = "、".join(f"{c:02X}" for c in QUERIES)
@@ -93,8 +96,8 @@ def do_request_sl651_query(device: Device, *, actor, function) -> Sl651Command:
     command = Sl651Command.objects.create(
         device=device,
         function=code,
-        requested_by=actor if _is_person(actor) and actor.pk else None,
-        requested_label=audit.actor_label(actor)[:100],
+        requested_by=actor.human,
+        requested_label=actor.audit_label[:100],
         created_at=now,
         expires_at=now + LIFETIME,
     )
@@ -102,13 +105,16 @@ def do_request_sl651_query(device: Device, *, actor, function) -> Sl651Command:
     return command
 
 
-def _transition(command: Sl651Command, before: str, actor=SERVER_ACTOR, **changes) -> bool:
-    """Move a command on if it is still in state `before` (another process may have got there first)."""
+def _transition(command: Sl651Command, before: str, **changes) -> bool:
+    """Move a command on if it is still in state `before` (another process may have got there first).
+
+    Only the server moves commands on (sent, answered, released, expired), as the listener."""
+    require(SERVER_ACTOR, SERVER_PERM)
     with transaction.atomic():
         updated = Sl651Command.objects.filter(pk=command.pk, status=before).update(**changes)
         if updated:
             audit.record(
-                actor,
+                SERVER_ACTOR,
                 "transition",
                 command,
                 changes={k: [audit._plain(getattr(command, k)), audit._plain(v)] for k, v in changes.items()},

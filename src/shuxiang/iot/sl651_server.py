@@ -20,18 +20,21 @@ so a slow database holds up the RTUs' replies, never the loop.
 """
 
 import asyncio
-import contextlib
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django import db
 from django.utils import timezone
 
+from shuxiang.core import heartbeats
+from shuxiang.core.actors import Actor
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 from shuxiang.iot import services, sl651, sl651_commands
+from shuxiang.iot.tcp import ThreadedServer
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,10 @@ class Link:
 
 def handle_frame(frame: sl651.Frame, reassembler: sl651.Reassembler | None = None) -> Handled:
     """Everything a frame causes, in a worker thread."""
-    db.close_old_connections()
+    if not db.connection.in_atomic_block:  # a caller's transaction (a test's) keeps its connection
+        db.close_old_connections()
     with origin("sl651"):
+        services.caches.sync()  # a station registered or deactivated a moment ago, in any process
         info = services.caches.device(frame.address)
         if info is None:
             _count(frame.address, "unknown_device", f"测站 {frame.address} 未登记")
@@ -103,7 +108,7 @@ def handle_frame(frame: sl651.Frame, reassembler: sl651.Reassembler | None = Non
         except sl651.FrameError as exc:
             _count(frame.address, exc.reason, exc.message)
             return Handled(known=True)
-        actor = f"device:{frame.address}"
+        actor = Actor.device(frame.address)  # the station reporting, checked by its address and password
         if frame.function == sl651.KEEPALIVE:
             services.do_touch_device(frame.address, actor=actor, now=now)
             return Handled(known=True)
@@ -165,7 +170,10 @@ def _count_dropped(dropped):
             _count(address, "incomplete", detail)
 
 
-class Server:
+class Server(ThreadedServer):
+    thread_name = "sl651-server"
+    label = "SL 651"
+
     def __init__(
         self,
         host: str,
@@ -237,8 +245,15 @@ class Server:
         return buffer
 
     async def _poll(self):
+        last_beat = 0.0
         while True:
             await asyncio.sleep(self.poll_interval)
+            if time.monotonic() - last_beat >= heartbeats.LISTENER_INTERVAL:
+                last_beat = time.monotonic()
+                try:
+                    await self._offload(heartbeats.beat, "sl651", connections=len(self.links))
+                except Exception:  # a heartbeat never stops the commands below
+                    log.exception("sl651: heartbeat failed")
             try:
                 await self._send_commands()
             except Exception:  # the database may be away for a moment; try again next round
@@ -282,36 +297,6 @@ class Server:
                 await self.server.serve_forever()
         finally:
             poller.cancel()
-
-    def run(self):
-        try:
-            asyncio.run(self.serve())
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self.pool.shutdown(wait=True)
-
-    def start_in_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, daemon=True, name="sl651-server")
-        thread.start()
-        if not self.ready.wait(10):
-            raise RuntimeError("SL 651 server did not start")
-        return thread
-
-    def shutdown(self):
-        """Stop from another thread: close the listener and cancel every task, inside the loop."""
-        loop = self.loop
-        if loop is None or loop.is_closed():
-            return
-
-        def stop():
-            if self.server is not None:
-                self.server.close()
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-
-        with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
-            loop.call_soon_threadsafe(stop)
 
 
 def _address_of(buffer: bytes) -> str:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from shuxiang.core.access import requires
 from shuxiang.iot import views
 
 app_name = "iot"
@@ -14,11 +15,15 @@ urlpatterns = [
     path("alarms/<int:pk>/acknowledge/", views.alarm_acknowledge, name="alarm_acknowledge"),
     path("alarms/<int:pk>/clear/", views.alarm_clear, name="alarm_clear"),
     path("rules/", views.RuleListView.as_view(), name="rule_list"),
-    path("rules/add/", views.rule_form, name="rule_create"),
-    path("rules/<int:pk>/edit/", views.rule_form, name="rule_edit"),
+    path("rules/add/", requires("iot.alarmrule.add")(views.rule_form), name="rule_create"),
+    path("rules/<int:pk>/edit/", requires("iot.alarmrule.change")(views.rule_form), name="rule_edit"),
     path("devices/<str:code>/sl651-query/", views.device_sl651_query, name="device_sl651_query"),
     path("devices/<str:code>/rotate-token/", views.device_rotate_token, name="device_rotate_token"),
     path("devices/<str:code>/active/", views.device_set_active, name="device_set_active"),
+    path("devices/<str:code>/sensors/", views.device_define_sensor, name="device_define_sensor"),
+    path("devices/<str:code>/learning/", views.device_set_learning, name="device_set_learning"),
+    path("devices/<str:code>/sensors/approve/", views.device_approve_sensor, name="device_approve_sensor"),
+    path("devices/<str:code>/sensors/reject/", views.device_reject_sensor, name="device_reject_sensor"),
     path(
         "devices/<str:code>/rotate-mqtt-password/",
         views.device_rotate_mqtt_password,

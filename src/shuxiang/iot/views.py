@@ -1,13 +1,12 @@
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import (
     Column,
@@ -19,9 +18,11 @@ from shuxiang.core.generic import (
 )
 from shuxiang.core.permissions import has_perm
 from shuxiang.iot import broker, charts, services, sl651_commands
+from shuxiang.iot.actions import alarm_links, get_action
 from shuxiang.iot.choices import SEVERITY_TAG, Protocol
 from shuxiang.iot.filtersets import AlarmFilterSet, DeviceFilterSet, RuleFilterSet
-from shuxiang.iot.forms import DeviceForm, RotateMqttPasswordForm, RotateTokenForm, RuleForm
+from shuxiang.iot.forms import DeviceForm, RotateMqttPasswordForm, RotateTokenForm, RuleForm, SensorForm
+from shuxiang.iot.kinds import kind_label
 from shuxiang.iot.models import Alarm, AlarmRule, BrokerAccount, Device, Rejection, Sensor, Sl651Command
 
 
@@ -31,12 +32,13 @@ class DeviceListView(ObjectListView):
     title = "设备"
     select_related = ("place", "owner_unit")
     create_url_name = "iot:device_create"
-    create_permission = "iot.device.change"
+    create_permission = "iot.device.add"
     create_label = "登记设备"
     columns = [
         Column("设备编码", "code", link=True),
         Column("名称", "name", link=True),
         Column("接入方式", "get_protocol_display"),
+        Column("类别", lambda d: kind_label(d.kind)),
         Column("所在区划", "place.name"),
         Column("在线", "is_online"),
         Column("最后通信", "last_seen_at"),
@@ -56,22 +58,31 @@ class DeviceDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        sensors = list(Sensor.objects.restrict(user).filter(device=self.object))
         context.update(
-            sensors=Sensor.objects.restrict(user).filter(device=self.object),
+            sensors=sensors,
+            pending_sensors=[s for s in sensors if s.is_pending],
+            can_learn=has_perm(user, "iot.device.learn", self.object),
             rejections=Rejection.objects.restrict(user).filter(device=self.object),
             alarms=Alarm.objects.restrict(user)
             .filter(sensor__device=self.object)
             .select_related("rule", "sensor")[:20],
             rules=AlarmRule.objects.restrict(user).filter(device=self.object),
         )
+        can_change = has_perm(user, "iot.device.change", self.object)
         if self.object.protocol == Protocol.SL651:
-            can_query = has_perm(user, "iot.device.change")
             context.update(
                 sl651_queries=Sl651Command.objects.restrict(user).filter(device=self.object)[:10],
-                sl651_functions=sl651_commands.function_choices() if can_query else [],
+                sl651_functions=sl651_commands.function_choices() if can_change else [],
             )
-        if has_perm(user, "iot.device.change"):
+        if self.object.protocol == Protocol.HJ212:
+            from shuxiang.iot.models import FlaggedReading
+
+            # values the station flagged other than N/S: kept, shown here, never averaged nor seen by rules
+            context["flagged"] = FlaggedReading.objects.restrict(user).filter(device=self.object)[:20]
+        if can_change:
             context["can_change"] = True
+            context["sensor_form"] = SensorForm()
             if self.object.protocol == Protocol.MQTT:
                 context["rotate_form"] = RotateMqttPasswordForm(
                     initial={"stamp": services.credential_stamp(self.object.mqtt_password_digest)}
@@ -106,11 +117,9 @@ def _credentials_page(request, device, credentials, *, title, rotated=False):
     return response
 
 
-@login_required
+@requires("iot.device.add")
 def device_create(request):
     """Staff register a device; its credentials are shown on the answer page, once."""
-    if not has_perm(request.user, "iot.device.change"):
-        raise PermissionDenied
     form = DeviceForm(request.POST or None, user=request.user)
     saved, result = submit_form(
         request,
@@ -124,14 +133,12 @@ def device_create(request):
     return render(request, "core/form.html", {"form": form, "title": "登记设备", "submit": "登记"})
 
 
-@login_required
+@requires("iot.device.change")
 @require_POST
 @object_view(Device, "code")
 def device_set_active(request, code):
     """Take a device out of service (its telemetry is refused from then on) or back into it."""
     device = object_or_404(Device, request.user, code=code)
-    if not has_perm(request.user, "iot.device.change"):
-        raise PermissionDenied
     wanted = request.POST.get("is_active")
     if wanted not in ("true", "false"):
         messages.error(request, "请选择启用或停用")
@@ -145,7 +152,86 @@ def device_set_active(request, code):
     return redirect("iot:device_detail", code=code)
 
 
-@login_required
+@requires("iot.device.change")
+@require_POST
+@object_view(Device, "code")
+def device_define_sensor(request, code):
+    """Register a key the device reports (or change its name, unit and range): until then it is refused."""
+    device = object_or_404(Device, request.user, code=code)
+    form = SensorForm(request.POST)
+    if not form.is_valid():
+        problems = "；".join(
+            f"{form.fields[f].label}：{m}" if f in form.fields else m
+            for f, ms in form.errors.items()
+            for m in ms
+        )
+        messages.error(request, f"传感器信息有误：{problems}")
+        return redirect("iot:device_detail", code=code)
+    try:
+        sensor = services.do_define_sensor(device, actor=request.user, **form.cleaned_data)
+    except ServiceError as exc:
+        details = "；".join(m for ms in exc.fields.values() for m in ms)
+        messages.error(request, f"{exc.message}{'：' + details if details else ''}")
+    else:
+        messages.success(request, f"传感器 {sensor.key} 已登记")
+    return redirect("iot:device_detail", code=code)
+
+
+@requires("iot.device.learn")
+@require_POST
+@object_view(Device, "code")
+def device_set_learning(request, code):
+    """Learning mode on (unregistered keys become pending sensors for review) or off (refused)."""
+    device = object_or_404(Device, request.user, code=code)
+    wanted = request.POST.get("learning")
+    if wanted not in ("true", "false"):
+        messages.error(request, "请选择开启或关闭学习模式")
+        return redirect("iot:device_detail", code=code)
+    try:
+        services.do_set_device_learning(device, actor=request.user, learning=wanted == "true")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            "学习模式已开启：未登记的要素将作为待审核传感器入库"
+            if device.learning
+            else "学习模式已关闭：未登记的要素将被拒收",
+        )
+    return redirect("iot:device_detail", code=code)
+
+
+def _review_sensor(request, code, review, done):
+    device = object_or_404(Device, request.user, code=code)
+    key = request.POST.get("key", "").strip()
+    try:
+        review(device, actor=request.user, key=key)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(key=key))
+    return redirect("iot:device_detail", code=code)
+
+
+@requires("iot.device.learn")
+@require_POST
+@object_view(Device, "code")
+def device_approve_sensor(request, code):
+    """A pending sensor approved: alarm rules see its readings from now on."""
+    return _review_sensor(
+        request, code, services.do_approve_sensor, "要素 {key} 已审核通过，此后的读数参与告警"
+    )
+
+
+@requires("iot.device.learn")
+@require_POST
+@object_view(Device, "code")
+def device_reject_sensor(request, code):
+    """A pending sensor rejected: it and its readings are removed."""
+    return _review_sensor(request, code, services.do_reject_sensor, "要素 {key} 已驳回，其读数已删除")
+
+
+@requires("iot.device.change")
 @require_POST
 @object_view(Device, "code")
 def device_rotate_mqtt_password(request, code):
@@ -160,7 +246,7 @@ def device_rotate_mqtt_password(request, code):
     )
 
 
-@login_required
+@requires("iot.device.change")
 @require_POST
 @object_view(Device, "code")
 def device_rotate_token(request, code):
@@ -174,8 +260,6 @@ def _rotate(request, code, form_class, digest_field, rotate, what):
     """Confirmed, not stale (the form's stamp is of the credential the page showed), then the new
     credential on the no-store page; everything else goes back to the device page with a message."""
     device = object_or_404(Device, request.user, code=code)
-    if not has_perm(request.user, "iot.device.change"):
-        raise PermissionDenied
     form = form_class(request.POST)
     if not form.is_valid():
         messages.error(request, f"请先勾选确认：{form.warning}")
@@ -194,7 +278,7 @@ def _rotate(request, code, form_class, digest_field, rotate, what):
     )
 
 
-@login_required
+@requires("iot.reading.view")
 @require_GET
 @object_view(Device, "code")
 def sensor_series(request, code):
@@ -241,18 +325,17 @@ class AlarmDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_handle"] = has_perm(self.request.user, "iot.alarm.handle")
+        context["can_handle"] = has_perm(self.request.user, "iot.alarm.handle", self.object)
         context["severity_tag"] = SEVERITY_TAG.get(self.object.severity, "")
+        context["links"] = alarm_links(self.object, self.request.user)
         return context
 
 
-@login_required
+@requires("iot.alarm.handle")
 @require_POST
 @object_view(Alarm)
 def alarm_acknowledge(request, pk):
     alarm = object_or_404(Alarm, request.user, pk=pk)
-    if not has_perm(request.user, "iot.alarm.handle"):
-        raise PermissionDenied
     try:
         services.do_acknowledge_alarm(alarm, actor=request.user)
     except ServiceError as exc:
@@ -262,13 +345,11 @@ def alarm_acknowledge(request, pk):
     return redirect("iot:alarm_detail", pk=pk)
 
 
-@login_required
+@requires("iot.alarm.handle")
 @require_POST
 @object_view(Alarm)
 def alarm_clear(request, pk):
     alarm = object_or_404(Alarm, request.user, pk=pk)
-    if not has_perm(request.user, "iot.alarm.handle"):
-        raise PermissionDenied
     try:
         services.do_clear_alarm(alarm, actor=request.user, note=request.POST.get("note", "").strip())
     except ServiceError as exc:
@@ -284,14 +365,14 @@ class RuleListView(ObjectListView):
     title = "告警规则"
     select_related = ("place", "device")
     create_url_name = "iot:rule_create"
-    create_permission = "iot.rule.change"
+    create_permission = "iot.alarmrule.add"
     columns = [
         Column("规则名称", "name", link=True),
-        Column("条件", "describe"),
+        Column("条件", lambda r: r.describe()),
         Column("级别", "get_severity_display"),
         Column("设备", "device.code"),
         Column("适用区划", "place.name"),
-        Column("联动动作", lambda r: "、".join(r.actions)),
+        Column("联动动作", lambda r: "、".join(a.label if (a := get_action(c)) else c for c in r.actions)),
         Column("启用", "is_active"),
     ]
 
@@ -300,12 +381,10 @@ class RuleListView(ObjectListView):
         return reverse("iot:rule_edit", args=[obj.pk])
 
 
-@login_required
 @object_view(AlarmRule)
 def rule_form(request, pk=None):
+    """New rule (routed as iot.alarmrule.add) or one rule edited (iot.alarmrule.change): see urls.py."""
     rule = object_or_404(AlarmRule, request.user, pk=pk) if pk else None
-    if not has_perm(request.user, "iot.rule.change"):
-        raise PermissionDenied
     initial = {}
     if rule is not None:
         initial = {f: getattr(rule, f) for f in services.RULE_FIELDS}
@@ -332,14 +411,12 @@ def rule_form(request, pk=None):
     return render(request, "core/form.html", {"form": form, "title": title})
 
 
-@login_required
+@requires("iot.device.change")
 @require_POST
 @object_view(Device, "code")
 def device_sl651_query(request, code):
     """Staff ask an SL 651 station for its real-time data, clock…; the running server sends it."""
     device = object_or_404(Device, request.user, code=code)
-    if not has_perm(request.user, "iot.device.change"):
-        raise PermissionDenied
     try:
         command = sl651_commands.do_request_sl651_query(
             device, actor=request.user, function=request.POST.get("function", "")

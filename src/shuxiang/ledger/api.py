@@ -1,12 +1,13 @@
-"""The public proof: anyone may ask the platform to recompute its chains."""
+"""The public proof: anyone may ask the platform to recompute its chains, check them against the signed
+checkpoints and reconcile them with the apps' rows (a public route)."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from shuxiang.core.access import PUBLIC
 from shuxiang.ledger import services
 
 
@@ -28,16 +29,25 @@ class ProblemSerializer(serializers.Serializer):
     key = serializers.CharField()
 
 
+class CheckpointLogSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    count = serializers.IntegerField()
+    latest = serializers.IntegerField(allow_null=True)
+    key = serializers.CharField(help_text="签名公钥标识（/ledger/public-key）")
+    mirror = serializers.BooleanField()
+
+
 class VerifySerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     entries = serializers.IntegerField()
     head = serializers.CharField()
     first_bad = ProblemSerializer(allow_null=True)
     streams = serializers.DictField()
+    checkpoints = CheckpointLogSerializer()
 
 
 class VerifyView(APIView):
-    permission_classes = [AllowAny]
+    access = PUBLIC
     throttle_classes = [VerifyThrottle]
 
     @extend_schema(
@@ -47,7 +57,7 @@ class VerifyView(APIView):
     )
     def get(self, request):
         stream = request.query_params.get("stream") or None
-        if stream is not None and stream not in services.streams():
+        if stream is not None and not services.stream_exists(stream):
             return Response(
                 {
                     "code": "unknown_stream",

@@ -7,4 +7,7 @@ class LedgerConfig(AppConfig):
     verbose_name = "可信账本"
 
     def ready(self):
-        from shuxiang.ledger import tasks  # noqa: F401  (registers the periodic checkpoint)
+        from shuxiang.core.metrics import register_gauges
+        from shuxiang.ledger import tasks  # registers the periodic checkpoint and nightly verification
+
+        register_gauges(tasks.gauges)

@@ -10,8 +10,7 @@ at that row, and editing the source record breaks its agreement with the entry.
 from django.db import models
 
 from shuxiang.core.scope import declare_unscoped
-
-GENESIS = "0" * 64
+from shuxiang.ledger.chain import GENESIS
 
 
 class LedgerHead(models.Model):
@@ -36,6 +35,9 @@ class LedgerEntry(models.Model):
     stream = models.CharField("账本流", max_length=100)
     seq = models.PositiveBigIntegerField("序号")
     key = models.CharField("对象键", max_length=100, blank=True, db_index=True)
+    # What the entry is about, for finding every entry of one object (a lot's events, certificates):
+    # a lookup index, not part of the hashed body.
+    subject = models.CharField("所属对象", max_length=100, blank=True)
     body = models.TextField("规范化内容")
     prev_hash = models.CharField("前一哈希", max_length=64)
     hash = models.CharField("哈希", max_length=64, db_index=True)
@@ -45,6 +47,7 @@ class LedgerEntry(models.Model):
         verbose_name = "账本条目"
         verbose_name_plural = "账本条目"
         ordering = ["stream", "seq"]
+        indexes = [models.Index(fields=["stream", "subject"], name="ledger_entry_subject")]
         constraints = [
             models.UniqueConstraint(
                 fields=["stream", "seq"],
@@ -64,20 +67,30 @@ class LedgerEntry(models.Model):
 
 
 class LedgerCheckpoint(models.Model):
-    """The head of a stream at a moment, kept so a later rewrite of the whole chain still shows."""
+    """A signed statement of a stream's head at a moment: number `n` in one append-only log.
 
+    `body` is the canonical JSON that is signed (Ed25519) and hashed into `digest`; it names the
+    previous checkpoint's digest (`prev`), so the log is itself a chain. The public feed exports it, and a
+    copy kept by anyone else shows a later rewrite of the chain or of the log."""
+
+    number = models.PositiveBigIntegerField("检查点编号", unique=True)
     stream = models.CharField("账本流", max_length=100)
     seq = models.PositiveBigIntegerField("序号")
     hash = models.CharField("链头哈希", max_length=64)
+    body = models.TextField("签名内容")
+    digest = models.CharField("检查点哈希", max_length=64)
+    signature = models.CharField("签名", max_length=128)
+    key_id = models.CharField("公钥标识", max_length=16)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = "账本检查点"
         verbose_name_plural = "账本检查点"
-        ordering = ["-created_at"]
+        ordering = ["-number"]
+        indexes = [models.Index(fields=["stream", "seq"], name="ledger_checkpoint_seq")]
 
     def __str__(self):
-        return f"{self.stream}@{self.seq}"
+        return f"#{self.number} {self.stream}@{self.seq}"
 
 
 declare_unscoped(LedgerHead, "internal bookkeeping of the ledger engine")

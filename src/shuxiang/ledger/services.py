@@ -1,86 +1,76 @@
-"""The ledger engine's public API: `append`, `verify`, `checkpoint`, `register_source`.
+"""The ledger engine's public API: `append`, `checkpoint`, `verify`, `register_source`, proofs.
 
 Any app makes its records provable by appending their canonical payload:
 
     from shuxiang.ledger import services as ledger
-    ledger.append("trace", {"lot": "...", "bizStep": "harvesting", ...}, key=f"trace.event:{e.pk}", actor=user)
+    ledger.append("trace", {"lot": "...", "bizStep": "harvesting", ...}, key=f"trace.event:{e.pk}",
+                  subject=f"trace.lot:{lot.pk}", actor=actor)
 
-and, so that a direct edit of the app's own table is caught too, registers a
-source that returns the current payload of the records behind a set of keys:
+and, so that a direct edit of the app's own table is caught too, registers a source: the current
+payload of the records behind a set of keys, and every key that should be on the ledger:
 
-    ledger.register_source("trace", lambda keys: {key: payload, ...})
+    ledger.register_source("trace", fetch, keys)   # fetch(keys) -> {key: payload}; keys() -> iterable
 
-`verify()` recomputes every chain and names the first entry that no longer
-holds: a changed body or hash, a broken link, a missing (deleted) row, a head
-or checkpoint that disagrees, or a source record that was changed or deleted.
+`verify()` recomputes every chain and names the first entry that no longer holds: a changed body or
+hash, a broken link, a missing (deleted) row, a head or signed checkpoint that disagrees, a source record
+that was changed or deleted — and a source record that has no entry at all (inserted behind the ledger).
+
+Every write batch ends with a signed checkpoint (on commit); `proofs` builds what a consumer downloads.
+
+Writers name their actor (core.actors: the person recording, `Actor.system("tasks")` for the periodic
+checkpoint, `OPERATOR` on the command line); a bare string is refused with TypeError. The engine
+decides nothing about permissions: the app's service that appends has passed the gate already.
 """
 
-import hashlib
-import json
+import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from uuid import UUID
+from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 
-from shuxiang.core.audit import actor_label
+from shuxiang.core.actors import Actor, as_actor
 from shuxiang.core.errors import ServiceError
-from shuxiang.ledger.models import GENESIS, LedgerCheckpoint, LedgerEntry, LedgerHead
+from shuxiang.ledger import signing
+from shuxiang.ledger.chain import GENESIS, canonical, chain_hash, checkpoint_body, plain, sha256
+from shuxiang.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 
-CHUNK = 2000
+__all__ = [
+    "GENESIS",
+    "append",
+    "canonical",
+    "chain_hash",
+    "checkpoint",
+    "entries_about",
+    "entries_for",
+    "plain",
+    "register_source",
+    "streams",
+    "verify",
+]
+
+log = logging.getLogger(__name__)
 STREAM_MAX = 100
-
-# stream -> fetch(keys) -> {key: current payload}; apps register in AppConfig.ready().
-sources: dict[str, Callable[[list[str]], dict]] = {}
+SEAL_ACTOR = Actor.system("tasks")
 
 
-def register_source(stream: str, fetch: Callable[[list[str]], dict]) -> None:
-    sources[stream] = fetch
+@dataclass
+class Source:
+    fetch: Callable[[list[str]], dict]
+    every: Callable[[], Iterable[str]] | None = None  # every key that should have an entry
 
 
-# --- canonical form ------------------------------------------------------------------------
+# stream -> its app's source; apps register in AppConfig.ready().
+sources: dict[str, Source] = {}
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
-        return value
-    if isinstance(value, datetime):
-        if timezone.is_naive(value):
-            raise TypeError("账本只接受带时区的时间")
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, float):
-        # Floats are written as their shortest round-trip decimal text, so they hash the same everywhere.
-        return format(Decimal(repr(value)).normalize(), "f")
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, Model):
-        return str(value.pk)
-    raise TypeError(f"账本无法记录 {type(value).__name__} 类型的值")
-
-
-def canonical(payload) -> str:
-    """The one text form a payload is hashed in: plain JSON values, keys sorted, no spaces, UTF-8.
-
-    Numbers other than integers become decimal strings and times become UTC ISO 8601 with "Z",
-    so the same fact gives the same bytes on SQLite and PostgreSQL, today and after a restore.
-    """
-    return json.dumps(_plain(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def chain_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+def register_source(
+    stream: str, fetch: Callable[[list[str]], dict], keys: Callable[[], Iterable[str]] | None = None
+) -> None:
+    """`fetch(keys)` gives the current payload of each record still there; `keys()` every record that
+    should have an entry (without it, a row inserted behind the ledger goes unnoticed)."""
+    sources[stream] = Source(fetch, keys)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -99,9 +89,14 @@ def _locked_head(stream: str) -> LedgerHead:
 
 
 @transaction.atomic
-def append(stream: str, payload: dict, *, actor, key: str = "") -> LedgerEntry:
-    """Chain one record onto `stream` inside the caller's transaction; a rolled-back write leaves no entry."""
-    if not stream or len(stream) > STREAM_MAX:
+def append(stream: str, payload: dict, *, actor, key: str = "", subject: str = "") -> LedgerEntry:
+    """Chain one record onto `stream` inside the caller's transaction; a rolled-back write leaves no entry.
+
+    The entry names `actor` (who recorded the fact), so it is chained with the fact itself. `subject`
+    groups the entries of one object (a lot) for its page. When the caller's transaction commits, the
+    stream's new head is checkpointed and signed."""
+    label = as_actor(actor).audit_label
+    if not stream or len(stream) > STREAM_MAX or stream.startswith("@"):
         raise ServiceError("invalid_stream", "账本流名称无效", {"stream": ["必填，最多100个字符"]})
     if key and LedgerEntry.objects.filter(stream=stream, key=key).exists():
         raise ServiceError("already_recorded", f"{key} 已记入账本，不能重复记录", {"key": ["已记录"]})
@@ -113,184 +108,132 @@ def append(stream: str, payload: dict, *, actor, key: str = "") -> LedgerEntry:
             "seq": seq,
             "key": key,
             "at": timezone.now().replace(microsecond=0),
-            "actor": actor_label(actor),
+            "actor": label,
             "payload": payload,
         }
     )
     digest = chain_hash(head.hash, body)
     entry = LedgerEntry.objects.create(
-        stream=stream, seq=seq, key=key, body=body, prev_hash=head.hash, hash=digest
+        stream=stream, seq=seq, key=key, subject=subject, body=body, prev_hash=head.hash, hash=digest
     )
     head.seq, head.hash = seq, digest
     head.save(update_fields=["seq", "hash", "updated_at"])
+    transaction.on_commit(partial(seal, stream), robust=True)
     return entry
 
 
-@transaction.atomic
-def checkpoint(stream: str | None = None, *, actor=None) -> list[LedgerCheckpoint]:
-    """Record the current head of one or every stream (the periodic task calls this hourly)."""
-    heads = LedgerHead.objects.all() if stream is None else LedgerHead.objects.filter(stream=stream)
+def seal(stream: str) -> None:
+    """After a write batch commits: a signed checkpoint of the stream's new head (no-op if already made).
+
+    Run on commit, so a rolled-back write never gets a signed statement; a failure is logged and left to
+    the periodic task, never turned into a failed request."""
+    try:
+        checkpoint(stream, actor=SEAL_ACTOR)
+    except ServiceError as exc:
+        log.error("ledger checkpoint of %s refused: %s", stream, exc.message)
+
+
+def checkpoint(stream: str | None = None, *, actor) -> list[LedgerCheckpoint]:
+    """Sign the current head of one or every stream that moved since its last checkpoint.
+
+    Before signing, the entries written since the previous checkpoint must hash and link up to it: a
+    checkpoint never vouches for a chain rewritten behind an earlier one."""
+    as_actor(actor)  # a checkpoint is made by someone: a bare string is a programming error
+    names = [stream] if stream else list(LedgerHead.objects.values_list("stream", flat=True))
     made = []
-    for head in heads:
-        last = LedgerCheckpoint.objects.filter(stream=head.stream).order_by("-seq").first()
-        if last is not None and last.seq == head.seq:
-            continue
-        made.append(LedgerCheckpoint.objects.create(stream=head.stream, seq=head.seq, hash=head.hash))
+    for name in names:
+        cp = _checkpoint_stream(name)
+        if cp is not None:
+            made.append(cp)
     return made
+
+
+def _segment_links(stream: str, since_seq: int, since_hash: str, head: LedgerHead) -> bool:
+    prev, expected = since_hash, since_seq + 1
+    rows = (
+        LedgerEntry.objects.filter(stream=stream, seq__gt=since_seq, seq__lte=head.seq)
+        .order_by("seq")
+        .values_list("seq", "prev_hash", "body", "hash")
+    )
+    for seq, prev_hash, body, digest in rows.iterator(chunk_size=2000):
+        if seq != expected or prev_hash != prev or chain_hash(prev_hash, body) != digest:
+            return False
+        prev, expected = digest, expected + 1
+    return expected == head.seq + 1 and prev == head.hash
+
+
+def _checkpoint_stream(stream: str) -> LedgerCheckpoint | None:
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                head = LedgerHead.objects.filter(stream=stream).first()
+                last = LedgerCheckpoint.objects.filter(stream=stream).order_by("-number").first()
+                if head is None or head.seq == 0 or (last is not None and last.seq >= head.seq):
+                    return None
+                since = (last.seq, last.hash) if last is not None else (0, GENESIS)
+                if not _segment_links(stream, *since, head):
+                    raise ServiceError(
+                        "chain_broken",
+                        f"账本流 {stream} 自上一个检查点以来的记录对不上，拒绝签署检查点，请运行 shuxiang ledger verify",
+                    )
+                previous = LedgerCheckpoint.objects.order_by("-number").first()
+                number = previous.number + 1 if previous else 1
+                kid = signing.key_id()
+                body = checkpoint_body(
+                    number,
+                    stream,
+                    head.seq,
+                    head.hash,
+                    timezone.now(),
+                    previous.digest if previous else GENESIS,
+                    kid,
+                )
+                return LedgerCheckpoint.objects.create(
+                    number=number,
+                    stream=stream,
+                    seq=head.seq,
+                    hash=head.hash,
+                    body=body,
+                    digest=sha256(body),
+                    signature=signing.sign(body),
+                    key_id=kid,
+                )
+        except IntegrityError:
+            continue  # another checkpoint took this number: read the log again
+    raise ServiceError("busy", "检查点写入冲突，请稍后重试")
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-@dataclass
-class Problem:
-    stream: str
-    seq: int
-    reason: str
-    message: str
-    key: str = ""
-
-
-@dataclass
-class VerifyResult:
-    ok: bool
-    entries: int
-    head: str
-    first_bad: Problem | None
-    streams: dict = field(default_factory=dict)
-
-    def as_dict(self):
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "head": self.head,
-            "first_bad": asdict(self.first_bad) if self.first_bad else None,
-            "streams": self.streams,
-        }
-
-
-REASONS = {
-    "missing": "第{seq}条记录已被删除（序号缺失）",
-    "hash_mismatch": "第{seq}条记录的内容或哈希值被改动，哈希校验不符",
-    "chain_broken": "第{seq}条记录与前一条的链接断开",
-    "body_mismatch": "第{seq}条记录的序号或账本流与内容不符",
-    "head_mismatch": "链头与最后一条记录不符（第{seq}条之后的记录被删除或改动）",
-    "checkpoint_mismatch": "第{seq}条记录与检查点记下的哈希不符",
-    "source_changed": "第{seq}条记录对应的原始数据（{key}）已被改动",
-    "source_missing": "第{seq}条记录对应的原始数据（{key}）已被删除",
-}
-
-
-def _problem(stream, seq, reason, key="") -> Problem:
-    return Problem(stream, seq, reason, REASONS[reason].format(seq=seq, key=key), key)
-
-
-def _check_chunk(stream, chunk, prev, expected, checkpoints) -> tuple[Problem | None, str, int]:
-    """Chain checks for consecutive entries; returns the first problem, the last good hash and next seq."""
-    for entry in chunk:
-        if entry.seq != expected:
-            return _problem(stream, expected, "missing"), prev, expected
-        if chain_hash(entry.prev_hash, entry.body) != entry.hash:
-            return _problem(stream, entry.seq, "hash_mismatch", entry.key), prev, expected
-        if entry.prev_hash != prev:
-            return _problem(stream, entry.seq, "chain_broken", entry.key), prev, expected
-        try:
-            envelope = json.loads(entry.body)
-            envelope_ok = envelope.get("seq") == entry.seq and envelope.get("stream") == stream
-        except ValueError:
-            envelope_ok = False
-        if not envelope_ok:
-            return _problem(stream, entry.seq, "body_mismatch", entry.key), prev, expected
-        if entry.seq in checkpoints and checkpoints[entry.seq] != entry.hash:
-            return _problem(stream, entry.seq, "checkpoint_mismatch", entry.key), prev, expected
-        prev, expected = entry.hash, expected + 1
-    return None, prev, expected
-
-
-def _check_sources(stream, chunk) -> Problem | None:
-    fetch = sources.get(stream)
-    keyed = [e for e in chunk if e.key]
-    if fetch is None or not keyed:
-        return None
-    current = fetch([e.key for e in keyed])
-    for entry in keyed:
-        if entry.key not in current:
-            return _problem(stream, entry.seq, "source_missing", entry.key)
-        recorded = json.loads(entry.body)["payload"]
-        if canonical(current[entry.key]) != canonical(recorded):
-            return _problem(stream, entry.seq, "source_changed", entry.key)
-    return None
-
-
-def verify_stream(stream: str) -> tuple[Problem | None, int, str]:
-    """(first problem or None, entries checked, head hash) for one stream."""
-    checkpoints = dict(LedgerCheckpoint.objects.filter(stream=stream).values_list("seq", "hash"))
-    prev, expected, count = GENESIS, 1, 0
-    qs = (
-        LedgerEntry.objects.filter(stream=stream)
-        .order_by("seq")
-        .only("seq", "key", "body", "prev_hash", "hash")
-    )
-    chunk: list[LedgerEntry] = []
-    for entry in qs.iterator(chunk_size=CHUNK):
-        chunk.append(entry)
-        count += 1
-        if len(chunk) == CHUNK:
-            problem, prev, expected = _check_chunk(stream, chunk, prev, expected, checkpoints)
-            problem = _first(problem, _check_sources(stream, chunk))
-            if problem:
-                return problem, count, prev
-            chunk = []
-    problem, prev, expected = _check_chunk(stream, chunk, prev, expected, checkpoints)
-    problem = _first(problem, _check_sources(stream, chunk))
-    if problem:
-        return problem, count, prev
-    head = LedgerHead.objects.filter(stream=stream).first()
-    last = expected - 1
-    if head is not None and (head.seq != last or head.hash != prev):
-        return _problem(stream, last + 1 if head.seq > last else head.seq, "head_mismatch"), count, prev
-    beyond = [seq for seq in checkpoints if seq > last]
-    if beyond:
-        return _problem(stream, min(beyond), "missing"), count, prev
-    return None, count, prev
-
-
-def _first(a: Problem | None, b: Problem | None) -> Problem | None:
-    candidates = [p for p in (a, b) if p is not None]
-    return min(candidates, key=lambda p: p.seq) if candidates else None
-
-
 def streams() -> list[str]:
+    """Every stream: those with a head, and any whose head row is gone but whose entries remain."""
     names = set(LedgerHead.objects.values_list("stream", flat=True))
-    names |= set(LedgerEntry.objects.values_list("stream", flat=True).distinct())
+    names |= set(LedgerEntry.objects.exclude(stream__in=names).values_list("stream", flat=True).distinct())
     return sorted(names)
 
 
-def verify(stream: str | None = None) -> VerifyResult:
-    """Recompute one stream (or all) from the first entry; `head` is the stream's head, or for all
-    streams the SHA-256 of their "stream:head" lines."""
-    names = [stream] if stream else streams()
-    total, first_bad, per_stream = 0, None, {}
-    for name in names:
-        problem, count, head = verify_stream(name)
-        total += count
-        per_stream[name] = {"ok": problem is None, "entries": count, "head": head}
-        if problem and first_bad is None:
-            first_bad = problem
-    if stream:
-        head = per_stream[stream]["head"]
-    else:
-        head = hashlib.sha256(
-            "\n".join(f"{n}:{v['head']}" for n, v in per_stream.items()).encode()
-        ).hexdigest()
-    return VerifyResult(first_bad is None, total, head, first_bad, per_stream)
+def stream_exists(stream: str) -> bool:
+    """One stream, by index (the CLI and the API check a name before verifying it)."""
+    return (
+        LedgerHead.objects.filter(stream=stream).exists()
+        or LedgerEntry.objects.filter(stream=stream).exists()
+    )
 
 
 def entries_for(stream: str, keys: Iterable[str]) -> dict[str, LedgerEntry]:
     """The entries recording these keys (for showing a record's proof beside it)."""
-    return {
-        e.key: e
-        for e in LedgerEntry.objects.filter(stream=stream, key__in=list(keys)).only(
-            "stream", "seq", "key", "hash", "prev_hash", "created_at"
-        )
-    }
+    return {e.key: e for e in LedgerEntry.objects.filter(stream=stream, key__in=list(keys))}
+
+
+def entries_about(stream: str, subjects: Iterable[str]) -> list[LedgerEntry]:
+    """Every entry about these subjects (a lot, its producer), in chain order."""
+    return list(LedgerEntry.objects.filter(stream=stream, subject__in=list(subjects)).order_by("seq"))
+
+
+def verify(stream: str | None = None, *, mirror=None):
+    """Recompute one stream (or all) from the first entry, with the checkpoint log (and a mirror of the
+    published checkpoints, if given); see `verification.verify`."""
+    from shuxiang.ledger.verification import verify as run
+
+    return run(stream, mirror=mirror)

@@ -1,8 +1,11 @@
 """API of monitoring: households (members nested, ID numbers masked), clues,
 thresholds, anonymous self-declarations and department alert pushes.
 
-Serializers are configuration; every write goes through services. Health and
-disability appear only for callers holding `monitoring.health`.
+Serializers are configuration; every write goes through services. Each route
+declares its permission (core.access.DeclaredPermission); department users
+whose unit is not responsible for monitoring are refused (InMonitoring), and
+the services check both again. Health and disability appear only for callers
+holding `monitoring.household.health`.
 """
 
 from django.db.models import Prefetch
@@ -12,22 +15,28 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from shuxiang.core.access import PUBLIC, DeclaredPermission
+from shuxiang.core.actors import Actor
 from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.permissions import has_perm
 from shuxiang.monitoring import choices as c
-from shuxiang.monitoring import services
+from shuxiang.monitoring import perms, services
 from shuxiang.monitoring.filtersets import ClueFilterSet, HouseholdFilterSet
 from shuxiang.monitoring.models import Clue, Household, IncomeRecord, Member, MonitoringThreshold
-from shuxiang.monitoring.perms import can, clue_view
+from shuxiang.monitoring.perms import clue_view, in_monitoring
 
 
-class MonitoringPermission(permissions.BasePermission):
-    """`required_perms = {"list": "monitoring.view", ...}`, checked with the department domain (perms.can)."""
+class InMonitoring(permissions.BasePermission):
+    """After the declared permission: a department user acts here only if their unit is responsible
+    for monitoring (perms.in_monitoring)."""
+
+    message = perms.OUTSIDE_DOMAIN
 
     def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        perm = view.required_perms.get(view.action) or view.required_perms.get("*")
-        return perm is None or can(request.user, perm)
+        return not request.user.is_authenticated or in_monitoring(request.user)
+
+
+DECLARED_IN_MONITORING = [DeclaredPermission, InMonitoring]
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -135,8 +144,8 @@ class HouseholdViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
     queryset = Household.objects.select_related("place").order_by("place__code", "number")
     serializer_class = HouseholdSerializer
     filterset_class = HouseholdFilterSet
-    permission_classes = [MonitoringPermission]
-    required_perms = {"*": "monitoring.view", "create": "monitoring.edit"}
+    permission_classes = DECLARED_IN_MONITORING
+    required_perms = {"create": perms.EDIT}  # list and retrieve: monitoring.household.view
 
     def get_queryset(self):
         return (
@@ -150,7 +159,7 @@ class HouseholdViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
         )
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "can_health": can(self.request.user, "monitoring.health")}
+        return {**super().get_serializer_context(), "can_health": has_perm(self.request.user, perms.HEALTH)}
 
     @extend_schema(request=HouseholdCreateSerializer, responses={201: HouseholdSerializer})
     def create(self, request, *args, **kwargs):
@@ -200,8 +209,7 @@ class ClueViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Clue.objects.select_related("place", "household", "rule")
     serializer_class = ClueSerializer
     filterset_class = ClueFilterSet
-    permission_classes = [MonitoringPermission]
-    required_perms = {"*": "monitoring.view"}
+    permission_classes = DECLARED_IN_MONITORING
 
 
 class ThresholdSerializer(serializers.ModelSerializer):
@@ -217,8 +225,8 @@ class ThresholdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = MonitoringThreshold.objects.all()
     serializer_class = ThresholdSerializer
-    permission_classes = [MonitoringPermission]
-    required_perms = {"*": "monitoring.view", "create": "monitoring.configure"}
+    permission_classes = DECLARED_IN_MONITORING
+    required_perms = {"create": perms.CONFIGURE}  # list and retrieve: monitoring.monitoringthreshold.view
     filterset_fields = ["province", "year"]
 
     def create(self, request, *args, **kwargs):
@@ -247,7 +255,7 @@ class DeclarationSerializer(serializers.Serializer):
 class DeclarationView(APIView):
     """农户自主申报: anonymous (rate-limited) or by a cadre on a resident's behalf; creates a clue."""
 
-    permission_classes = [permissions.AllowAny]
+    access = PUBLIC
     throttle_classes = [DeclarationThrottle]
     scope_public = True
 
@@ -255,10 +263,11 @@ class DeclarationView(APIView):
     def post(self, request):
         data = DeclarationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        actor = request.user if request.user.is_authenticated else None
+        by_cadre = request.user.is_authenticated
+        actor = request.user if by_cadre else Actor.anonymous("public")
         clue = services.do_declare(actor=actor, **data.validated_data)
         body = {"status": clue.status, "message": "申报已提交，村干部将尽快联系核实"}
-        if actor is not None:
+        if by_cadre:
             body["id"] = clue.pk
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -276,11 +285,11 @@ class AlertBatchSerializer(serializers.Serializer):
 
 
 class AlertView(APIView):
-    """部门筛查预警: a department pushes records keyed by ID number; matches become clues."""
+    """部门筛查预警: a department (a monitoring bureau's user, or its data feed account) pushes records
+    keyed by ID number; matches become clues."""
 
-    permission_classes = [MonitoringPermission]
-    required_perms = {"*": "monitoring.alert"}
-    action = "create"
+    permission_classes = DECLARED_IN_MONITORING
+    required_perm = perms.ALERT
 
     @extend_schema(request=AlertBatchSerializer, responses={201: None})
     def post(self, request):

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from shuxiang.core import pii
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.context import origin
 from shuxiang.core.models import Person
 from shuxiang.demo.builder import GIVEN, SURNAMES
@@ -116,7 +117,7 @@ def build(ctx):
             tour += [h for h in households if h.place.parent_id == tour_village and h.status == "none"][:4]
     _stories(ctx, tour, today)
     with origin("cli"):
-        run_rules(year=today.year - 1, actor="demo")
+        run_rules(year=today.year - 1, actor=OPERATOR)
 
 
 def _chunk(rng, hamlets, indexes, used, today):

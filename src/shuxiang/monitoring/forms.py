@@ -60,7 +60,8 @@ class DeclarationForm(ServiceFormMixin, forms.Form):
 
 
 class VisitForm(ServiceFormMixin, forms.Form):
-    purpose = forms.ChoiceField(label="走访类型", choices=c.VisitPurpose.choices)
+    """A screening visit or a follow-up: the route says which (they need different permissions)."""
+
     visited_on = forms.DateField(label="走访日期", widget=DATE)
     notes = forms.CharField(label="走访情况", widget=forms.Textarea(attrs={"rows": 4}))
     income_estimate = forms.DecimalField(

@@ -10,8 +10,10 @@ Case mapping: start = open (submitted, to the village committee); home visit
 = accept + start + note with photos (in progress); village review = note;
 township approval = dispatch to the county's monitoring bureau; county
 approval = resolve + close; a refusal at any review = resolve + close.
-The case engine is called as the trusted caller "monitoring:<username>"
-because monitoring checks its own roles and region first.
+Each step checks monitoring's own permission for it first, then carries the
+case step into the case engine on the person's behalf
+(`Actor.on_behalf(user, via="monitoring")`), so the case's timeline and the
+audit name the cadre who did it.
 """
 
 import secrets
@@ -23,13 +25,15 @@ from django.utils import timezone
 from shuxiang.cases import services as case_services
 from shuxiang.cases.registry import CaseField, CaseType, register_type
 from shuxiang.core import audit
+from shuxiang.core.actors import as_actor
 from shuxiang.core.choices import UnitKind
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Unit
 from shuxiang.monitoring import choices as c
+from shuxiang.monitoring import perms
 from shuxiang.monitoring.models import Clue, Household, HouseholdRisk, IncomeRecord, Procedure
-from shuxiang.monitoring.perms import is_system, require
-from shuxiang.monitoring.services import require_scope, threshold_for
+from shuxiang.monitoring.perms import carried, require
+from shuxiang.monitoring.services import threshold_for
 
 TIME_LIMIT = timedelta(days=15)  # 从发现风险线索到完成识别不超过15天
 NOTICE_MIN_DAYS = 5  # 公示不少于5天
@@ -56,10 +60,7 @@ CASE_TYPE = {
     c.ProcedureKind.IDENTIFICATION: IDENTIFICATION.code,
     c.ProcedureKind.ELIMINATION: ELIMINATION.code,
 }
-
-
-def _case_actor(actor) -> str:
-    return f"monitoring:{actor.get_username()}" if not is_system(actor) else f"monitoring:{actor or 'system'}"
+CASE_TYPES = sorted(CASE_TYPE.values())
 
 
 def _lock(procedure: Procedure) -> Procedure:
@@ -94,7 +95,7 @@ def _open_case(procedure: Procedure, actor) -> None:
     village = household.place.parent
     unit = Unit.objects.filter(place=village, kind=UnitKind.VILLAGE_COMMITTEE, is_active=True).first()
     case = case_services.do_open_case(
-        actor=_case_actor(actor),
+        actor=carried(actor),
         case_type=CASE_TYPE[procedure.kind],
         title=f"{procedure.get_kind_display()}：户 {household.number}",
         description=f"{procedure.get_kind_display()}程序，办结时限 {timezone.localtime(procedure.due_at):%Y-%m-%d}",
@@ -124,8 +125,7 @@ def _start(household: Household, *, actor, kind, started_at, clue=None) -> Proce
 @transaction.atomic
 def do_start_identification(household: Household, *, actor, clue: Clue | None = None) -> Procedure:
     """Verify a household's risk: the 15 days run from its first open risk clue."""
-    require(actor, "monitoring.screen", "只有村、乡镇干部和网格员可以发起识别")
-    require_scope(actor, household.place)
+    require(actor, perms.SCREEN, household, message="只有村、乡镇干部和网格员可以发起识别")
     household = (
         Household.objects.select_for_update(of=("self",)).select_related("place__parent").get(pk=household.pk)
     )
@@ -193,8 +193,7 @@ def elimination_blockers(household: Household, today: date | None = None) -> lis
 
 @transaction.atomic
 def do_start_elimination(household: Household, *, actor) -> Procedure:
-    require(actor, "monitoring.screen", "只有村、乡镇干部和网格员可以发起风险消除")
-    require_scope(actor, household.place)
+    require(actor, perms.SCREEN, household, message="只有村、乡镇干部和网格员可以发起风险消除")
     household = (
         Household.objects.select_for_update(of=("self",)).select_related("place__parent").get(pk=household.pk)
     )
@@ -234,8 +233,7 @@ def do_home_visit(
     primary_risk="",
 ) -> Procedure:
     """入户核实: on the phone, with the household's signed authorisation and photos."""
-    require(actor, "monitoring.home_visit", "入户核实由村干部或网格员办理")
-    require_scope(actor, procedure.household.place)
+    require(actor, perms.HOME_VISIT, procedure, message="入户核实由村干部或网格员办理")
     procedure = _lock(procedure)
     _require_stage(procedure, c.Stage.HOME_VISIT)
     errors: dict[str, list[str]] = {}
@@ -263,7 +261,7 @@ def do_home_visit(
         raise ServiceError("invalid", "入户核实信息有误", errors)
     before = audit.snapshot(procedure)
     procedure.consent_signed, procedure.visit_notes, procedure.visited_on = True, notes, visited_on
-    procedure.visited_by = None if is_system(actor) else actor
+    procedure.visited_by = as_actor(actor).human
     if procedure.kind == c.ProcedureKind.IDENTIFICATION:
         procedure.proposed_type, procedure.proposed_risks, procedure.primary_risk = (
             proposed_type,
@@ -272,7 +270,7 @@ def do_home_visit(
         )
     procedure.stage = c.Stage.VILLAGE_REVIEW
     procedure.save()
-    who = _case_actor(actor)
+    who = carried(actor)
     case = case_services.do_accept_case(procedure.case, actor=who)
     case = case_services.do_start_case(case, actor=who, note="入户核实完成，农户已签署授权承诺书")
     case_services.do_add_note(case, actor=who, note=f"入户核实：{notes}", photos=photos)
@@ -283,8 +281,7 @@ def do_home_visit(
 @transaction.atomic
 def do_village_review(procedure: Procedure, *, actor, notes, notice_from, notice_to) -> Procedure:
     """村级民主评议 and the start of the public notice (only once, in the village, ≥5 days)."""
-    require(actor, "monitoring.village_review", "民主评议和公示由村干部登记")
-    require_scope(actor, procedure.household.place)
+    require(actor, perms.VILLAGE_REVIEW, procedure, message="民主评议和公示由村干部登记")
     procedure = _lock(procedure)
     _require_stage(procedure, c.Stage.VILLAGE_REVIEW)
     errors: dict[str, list[str]] = {}
@@ -305,7 +302,7 @@ def do_village_review(procedure: Procedure, *, actor, notes, notice_from, notice
     procedure.save()
     case_services.do_add_note(
         procedure.case,
-        actor=_case_actor(actor),
+        actor=carried(actor),
         note=f"村级民主评议：{notes}；公示 {notice_from:%Y-%m-%d} 至 {notice_to:%Y-%m-%d}",
     )
     _transition(actor, procedure, before, "village_review")
@@ -325,7 +322,7 @@ def _finish(procedure, *, actor, approved, notes, step):
     procedure.decided_at = timezone.now()
     procedure.stage = c.Stage.DONE
     procedure.save()
-    who = _case_actor(actor)
+    who = carried(actor)
     case = case_services.do_resolve_case(
         procedure.case, actor=who, note=f"{step}：{'通过' if approved else '不通过'}。{notes}"
     )
@@ -335,8 +332,7 @@ def _finish(procedure, *, actor, approved, notes, step):
 @transaction.atomic
 def do_township_review(procedure: Procedure, *, actor, approve: bool, notes) -> Procedure:
     """乡镇审核, once the notice period is over."""
-    require(actor, "monitoring.township_review", "乡镇审核由乡镇干部办理")
-    require_scope(actor, procedure.household.place)
+    require(actor, perms.TOWNSHIP_REVIEW, procedure, message="乡镇审核由乡镇干部办理")
     procedure = _lock(procedure)
     _require_stage(procedure, c.Stage.TOWNSHIP_REVIEW)
     errors: dict[str, list[str]] = {}
@@ -352,7 +348,7 @@ def do_township_review(procedure: Procedure, *, actor, approve: bool, notes) -> 
         procedure.save()
         unit = _county_unit()
         case_services.do_dispatch_case(
-            procedure.case, actor=_case_actor(actor), unit=unit, note=f"乡镇审核通过，报县级审定：{notes}"
+            procedure.case, actor=carried(actor), unit=unit, note=f"乡镇审核通过，报县级审定：{notes}"
         )
     else:
         _finish(procedure, actor=actor, approved=False, notes=notes, step="乡镇审核")
@@ -380,8 +376,7 @@ def _revert(procedure, actor, notes):
 @transaction.atomic
 def do_county_approval(procedure: Procedure, *, actor, approve: bool, notes) -> Procedure:
     """县级审定: the household becomes a monitored household (or its risk is marked eliminated)."""
-    require(actor, "monitoring.county_approval", "县级审定由区乡村振兴（农业农村）部门办理")
-    require_scope(actor, procedure.household.place)
+    require(actor, perms.COUNTY_APPROVAL, procedure, message="县级审定由区乡村振兴（农业农村）部门办理")
     procedure = _lock(procedure)
     _require_stage(procedure, c.Stage.COUNTY_APPROVAL)
     errors: dict[str, list[str]] = {}

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from shuxiang.core import audit
 from shuxiang.monitoring import choices as c
+from shuxiang.monitoring import perms
 from shuxiang.monitoring.models import (
     Clue,
     Household,
@@ -322,8 +323,13 @@ EVALUATORS = {
 
 
 @transaction.atomic
-def run_rules(*, year: int | None = None, incremental: bool = False, actor=None) -> RunResult:
-    """Evaluate every active rule valid in `year` (default: last year, the latest full income year)."""
+def run_rules(*, actor, year: int | None = None, incremental: bool = False) -> RunResult:
+    """Evaluate every active rule valid in `year` (default: last year, the latest full income year).
+
+    `actor` is who runs them: an administrator on the configuration page, the operator's CLI, or the
+    nightly task (`Actor.system("tasks")`); each needs `monitoring.rule.run`.
+    """
+    perms.require(actor, perms.RUN_RULES)
     now = timezone.now()
     year = year or timezone.localdate().year - 1
     since = None

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from shuxiang.core import audit, pii
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import as_actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Person, Place
 from shuxiang.core.scope import place_in_scope
 from shuxiang.monitoring import choices as c
+from shuxiang.monitoring import perms
 from shuxiang.monitoring.models import (
     AlertBatch,
     Clue,
@@ -29,16 +31,9 @@ from shuxiang.monitoring.models import (
     Rule,
     Visit,
 )
-from shuxiang.monitoring.perms import is_system, require
+from shuxiang.monitoring.perms import carried, require
 
 MIN_YEAR, MAX_YEAR = 2013, 2100
-
-
-def require_scope(actor, place, field="place"):
-    if is_system(actor):
-        return
-    if not place_in_scope(actor, place):
-        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {field: ["不在管辖范围内"]})
 
 
 def _choice(value, choices, label, field, errors):
@@ -146,7 +141,7 @@ def _person_for(clean: dict, place, *, actor) -> Person:
     if person is not None:
         return person
     return core_services.do_create_person(
-        actor=actor,
+        actor=carried(actor),
         name=clean["name"],
         place=place,
         id_number=clean["id_number"],
@@ -195,9 +190,9 @@ def do_create_household(
     water_safe=True,
 ) -> Household:
     """A household with its members; exactly one head; nobody already in another household."""
-    require(actor, "monitoring.edit")
+    require(actor, perms.EDIT)
     place = core_services.resolve_place(place)
-    require_scope(actor, place)
+    require(actor, perms.EDIT, place)
     errors: dict[str, list[str]] = {}
     if place.level != 4:
         errors["place"] = ["农户应登记到村民小组（14位区划代码）"]
@@ -263,8 +258,7 @@ HOUSEHOLD_EDITABLE = {"category", "lifted_year", "housing_grade", "water_safe"}
 
 @transaction.atomic
 def do_update_household(household: Household, *, actor, **changes) -> Household:
-    require(actor, "monitoring.edit")
-    require_scope(actor, household.place)
+    require(actor, perms.EDIT, household)
     unknown = set(changes) - HOUSEHOLD_EDITABLE
     if unknown:
         raise ServiceError("readonly_field", "这些字段不能在此修改", {f: ["不可修改"] for f in unknown})
@@ -283,8 +277,7 @@ def do_update_household(household: Household, *, actor, **changes) -> Household:
 
 @transaction.atomic
 def do_add_member(household: Household, *, actor, **data) -> Member:
-    require(actor, "monitoring.edit")
-    require_scope(actor, household.place)
+    require(actor, perms.EDIT, household)
     errors: dict[str, list[str]] = {}
     clean = clean_member(data, errors)
     if "id_number" in clean:
@@ -307,8 +300,7 @@ MEMBER_EDITABLE = {"relation", "labour", "health", "disability_grade", "schoolin
 
 @transaction.atomic
 def do_update_member(member: Member, *, actor, **changes) -> Member:
-    require(actor, "monitoring.edit")
-    require_scope(actor, member.household.place)
+    require(actor, perms.EDIT, member.household)
     unknown = set(changes) - MEMBER_EDITABLE
     if unknown:
         raise ServiceError(
@@ -356,8 +348,7 @@ def per_capita_net(amounts: dict, size: int) -> tuple[Decimal, Decimal]:
 @transaction.atomic
 def do_record_income(household: Household, *, actor, year, **amounts) -> IncomeRecord:
     """Records (or corrects) one year's income; per-capita net income is computed from the members."""
-    require(actor, "monitoring.edit")
-    require_scope(actor, household.place)
+    require(actor, perms.EDIT, household)
     errors: dict[str, list[str]] = {}
     unknown = set(amounts) - set(INCOME_FIELDS)
     if unknown:
@@ -393,7 +384,7 @@ def do_record_income(household: Household, *, actor, year, **amounts) -> IncomeR
 @transaction.atomic
 def do_set_threshold(*, actor, province, province_name, year, amount, document="") -> MonitoringThreshold:
     """Creates or corrects a province's monitoring threshold for a year."""
-    require(actor, "monitoring.configure")
+    require(actor, perms.CONFIGURE)
     errors: dict[str, list[str]] = {}
     province = (province or "").strip()
     if not (len(province) == 2 and province.isdigit()):
@@ -426,7 +417,7 @@ def threshold_for(place: Place, year: int) -> MonitoringThreshold | None:
 
 @transaction.atomic
 def do_update_rule(rule: Rule, *, actor, **changes) -> Rule:
-    require(actor, "monitoring.configure")
+    require(actor, perms.CONFIGURE, rule)
     allowed = {"name", "parameter", "valid_from_year", "valid_to_year", "is_active", "description"}
     unknown = set(changes) - allowed
     if unknown:
@@ -480,11 +471,17 @@ def household_of(person: Person | None) -> Household | None:
 
 @transaction.atomic
 def do_declare(*, actor, name, id_number, place, description, consent, phone="", risk_types=None) -> Clue:
-    """农户自主申报: a resident (no account) or a cadre on their behalf reports hardship.
+    """农户自主申报: a resident (no account: `Actor.anonymous("public")`) or a cadre on their behalf.
 
     Consent to verification is required; the ID number finds the registered
     person (or registers them), so a declaration reaches the right household.
     """
+    actor = as_actor(actor)
+    by_cadre = actor.is_person
+    if by_cadre:
+        require(actor, perms.SCREEN, message="只有村、乡镇干部和网格员可以代为申报")
+    else:
+        require(actor, perms.DECLARE)
     errors: dict[str, list[str]] = {}
     if consent is not True:
         errors["consent"] = ["请阅读并同意授权村、乡镇核查家庭收入和困难情况"]
@@ -495,9 +492,8 @@ def do_declare(*, actor, name, id_number, place, description, consent, phone="",
         place = None
     if place is not None and place.level < 3:
         errors["place"] = ["请选择所在的村（社区）或村民小组"]
-    if place is not None and not is_system(actor):
-        require(actor, "monitoring.screen", "只有村、乡镇干部和网格员可以代为申报")
-        require_scope(actor, place)
+    if place is not None and by_cadre:
+        require(actor, perms.SCREEN, place)
     clean = clean_member({"name": name, "id_number": id_number, "phone": phone}, errors)
     description = (description or "").strip()
     if len(description) < 5:
@@ -507,7 +503,7 @@ def do_declare(*, actor, name, id_number, place, description, consent, phone="",
     risks = _risk_list(risk_types, errors)
     if errors:
         raise ServiceError("invalid", "申报信息有误", errors)
-    person = _person_for(clean, place, actor=actor if actor is not None else "public:declaration")
+    person = _person_for(clean, place, actor=actor)
     household = household_of(person)
     now = timezone.now()
     clue = Clue.objects.create(
@@ -515,14 +511,14 @@ def do_declare(*, actor, name, id_number, place, description, consent, phone="",
         household=household,
         person=person,
         channel=c.Channel.SELF_DECLARATION,
-        source="代为申报" if not is_system(actor) else "农户本人",
+        source="代为申报" if by_cadre else "农户本人",
         risk_types=risks,
         summary=description,
         consent=True,
-        reporter=None if is_system(actor) else actor,
+        reporter=actor.human,
         created_at=now,
     )
-    audit.record_create(actor or "public:declaration", clue)
+    audit.record_create(actor, clue)
     if household:
         touch(household, now)
     _notify_village(clue)
@@ -559,8 +555,10 @@ def do_record_visit(
     income_estimate=None,
 ) -> Visit:
     """干部排查 or a monthly follow-up, on the phone; a concern raised on screening becomes a clue."""
-    require(actor, "monitoring.screen" if purpose == c.VisitPurpose.SCREENING else "monitoring.assist")
-    require_scope(actor, household.place)
+    actor = as_actor(actor)
+    require(actor, perms.ASSIST if purpose == c.VisitPurpose.FOLLOW_UP else perms.SCREEN, household)
+    if actor.human is None:
+        raise ServiceError("visitor_required", "走访记录须由走访的干部本人登记")
     errors: dict[str, list[str]] = {}
     _choice(purpose, c.VisitPurpose, "走访类型", "purpose", errors)
     if visited_on is None:
@@ -581,7 +579,7 @@ def do_record_visit(
     visit = Visit.objects.create(
         household=household,
         purpose=purpose,
-        visitor=actor,
+        visitor=actor.human,
         visited_on=visited_on,
         notes=notes,
         concern=concern,
@@ -593,10 +591,10 @@ def do_record_visit(
             place=household.place,
             household=household,
             channel=c.Channel.CADRE_SCREENING,
-            source=str(actor),
+            source=actor.display_name,
             risk_types=risks,
             summary=notes,
-            reporter=actor,
+            reporter=actor.human,
             consent=False,
             created_at=timezone.now(),
         )
@@ -612,7 +610,8 @@ def do_receive_alerts(*, actor, kind, records, source="") -> dict:
     batch with each bad row named. Records matching a registered person become
     clues on their household; the rest are reported back (masked), not stored.
     """
-    require(actor, "monitoring.alert")
+    actor = as_actor(actor)
+    require(actor, perms.ALERT)
     errors: dict[str, list[str]] = {}
     _choice(kind, c.AlertKind, "预警类型", "kind", errors)
     if not isinstance(records, list) or not records:
@@ -637,7 +636,8 @@ def do_receive_alerts(*, actor, kind, records, source="") -> dict:
         parsed.append((i, number, detail, amount))
     if errors:
         raise ServiceError("invalid", "预警数据有误，整批未导入", errors)
-    source = (source or (actor.unit.name if not is_system(actor) and actor.unit_id else str(actor)))[:100]
+    unit = actor.human.unit if actor.human is not None else None
+    source = (source or (unit.name if unit is not None else actor.display_name))[:100]
     digests = {pii.digest(n): (i, n, d, a) for i, n, d, a in parsed}
     people = {
         p.id_number_digest: p
@@ -690,9 +690,8 @@ def do_receive_alerts(*, actor, kind, records, source="") -> dict:
 @transaction.atomic
 def do_link_clue(clue: Clue, household: Household, *, actor) -> Clue:
     """Attach a clue about an unregistered or unmatched person to the household it concerns."""
-    require(actor, "monitoring.screen")
-    require_scope(actor, clue.place)
-    require_scope(actor, household.place, "household")
+    require(actor, perms.SCREEN, clue)
+    require(actor, perms.SCREEN, household)
     if clue.household_id:
         raise ServiceError("already_linked", f"该线索已关联农户 {clue.household.number}")
     before = audit.snapshot(clue)
@@ -705,8 +704,7 @@ def do_link_clue(clue: Clue, household: Household, *, actor) -> Clue:
 @transaction.atomic
 def do_dismiss_clue(clue: Clue, *, actor, note) -> Clue:
     """核实排除: the cadre checked and found no risk; the reason is kept."""
-    require(actor, "monitoring.screen")
-    require_scope(actor, clue.place)
+    require(actor, perms.SCREEN, clue)
     if clue.status != c.ClueStatus.NEW:
         raise ServiceError(
             "wrong_state", f"线索当前为“{clue.get_status_display()}”，只有待核实的线索可以排除"
@@ -728,8 +726,7 @@ def do_dismiss_clue(clue: Clue, *, actor, note) -> Clue:
 def do_add_measure(
     household: Household, *, actor, kind, description, cadre, unit, start_on, end_on=None, amount=None
 ) -> Measure:
-    require(actor, "monitoring.assist")
-    require_scope(actor, household.place)
+    require(actor, perms.ASSIST, household)
     errors: dict[str, list[str]] = {}
     _choice(kind, c.MeasureKind, "措施类型", "kind", errors)
     if household.status not in (c.MonitoringStatus.MONITORED, c.MonitoringStatus.ELIMINATING):
@@ -738,7 +735,7 @@ def do_add_measure(
         errors["description"] = ["请填写帮扶内容"]
     if cadre is None:
         errors["cadre"] = ["请选择责任干部"]
-    elif not is_system(actor) and cadre.place is not None and not place_in_scope(cadre, household.place):
+    elif cadre.place is not None and not place_in_scope(cadre, household.place):
         errors["cadre"] = ["责任干部的管辖范围不包括该户"]
     if unit is None:
         errors["unit"] = ["请选择责任单位"]

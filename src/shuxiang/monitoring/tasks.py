@@ -7,6 +7,7 @@ The 15-day limit's overdue escalation runs with the case engine's own task.
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from shuxiang.core.actors import Actor
 from shuxiang.core.context import origin
 from shuxiang.monitoring.rules import run_rules
 
@@ -17,4 +18,4 @@ def run_monitoring_rules():
 
     full = timezone.localdate().weekday() == 0
     with origin("task"):
-        return run_rules(incremental=not full, actor="task:monitoring").flagged
+        return run_rules(incremental=not full, actor=Actor.system("tasks")).flagged

@@ -1,3 +1,6 @@
+"""Monitoring's pages. Each view declares its permission (views.page, or `permission` on the list
+views); `declare/` and `notice/<token>/` are public pages for residents without an account."""
+
 from django.urls import path
 
 from shuxiang.monitoring import views
@@ -9,7 +12,8 @@ urlpatterns = [
     path("households/", views.HouseholdListView.as_view(), name="household_list"),
     path("households/export/", views.national_export, name="national_export"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
-    path("households/<int:pk>/visit/", views.visit_form, name="visit"),
+    path("households/<int:pk>/visit/", views.screening_visit, name="visit"),
+    path("households/<int:pk>/follow-up/", views.follow_up_visit, name="follow_up"),
     path("households/<int:pk>/income/", views.income_form, name="income"),
     path("households/<int:pk>/guarantees/", views.guarantee_form, name="guarantees"),
     path("households/<int:pk>/members/add/", views.member_add, name="member_add"),

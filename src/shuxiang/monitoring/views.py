@@ -1,27 +1,31 @@
 """HTML pages of monitoring: worklists, the household 360° page, clue queue,
 procedure steps on the phone, the public self-declaration and notice pages.
 
-Views are thin: look the object up through scope (404 outside it), check the
-role, call a service, render. Health and disability reach a template only for
-roles holding `monitoring.health`.
+Every route declares its permission (`page`, or `permission` on the list
+views); department users whose unit is not responsible for monitoring get 403
+on all of them. Views are thin: look the object up through scope (404 outside
+it), call a service, render. Health and disability reach a template only for
+roles holding `monitoring.household.health`.
 """
 
-import io
+import functools
 from collections import Counter
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.http import Http404, HttpResponse
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from shuxiang.core import audit
+from shuxiang.core.access import requires
+from shuxiang.core.actors import Actor
 from shuxiang.core.errors import ServiceError
+from shuxiang.core.exports import export_response
 from shuxiang.core.generic import (
     Column,
     ObjectListView,
@@ -36,52 +40,90 @@ from shuxiang.core.importers import ImportRejected, read_rows
 from shuxiang.core.middleware import client_ip
 from shuxiang.core.models import AuditEntry, Place
 from shuxiang.core.navigation import PendingItem
+from shuxiang.core.permissions import has_perm
 from shuxiang.core.pii import mask_name
 from shuxiang.monitoring import choices as c
 from shuxiang.monitoring import forms, importers, procedures, services, worklist
+from shuxiang.monitoring import perms as p
 from shuxiang.monitoring.filtersets import ClueFilterSet, HouseholdFilterSet, ProcedureFilterSet
 from shuxiang.monitoring.models import Clue, Household, Member, MonitoringThreshold, Procedure, Rule, RuleRun
-from shuxiang.monitoring.perms import can, clue_view, redact_clues
+from shuxiang.monitoring.perms import clue_view, in_monitoring, redact_clues
 from shuxiang.monitoring.rules import run_rules
+
+# Who acts on a procedure at each stage, and with which form.
+STEP_FORMS = {
+    c.Stage.HOME_VISIT: (p.HOME_VISIT, forms.HomeVisitForm),
+    c.Stage.VILLAGE_REVIEW: (p.VILLAGE_REVIEW, forms.VillageReviewForm),
+    c.Stage.TOWNSHIP_REVIEW: (p.TOWNSHIP_REVIEW, forms.DecisionForm),
+    c.Stage.COUNTY_APPROVAL: (p.COUNTY_APPROVAL, forms.DecisionForm),
+}
 
 
 def pending_work(user):
-    if not can(user, "monitoring.view"):
+    """Home-page lines for what this user can act on: clues they may verify, follow-ups they may
+    record, overdue procedures waiting at a step they may take."""
+    if not in_monitoring(user):
         return []
     url = reverse("monitoring:worklist")
-    return [
-        PendingItem("待核实的返贫风险线索", worklist.clues_to_verify(user).count(), url, "warning"),
-        PendingItem("到期未走访的监测户", worklist.visits_due(user).count(), url, "warning"),
-        PendingItem("超期的识别/消除程序", worklist.procedures_overdue(user).count(), url, "danger"),
-    ]
+    items = []
+    if has_perm(user, p.SCREEN):
+        items.append(
+            PendingItem("待核实的返贫风险线索", worklist.clues_to_verify(user).count(), url, "warning")
+        )
+    if has_perm(user, p.ASSIST):
+        items.append(PendingItem("到期未走访的监测户", worklist.visits_due(user).count(), url, "warning"))
+    stages = [stage for stage, (perm, _form) in STEP_FORMS.items() if has_perm(user, perm)]
+    if stages:
+        overdue = worklist.procedures_overdue(user).filter(stage__in=stages)
+        items.append(PendingItem("超期待您办理的识别/消除程序", overdue.count(), url, "danger"))
+    return items
 
 
-def _need(request, perm):
-    if not can(request.user, perm):
-        raise PermissionDenied
+def page(perm: str, *, post: str | None = None):
+    """Declares a page's permission (core.access) and refuses departments outside monitoring (403)."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            if not in_monitoring(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return requires(perm, post=post)(checked)
+
+    return wrap
 
 
 class MonitoringPermissionMixin(PermissionMixin):
-    """Role permission plus the department domain check (perms.can)."""
+    """The declared `permission` (core.access) plus the department rule."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can(request.user, self.permission):
+        if request.user.is_authenticated and not in_monitoring(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
 
 def head_name_subquery():
+    # order_by(): Member's default order (by household, i.e. place code and number) joined both tables
+    # into every row's subquery; a household has one head.
     return Subquery(
-        Member.objects.filter(household=OuterRef("pk"), relation=c.Relation.HEAD).values("person__name")[:1]
+        Member.objects.filter(household=OuterRef("pk"), relation=c.Relation.HEAD)
+        .order_by()
+        .values("person__name")[:1]
     )
+
+
+def member_count_subquery():
+    """Members of the row's household, counted per row shown (a join + GROUP BY counted every household)."""
+    members = Member.objects.filter(household=OuterRef("pk")).order_by().values("household")
+    return Coalesce(Subquery(members.annotate(n=Count("pk")).values("n")[:1]), 0)
 
 
 # --- worklist ---------------------------------------------------------------------------------
 
 
-@login_required
+@page(p.VIEW)
 def worklist_view(request):
-    _need(request, "monitoring.view")
     user = request.user
     clues = redact_clues(
         user, worklist.clues_to_verify(user).select_related("household", "place", "person")[:50]
@@ -100,6 +142,8 @@ def worklist_view(request):
             "due_count": worklist.visits_due(user).count(),
             "procedures": open_procedures,
             "now": timezone.now(),
+            "can_assist": has_perm(user, p.ASSIST),
+            "can_screen": has_perm(user, p.SCREEN),
             "title": "防返贫监测工作台",
         },
     )
@@ -112,7 +156,7 @@ class HouseholdListView(MonitoringPermissionMixin, ObjectListView):
     model = Household
     filterset_class = HouseholdFilterSet
     title = "农户"
-    permission = "monitoring.view"
+    permission = p.VIEW
     columns = [
         Column("户编号", "number", link=True),
         Column("户主", "head_name"),
@@ -124,12 +168,16 @@ class HouseholdListView(MonitoringPermissionMixin, ObjectListView):
     ]
 
     def get_queryset(self):
+        # By 户编号, which begins with the hamlet's code (so a place's households stay together): its
+        # unique index serves the order, where ordering by the place's code sorted every household.
+        # Head and member count are subqueries, computed for the page's rows only and left out of the
+        # count.
         return (
             super()
             .get_queryset()
             .select_related("place")
-            .annotate(head_name=head_name_subquery(), member_count=Count("members"))
-            .order_by("place__code", "number")
+            .annotate(head_name=head_name_subquery(), member_count=member_count_subquery())
+            .order_by("number")
         )
 
     @staticmethod
@@ -155,11 +203,10 @@ def _history(household):
     return AuditEntry.objects.filter(q).order_by("-at")[:100]
 
 
-@login_required
+@page(p.VIEW)
 @object_view(Household)
 def household_detail(request, pk):
     household = object_or_404(Household, request.user, pk=pk)
-    _need(request, "monitoring.view")
     household = (
         Household.objects.select_related("place__parent__parent")
         .prefetch_related(
@@ -184,10 +231,10 @@ def household_detail(request, pk):
             "failures": household.guarantee_failures,
             "history": _history(household),
             "follow_up_due": services.follow_up_due(household),
-            "can_health": can(user, "monitoring.health"),
-            "can_edit": can(user, "monitoring.edit"),
-            "can_screen": can(user, "monitoring.screen"),
-            "can_assist": can(user, "monitoring.assist"),
+            "can_health": has_perm(user, p.HEALTH),
+            "can_edit": has_perm(user, p.EDIT),
+            "can_screen": has_perm(user, p.SCREEN),
+            "can_assist": has_perm(user, p.ASSIST),
             "blockers": procedures.elimination_blockers(household)
             if household.status == c.MonitoringStatus.MONITORED
             else [],
@@ -199,20 +246,30 @@ def _form_page(request, form, title, submit="保存"):
     return render(request, "monitoring/form.html", {"form": form, "title": title, "submit": submit})
 
 
-@login_required
+@page(p.SCREEN)
 @object_view(Household)
-def visit_form(request, pk):
+def screening_visit(request, pk):
+    """排查走访: a cadre or grid worker's visit; a concern becomes a clue."""
+    return _visit_page(request, pk, c.VisitPurpose.SCREENING)
+
+
+@page(p.ASSIST)
+@object_view(Household)
+def follow_up_visit(request, pk):
+    """帮扶回访: the monthly follow-up of a monitored household, with an income estimate."""
+    return _visit_page(request, pk, c.VisitPurpose.FOLLOW_UP)
+
+
+def _visit_page(request, pk, purpose):
     household = object_or_404(Household, request.user, pk=pk)
-    _need(request, "monitoring.screen" if request.GET.get("purpose") != "follow_up" else "monitoring.assist")
-    initial = {"visited_on": timezone.localdate(), "purpose": request.GET.get("purpose", "screening")}
-    form = forms.VisitForm(request.POST or None, initial=initial)
+    form = forms.VisitForm(request.POST or None, initial={"visited_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.do_record_visit(
                 household,
                 actor=request.user,
-                purpose=data["purpose"],
+                purpose=purpose,
                 visited_on=data["visited_on"],
                 notes=data["notes"],
                 concern=data["concern"],
@@ -224,14 +281,13 @@ def visit_form(request, pk):
         else:
             messages.success(request, "走访已记录" + ("，并生成风险线索" if data["concern"] else ""))
             return redirect("monitoring:household_detail", pk=household.pk)
-    return _form_page(request, form, f"走访记录：户 {household.number}")
+    return _form_page(request, form, f"{c.VisitPurpose(purpose).label}：户 {household.number}")
 
 
-@login_required
+@page(p.EDIT)
 @object_view(Household)
 def income_form(request, pk):
     household = object_or_404(Household, request.user, pk=pk)
-    _need(request, "monitoring.edit")
     form = forms.IncomeForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -246,11 +302,10 @@ def income_form(request, pk):
     return _form_page(request, form, f"收入记录：户 {household.number}")
 
 
-@login_required
+@page(p.EDIT)
 @object_view(Household)
 def guarantee_form(request, pk):
     household = object_or_404(Household, request.user, pk=pk)
-    _need(request, "monitoring.edit")
     initial = {f: getattr(household, f) for f in ("category", "lifted_year", "housing_grade", "water_safe")}
     form = forms.GuaranteeForm(request.POST or None, initial=initial)
     saved, _ = submit_form(
@@ -261,11 +316,10 @@ def guarantee_form(request, pk):
     return _form_page(request, form, f"农户类别与三保障：户 {household.number}")
 
 
-@login_required
+@page(p.EDIT)
 @object_view(Household)
 def member_add(request, pk):
     household = object_or_404(Household, request.user, pk=pk)
-    _need(request, "monitoring.edit")
     form = forms.NewMemberForm(request.POST or None, initial={"medical_insured": True})
     saved, _ = submit_form(
         request,
@@ -278,12 +332,13 @@ def member_add(request, pk):
     return _form_page(request, form, f"添加成员：户 {household.number}")
 
 
-@login_required
+@page(p.EDIT)
 @object_view(Member)
 def member_edit(request, pk):
+    """Health and disability are on this form: it needs the health permission too."""
     member = object_or_404(Member, request.user, pk=pk)
-    _need(request, "monitoring.health")
-    _need(request, "monitoring.edit")
+    if not has_perm(request.user, p.HEALTH):
+        raise PermissionDenied
     initial = {f: getattr(member, f) for f in services.MEMBER_EDITABLE}
     form = forms.MemberForm(request.POST or None, initial=initial)
     saved, _ = submit_form(
@@ -294,11 +349,10 @@ def member_edit(request, pk):
     return _form_page(request, form, f"编辑成员：{member.person.name}")
 
 
-@login_required
+@page(p.ASSIST)
 @object_view(Household)
 def measure_form(request, pk):
     household = object_or_404(Household, request.user, pk=pk)
-    _need(request, "monitoring.assist")
     form = forms.MeasureForm(
         request.POST or None,
         initial={"start_on": timezone.localdate()},
@@ -316,12 +370,11 @@ def measure_form(request, pk):
     return _form_page(request, form, f"帮扶措施：户 {household.number}")
 
 
-@login_required
+@page(p.SCREEN)
 @require_POST
 @object_view(Household)
 def start_procedure(request, pk):
     household = object_or_404(Household, request.user, pk=pk)
-    _need(request, "monitoring.screen")
     try:
         if request.POST.get("kind") == c.ProcedureKind.ELIMINATION:
             procedure = procedures.do_start_elimination(household, actor=request.user)
@@ -344,7 +397,7 @@ class ClueListView(MonitoringPermissionMixin, ObjectListView):
     model = Clue
     filterset_class = ClueFilterSet
     title = "风险线索"
-    permission = "monitoring.view"
+    permission = "monitoring.clue.view"
     select_related = ("place", "household", "rule")
     columns = [
         Column("发现时间", "created_at"),
@@ -370,11 +423,10 @@ class ClueListView(MonitoringPermissionMixin, ObjectListView):
         return reverse("monitoring:clue_detail", args=[obj.pk])
 
 
-@login_required
+@page("monitoring.clue.view", post=p.SCREEN)
 @object_view(Clue)
 def clue_detail(request, pk):
     clue = object_or_404(Clue, request.user, pk=pk)
-    _need(request, "monitoring.view")
     link_form = forms.LinkClueForm(request.POST if request.POST.get("action") == "link" else None)
     dismiss_form = forms.DismissForm(request.POST if request.POST.get("action") == "dismiss" else None)
     if request.method == "POST":
@@ -406,11 +458,11 @@ def clue_detail(request, pk):
             "object": clue,
             "title": "风险线索",
             "visible": visible,
-            "figures": sorted((visible["figures"] or {}).items()),
+            "figures": _figures_in_words(visible["figures"] or {}),
             "risk_labels": [c.RiskType(r).label for r in visible["risk_types"] if r in c.RiskType.values],
             "link_form": link_form,
             "dismiss_form": dismiss_form,
-            "can_screen": can(request.user, "monitoring.screen"),
+            "can_screen": has_perm(request.user, p.SCREEN),
         },
     )
 
@@ -422,7 +474,7 @@ class ProcedureListView(MonitoringPermissionMixin, ObjectListView):
     model = Procedure
     filterset_class = ProcedureFilterSet
     title = "识别与风险消除"
-    permission = "monitoring.view"
+    permission = "monitoring.procedure.view"
     select_related = ("household__place",)
     columns = [
         Column("户编号", "household.number", link=True),
@@ -438,25 +490,20 @@ class ProcedureListView(MonitoringPermissionMixin, ObjectListView):
         return reverse("monitoring:procedure_detail", args=[obj.pk])
 
 
-STEP_FORMS = {
-    c.Stage.HOME_VISIT: ("monitoring.home_visit", forms.HomeVisitForm),
-    c.Stage.VILLAGE_REVIEW: ("monitoring.village_review", forms.VillageReviewForm),
-    c.Stage.TOWNSHIP_REVIEW: ("monitoring.township_review", forms.DecisionForm),
-    c.Stage.COUNTY_APPROVAL: ("monitoring.county_approval", forms.DecisionForm),
-}
-
-
-@login_required
+@page("monitoring.procedure.view")
 @object_view(Procedure)
 def procedure_detail(request, pk):
+    """The procedure and, for whoever may take its current step, the step's form.
+
+    Posting needs the current step's own permission (checked here and again by the step's service).
+    """
     procedure = object_or_404(Procedure, request.user, pk=pk)
-    _need(request, "monitoring.view")
     procedure = Procedure.objects.select_related("household__place", "case", "visited_by").get(
         pk=procedure.pk
     )
     step = STEP_FORMS.get(procedure.stage)
     form = None
-    if step and can(request.user, step[0]):
+    if step and has_perm(request.user, step[0]):
         kwargs = {}
         if procedure.stage == c.Stage.HOME_VISIT:
             kwargs["elimination"] = procedure.kind == c.ProcedureKind.ELIMINATION
@@ -490,7 +537,7 @@ def procedure_detail(request, pk):
             "events": events,
             "overdue": procedure.decided_at is None and procedure.due_at < timezone.now(),
             "risk_labels": [c.RiskType(r).label for r in procedure.proposed_risks if r in c.RiskType.values],
-            "can_health": can(request.user, "monitoring.health"),
+            "can_health": has_perm(request.user, p.HEALTH),
             "notice_url": reverse("monitoring:notice", args=[procedure.notice_token])
             if procedure.notice_token
             else "",
@@ -545,7 +592,7 @@ def declare(request):
             form.add_error(None, "提交过于频繁，请稍后再试")
         else:
             data = form.cleaned_data
-            actor = request.user if request.user.is_authenticated else None
+            actor = request.user if request.user.is_authenticated else Actor.anonymous("public")
             try:
                 services.do_declare(actor=actor, **data)
             except ServiceError as exc:
@@ -590,9 +637,8 @@ def notice(request, token):
 # --- import, alerts, configuration ------------------------------------------------------------------
 
 
-@login_required
+@page(p.EDIT)
 def import_view(request):
-    _need(request, "monitoring.edit")
     form = forms.UploadForm(request.POST or None, request.FILES or None)
     problems, result = [], None
     if request.method == "POST" and form.is_valid():
@@ -617,9 +663,8 @@ def import_view(request):
     )
 
 
-@login_required
+@page(p.ALERT)
 def alert_upload(request):
-    _need(request, "monitoring.alert")
     form = forms.AlertUploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -647,14 +692,53 @@ def alert_upload(request):
     )
 
 
-@login_required
+# What a rule's or an alert's figures mean (Clue.figures keys), as the clue page shows them.
+FIGURE_LABELS = {
+    "year": "年度",
+    "per_capita_net": "人均纯收入（元）",
+    "threshold": "监测收入标准（元）",
+    "line": "本规则的收入线（元）",
+    "document": "依据文件",
+    "previous": "上年人均纯收入（元）",
+    "current": "本年人均纯收入（元）",
+    "drop_percent": "降幅（%）",
+    "limit_percent": "规则阈值（%）",
+    "expenses": "合规自付支出（元）",
+    "gross": "家庭总收入（元）",
+    "housing_grade": "住房安全等级",
+    "water_safe": "饮水安全",
+    "uninsured": "未参保人数",
+    "dropouts": "失学辍学人数",
+    "amount": "金额（元）",
+}
+
+
+def _figures_in_words(figures: dict) -> list:
+    """[(label, value)] in the table's order; yes/no in words, keys nobody named last, as they are."""
+    order = list(FIGURE_LABELS)
+    rows = sorted(figures.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    return [(FIGURE_LABELS.get(k, k), _figure_value(v)) for k, v in rows]
+
+
+def _figure_value(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "—" if value in (None, "") else value
+
+
+def _runs_by_rule_name(runs):
+    """Each run with what it flagged by rule name (the codes are for the engine, not for people)."""
+    names = dict(Rule.objects.values_list("code", "name"))
+    for run in runs:
+        run.flagged_named = [(names.get(code, code), n) for code, n in (run.flagged or {}).items()]
+    return runs
+
+
+@page("monitoring.rule.view", post=p.CONFIGURE)
 def config_view(request):
-    _need(request, "monitoring.view")
-    may_configure = can(request.user, "monitoring.configure")
+    may_configure = has_perm(request.user, p.CONFIGURE)
     form = forms.ThresholdForm(request.POST if request.POST.get("action") == "threshold" else None)
     if request.method == "POST":
-        if not may_configure:
-            raise PermissionDenied
         if request.POST.get("action") == "threshold" and form.is_valid():
             try:
                 services.do_set_threshold(actor=request.user, **form.cleaned_data)
@@ -668,10 +752,15 @@ def config_view(request):
                 year = int(request.POST.get("year") or timezone.localdate().year - 1)
             except ValueError:
                 year = timezone.localdate().year - 1
-            result = run_rules(
-                year=year, incremental=request.POST.get("incremental") == "1", actor=request.user
-            )
-            text = "，".join(f"{k} {v} 户" for k, v in result.flagged.items()) or "无"
+            try:
+                result = run_rules(
+                    year=year, incremental=request.POST.get("incremental") == "1", actor=request.user
+                )
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+                return redirect("monitoring:config")
+            names = dict(Rule.objects.values_list("code", "name"))
+            text = "，".join(f"{names.get(k, k)} {v} 户" for k, v in result.flagged.items()) or "无"
             messages.success(request, f"{year}年规则已运行，新增预警：{text}")
             for reason in result.skipped.values():
                 messages.warning(request, reason)
@@ -683,7 +772,7 @@ def config_view(request):
             "title": "监测收入标准与规则",
             "thresholds": MonitoringThreshold.objects.all(),
             "rules": Rule.objects.all(),
-            "runs": RuleRun.objects.all()[:10],
+            "runs": _runs_by_rule_name(RuleRun.objects.all()[:10]),
             "form": form,
             "may_configure": may_configure,
             "default_year": timezone.localdate().year - 1,
@@ -691,9 +780,8 @@ def config_view(request):
     )
 
 
-@login_required
+@page(p.CONFIGURE)
 def rule_edit(request, pk):
-    _need(request, "monitoring.configure")
     rule = Rule.objects.filter(pk=pk).first()
     if rule is None:
         raise Http404
@@ -712,9 +800,8 @@ def rule_edit(request, pk):
 # --- statistics and national export ------------------------------------------------------------------
 
 
-@login_required
+@page(p.VIEW)
 def stats(request):
-    _need(request, "monitoring.view")
     user = request.user
     households = Household.objects.restrict(user)
     monitored = households.filter(status__in=(c.MonitoringStatus.MONITORED, c.MonitoringStatus.ELIMINATING))
@@ -751,7 +838,7 @@ def stats(request):
                 if row["total"]:
                     village_rows.append((v, row))
     risk_rows = []
-    if can(user, "monitoring.health"):
+    if has_perm(user, p.HEALTH):
         from shuxiang.monitoring.models import HouseholdRisk
 
         counts = dict(
@@ -800,16 +887,15 @@ NATIONAL_COLUMNS = [
 ]
 
 
-@login_required
+@page(p.EXPORT)
 def national_export(request):
     """Monitored households in the national system's column order (as far as it is publicly known).
 
     No ID number or phone; risk types (which may reveal illness or disability)
-    only for roles holding monitoring.health.
+    only for roles holding monitoring.household.health.
     """
-    _need(request, "monitoring.view")
     user = request.user
-    show_risks = can(user, "monitoring.health")
+    show_risks = has_perm(user, p.HEALTH)
     year = timezone.localdate().year - 1
     from shuxiang.monitoring.models import IncomeRecord
 
@@ -827,19 +913,14 @@ def national_export(request):
         )
         .order_by("place__code", "number")
     )
-    from openpyxl import Workbook
-
     provinces = dict(MonitoringThreshold.objects.values_list("province", "province_name"))
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("监测对象")
-    ws.append(NATIONAL_COLUMNS)
-    rows = 0
-    for hh in qs:
-        risks = list(hh.risks.all())
-        primary = next((r.get_risk_type_display() for r in risks if r.is_primary), "")
-        others = "、".join(r.get_risk_type_display() for r in risks if not r.is_primary)
-        ws.append(
-            [
+
+    def rows():
+        for hh in qs:
+            risks = list(hh.risks.all())
+            primary = next((r.get_risk_type_display() for r in risks if r.is_primary), "")
+            others = "、".join(r.get_risk_type_display() for r in risks if not r.is_primary)
+            yield [
                 provinces.get(hh.place.code[:2], ""),
                 hh.place.parent.parent.parent.name if hh.place.parent.parent.parent_id else "",
                 hh.place.parent.parent.name,
@@ -856,19 +937,15 @@ def national_export(request):
                 cell_text(hh.eliminated_on),
                 cell_text(hh.last_income),
             ]
-        )
-        rows += 1
-    audit.record(
-        user,
-        "export",
+
+    return export_response(
+        rows(),
+        NATIONAL_COLUMNS,
+        fmt="xlsx",
+        filename=f"monitored-{timezone.localtime():%Y%m%d}",
+        sheet_title="监测对象",
+        actor=user,
         object_type="monitoring.household",
-        object_repr="导出监测对象（国家系统格式）",
-        changes={"rows": rows, "risk_types": show_risks},
+        description="导出监测对象（国家系统格式）",
+        details={"risk_types": show_risks},
     )
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="monitored-{timezone.localtime():%Y%m%d}.xlsx"'
-    return response

@@ -1,17 +1,38 @@
 """Plan API: the 27 tasks, the quarterly ledgers with submit / approve / return actions."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import ScopedViewSetMixin
-from shuxiang.indicators.models import DataValue
+from shuxiang.plan import figures as figures_module
 from shuxiang.plan import services
 from shuxiang.plan.choices import UnitRole
 from shuxiang.plan.filtersets import LedgerEntryFilterSet
 from shuxiang.plan.loader import current_plan
 from shuxiang.plan.models import LedgerEntry, Task
+
+
+class TargetSerializer(serializers.Serializer):
+    """A task's quantified target (schema of TaskSerializer.get_targets)."""
+
+    indicator = serializers.CharField(allow_null=True)
+    quote = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    value = serializers.FloatField(allow_null=True)
+    unit = serializers.CharField(allow_blank=True)
+    place = serializers.CharField(allow_null=True)
+
+
+class LedgerValueSerializer(serializers.Serializer):
+    """One indicator's figures on a ledger form (schema of LedgerEntrySerializer.get_values)."""
+
+    name = serializers.CharField()
+    unit = serializers.CharField(allow_blank=True)
+    kind = serializers.CharField()
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -41,13 +62,14 @@ class TaskSerializer(serializers.ModelSerializer):
     def _units(self, task, role):
         return [tu.label for tu in task.task_units.all() if tu.role == role]
 
-    def get_lead_units(self, task):
+    def get_lead_units(self, task) -> list[str]:
         return self._units(task, UnitRole.LEAD)
 
-    def get_responsible_units(self, task):
+    def get_responsible_units(self, task) -> list[str]:
         names = self._units(task, UnitRole.RESPONSIBLE)
         return [*names, "各乡镇、街道、园区"] if task.all_townships else names
 
+    @extend_schema_field(TargetSerializer(many=True))
     def get_targets(self, task):
         return [
             {
@@ -67,10 +89,12 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = TaskSerializer
     lookup_field = "number"
-    permission_classes = [IsAuthenticated]
+    required_perm = "plan.task.view"  # no class-level queryset: the current plan's tasks
 
     def get_queryset(self):
-        plan = current_plan()
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()  # the schema is generated without a database
+        plan = current_plan(self.request.user)
         return (
             Task.objects.filter(plan=plan)
             .select_related("section")
@@ -116,10 +140,11 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.DictField(child=LedgerValueSerializer()))
     def get_values(self, entry):
         prefetched = self.context.get("figures")
         if prefetched is not None:
-            figures = prefetched.get((entry.place_id, entry.round.period), {})
+            figures = prefetched.get(figures_module.key_of(entry), {})
         else:
             figures = services.entry_figures(entry)
         result = {}
@@ -134,8 +159,16 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             }
         return result
 
-    def get_editable(self, entry):
-        return entry.is_open_for_input()
+    def get_editable(self, entry) -> bool:
+        """Whether a save by the caller would be accepted: the form is open, and the caller passes the
+        same gate the save does (the fill grant on this form, inside their region)."""
+        if not entry.is_open_for_input():
+            return False
+        fillable = self.context.get("fillable")
+        if fillable is not None:
+            return entry.pk in fillable
+        request = self.context.get("request")
+        return request is not None and services.may_fill(request.user, entry)
 
 
 class LedgerWriteSerializer(serializers.Serializer):
@@ -170,20 +203,23 @@ class LedgerEntryViewSet(
     )
     serializer_class = LedgerEntrySerializer
     filterset_class = LedgerEntryFilterSet
-    permission_classes = [IsAuthenticated]
+    # list/retrieve: view; PATCH: change (filling, whose grant constraint names the reporters).
+    required_perms = {
+        "submit": "plan.ledgerentry.change",
+        "approve": "plan.ledgerentry.approve",
+        "return_": "plan.ledgerentry.approve",
+        "unapprove": "plan.ledgerentry.approve",
+    }
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        figures = {}
-        rows = DataValue.objects.filter(
-            place_id__in={e.place_id for e in page}, period__in={e.round.period for e in page}
-        ).values_list("place_id", "period", "indicator__code", "numerator", "denominator")
-        for place_id, period, code, num, den in rows:
-            figures.setdefault((place_id, period), {})[code] = (num, den)
-        serializer = self.get_serializer(
-            page, many=True, context={**self.get_serializer_context(), "figures": figures}
-        )
+        context = {
+            **self.get_serializer_context(),
+            "figures": figures_module.figures_of(page),
+            "fillable": services.fillable_ids(request.user, page),
+        }
+        serializer = self.get_serializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
 
     def partial_update(self, request, pk=None):
@@ -198,11 +234,11 @@ class LedgerEntryViewSet(
             problems=data.get("problems"),
             values=_values_from_request(data.get("values")),
         )
-        return Response(LedgerEntrySerializer(entry).data)
+        return Response(self.get_serializer(entry).data)
 
     def _act(self, fn, **kwargs):
         entry = fn(self.get_object(), actor=self.request.user, **kwargs)
-        return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_200_OK)
+        return Response(self.get_serializer(entry).data, status=status.HTTP_200_OK)
 
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):

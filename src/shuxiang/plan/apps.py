@@ -7,14 +7,11 @@ class PlanConfig(AppConfig):
     verbose_name = "规划督导"
 
     def ready(self):
-        from shuxiang.core.choices import Role
-        from shuxiang.core.permissions import grant
-        from shuxiang.plan import assignments, navigation, sources  # noqa: F401  (sources registers computed indicators)
+        from shuxiang.indicators.registry import register_lock
+        from shuxiang.plan import assignments, figures, navigation, permissions, sources  # noqa: F401  (sources registers computed indicators)
 
-        grant(Role.ADMIN, "plan.manage", "ledger.fill", "ledger.approve", "registry.edit")
-        grant(Role.DISTRICT, "plan.manage", "ledger.fill", "ledger.approve", "registry.edit")
-        grant(Role.DEPARTMENT, "ledger.fill", "registry.edit")
-        grant(Role.TOWNSHIP, "ledger.fill", "ledger.approve", "registry.edit")
-        grant(Role.VILLAGE, "ledger.fill", "registry.edit")
+        permissions.declare()
+        # An approved ledger form's figures stay as approved, whoever writes to the engine.
+        register_lock(figures.approved_form_holding)
         assignments.register()
         navigation.register()

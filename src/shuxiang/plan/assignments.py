@@ -19,6 +19,7 @@ from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Unit
 from shuxiang.core.permissions import require
 from shuxiang.plan.models import LedgerEntry, Task
+from shuxiang.plan.permissions import MANAGE, carried
 
 CASE_TYPE = "plan.assignment"
 
@@ -52,9 +53,11 @@ def _default_unit(entry: LedgerEntry) -> Unit | None:
 def do_assign(
     *, actor, unit: Unit, title, description, deadline, task: Task | None = None, entry=None, major=False
 ) -> Case:
-    """交办 one problem to `unit` by `deadline`; `major` flags it for the district government."""
-    if actor is not None and not isinstance(actor, str):
-        require(actor, "plan.manage")
+    """交办 one problem to `unit` by `deadline`; `major` flags it for the district government.
+
+    The case is opened in the case engine on the assigning person's behalf (their case grants apply).
+    """
+    require(actor, MANAGE)
     errors = {}
     if unit is None:
         errors["unit"] = ["请选择承办单位"]
@@ -77,7 +80,7 @@ def do_assign(
         f"plan.entry:{entry.pk}" if entry is not None else (f"plan.task:{task.number}" if task else "plan")
     )
     return case_services.do_open_case(
-        actor=actor,
+        actor=carried(actor),
         case_type=CASE_TYPE,
         title=title[:100],
         description=str(description).strip(),
@@ -94,6 +97,7 @@ def do_assign(
 
 def do_assign_from_entry(entry: LedgerEntry, *, actor, deadline, unit=None, major=False) -> Case:
     """The problems a ledger reported become an assignment to its unit (or its township government)."""
+    require(actor, "plan.ledgerentry.view", entry)
     if not entry.problems.strip():
         raise ServiceError("no_problem", "该台账没有填写“存在问题”，无可交办的内容", {"problems": ["未填写"]})
     unit = unit or _default_unit(entry)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from shuxiang.core.exports import is_formula_like
 from shuxiang.indicators.models import Indicator, Target
 from shuxiang.indicators.periods import Period
 from shuxiang.indicators.rollup import value_at
@@ -203,9 +204,21 @@ def to_xlsx(bulletin: Bulletin) -> bytes:
                 "是" if a["major"] else "否",
             ]
         )
+    _as_text(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _as_text(wb):
+    """Progress, problems and names are what people typed: a cell starting with = + - @ (or a tab or
+    CR) stays text, never a live formula (the rule of core.exports, applied to this hand-laid book)."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if is_formula_like(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def to_pdf(bulletin: Bulletin) -> bytes:

@@ -33,6 +33,10 @@ class ServicePointKind(models.TextChoices):
     CULTURE_BRANCH = "culture_branch", "区文化馆分馆"
     LIBRARY_BRANCH = "library_branch", "区图书馆分馆"
     REMOTE_MEDICAL = "remote_medical", "远程医疗点"
+    SCHOOL_NETWORK = "school_network", "中小学校宽带接入（百兆以上）"
+    REMOTE_CLASSROOM = "remote_classroom", "远程同步课堂教学点"
+    INSURANCE_SETTLEMENT = "insurance_settlement", "医保结算点"
+    SOCIAL_SECURITY = "social_security", "社保服务点"
 
 
 class Verdict(models.TextChoices):

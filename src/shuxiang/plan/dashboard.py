@@ -11,7 +11,11 @@ LIGHT_COLOURS = {"ok": "#067647", "warn": "#b54708", "danger": "#b42318", "none"
 
 def targeted_indicators(year):
     ids = Target.objects.filter(year=year).values_list("indicator_id", flat=True)
-    return list(Indicator.objects.filter(pk__in=ids, is_active=True).order_by("order", "code"))
+    return list(
+        Indicator.objects.filter(pk__in=ids, is_active=True)
+        .select_related("designated_unit")
+        .order_by("order", "code")
+    )
 
 
 def kpi_cards(place: Place, period, indicators) -> list[dict]:
@@ -30,15 +34,15 @@ def kpi_cards(place: Place, period, indicators) -> list[dict]:
                 "target": fmt(own.target, indicator.decimals),
                 "progress": fmt(own.progress * 100, 1) if own.progress is not None else None,
                 "light": own.light.value,
+                "note": own.reporting_note,
             }
         )
     return cards
 
 
 def feature(place: Place, row: dict) -> dict:
-    if place.geometry:
-        geometry = place.geometry.get("geometry", place.geometry)
-    elif place.latitude is not None:
+    # The centre only: the map draws the boundaries from core's simplified boundaries endpoint.
+    if place.latitude is not None:
         geometry = {"type": "Point", "coordinates": [place.longitude, place.latitude]}
     else:
         geometry = None
@@ -56,6 +60,7 @@ def ranking(indicator: Indicator, place: Place, period) -> tuple[dict, list[dict
 
     def as_dict(row):
         return {
+            "note": row.reporting_note,
             "place": row.place.code,
             "name": row.place.name,
             "level": row.place.level,

@@ -1,12 +1,14 @@
 """Plan demo: the Heshan plan loaded, coverage registries and service points, the four 2025
 quarters reported (mostly on time, some late, some missing, approvals under way), the current
-quarter open for input, assignments, and the 2025 assessment computed. Deterministic (ctx.rng)."""
+quarter open for input while the plan runs (never a ledger after its last year), assignments, and
+the 2025 assessment computed. Deterministic (ctx.rng)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.models import Place, Unit
 from shuxiang.indicators import services as indicator_services
 from shuxiang.indicators.models import Indicator
@@ -95,14 +97,31 @@ def build_registries(ctx):
     ServicePoint.objects.bulk_create(points)
 
 
-def report_round(ctx, round_, *, share, reported):
-    """Fill a past quarter: most forms in time, some late, some missing; approvals under way."""
+def report_round(ctx, round_, *, share, figures):
+    """Fill a past quarter: most forms in time, some late, some missing; approvals under way.
+
+    `figures` ({(task number, unit id or None, place id): {indicator code: value}}) are what the
+    forms report, each under its own reporter (a bureau's figure never lands on another's); a form
+    with figures is always reported. Values are written before approvals lock them."""
     rng = ctx.rng
     deadline = round_.deadline
+    indicators = {i.code: i for i in Indicator.objects.filter(source="reported")}
     updates = []
-    for entry in LedgerEntry.objects.filter(round=round_).select_related("place").order_by("pk"):
-        if rng.random() > share:
+    entries = LedgerEntry.objects.filter(round=round_).select_related("place", "unit", "task").order_by("pk")
+    for entry in entries:
+        mine = figures.get((entry.task.number, entry.unit_id, entry.place_id), {})
+        if rng.random() > share and not mine:
             continue
+        for code, value in mine.items():
+            indicator_services.do_record_value(
+                indicators[code],
+                place=entry.place,
+                period=round_.period,
+                value=value,
+                unit=entry.unit,
+                actor=OPERATOR,
+                source_ref=f"ledger:{entry.pk}",
+            )
         late = rng.random() < 0.12
         entry.submitted_at = (
             deadline + timedelta(days=rng.randint(1, 6))
@@ -129,54 +148,62 @@ def report_round(ctx, round_, *, share, reported):
         ["submitted_at", "on_time", "progress", "problems", "status", "approval_level", "approved_at"],
         batch_size=1000,
     )
-    for code, place, value in reported:
-        indicator = Indicator.objects.get(code=code)
-        indicator_services.do_record_value(
-            indicator, place=place, period=round_.period, value=value, actor=None, source_ref="demo"
-        )
+
+
+# What the bureaus report for the district, each its own figure, per quarter of 2025: the water
+# bureau keeps the reservoir register (the district figure is its, as the plan file declares); the
+# emergency bureau reports it too. How many reservoirs are monitored is not reported: it is counted
+# from their stations' telemetry (water.indicators; the water demo rolls the stations out over 2025).
+# Online sales are not reported either: they are summed from the monthly sales reports (markets).
+UNIT_FIGURES = {
+    (6, "区水利局"): {"reservoirs_total": [152] * 4},
+    (6, "区应急局"): {"reservoirs_total": [152] * 4},
+}
+
+
+def quarter_figures(ctx, q, units, district, rural, by_name):
+    """{(task number, unit id or None, place id): {code: value}} for quarter `q` of 2025."""
+    rng = ctx.rng
+    figures = {}
+    for (task, short), values in UNIT_FIGURES.items():
+        unit = units[short]
+        figures[(task, unit.pk, district.pk)] = {code: Decimal(str(v[q - 1])) for code, v in values.items()}
+    for township in rural:
+        stock = Decimal(rng.randint(28, 60)) / 10
+        # pigs on digital feeding are counted from the farm registry (livestock.indicators), not typed
+        figures[(8, None, township.pk)] = {"pig_stock": stock}
+    for name in ("泉交河镇", "兰溪镇"):
+        figures[(6, None, by_name[name].pk)] = {"cold_chain_pilots": 1 if q >= 2 else 0}
+    return figures
 
 
 def build(ctx):
-    rng = ctx.rng
-    plan = load_file(actor=None).plan
+    plan = load_file(actor=OPERATOR).plan
     build_registries(ctx)
     by_name = {t.name: t for t in ctx.townships}
     rural = [t for t in ctx.townships if t.kind in ("town", "township")]
     district = ctx.district
-    reservoirs = [40, 86, 128, 152]
-    sales = ["1.21", "1.46", "1.58", "1.93"]
+    units = {u.short_name: u for u in Unit.objects.filter(place=district)}
     for q in range(1, 5):
         period = Period(2025, q)
         deadline = _aware(period.end.year, period.end.month, period.end.day) + timedelta(days=10)
-        round_ = services.do_open_round(plan, year=2025, quarter=q, deadline=deadline, actor=None)
-        reported = [
-            ("reservoirs_total", district, 152),
-            ("reservoirs_monitored", district, reservoirs[q - 1]),
-            ("online_agri_sales", district, Decimal(sales[q - 1])),
-        ]
-        for township in rural:
-            stock = Decimal(rng.randint(28, 60)) / 10
-            reported.append(("pig_stock", township, stock))
-            reported.append(
-                ("digital_feeding_pigs", township, (stock * Decimal(0.4 + 0.15 * q)).quantize(Decimal("0.1")))
-            )
-        for name in ("泉交河镇", "兰溪镇"):
-            reported.append(("cold_chain_pilots", by_name[name], 1 if q >= 2 else 0))
-        report_round(ctx, round_, share=0.97 if q < 4 else 0.9, reported=reported)
+        round_ = services.do_open_round(plan, year=2025, quarter=q, deadline=deadline, actor=OPERATOR)
+        figures = quarter_figures(ctx, q, units, district, rural, by_name)
+        report_round(ctx, round_, share=0.97 if q < 4 else 0.9, figures=figures)
         for indicator in Indicator.objects.filter(source="computed"):
-            indicator_services.do_refresh_computed(indicator, period.code, actor=None)
+            indicator_services.do_refresh_computed(indicator, period.code, actor=OPERATOR)
+    # The quarter we are in is opened for input only while the plan runs: no ledgers after its last year.
     now_period = quarter_of(timezone.localdate())
-    if now_period.year > 2025:
+    if 2025 < now_period.year <= plan.end_year:
         services.do_open_round(
             plan,
             year=now_period.year,
             quarter=now_period.quarter,
             deadline=timezone.now() + timedelta(days=12),
-            actor=None,
+            actor=OPERATOR,
         )
         for indicator in Indicator.objects.filter(source="computed"):
-            indicator_services.do_refresh_computed(indicator, now_period.code, actor=None)
-    units = {u.short_name: u for u in Unit.objects.filter(place=district)}
+            indicator_services.do_refresh_computed(indicator, now_period.code, actor=OPERATOR)
     problem_entries = (
         LedgerEntry.objects.filter(round__period="2025Q4")
         .exclude(problems="")
@@ -184,10 +211,10 @@ def build(ctx):
     )
     for i, entry in enumerate(problem_entries):
         assignments.do_assign_from_entry(
-            entry, actor=None, deadline=timezone.now() + timedelta(days=5 + 5 * i), major=(i == 0)
+            entry, actor=OPERATOR, deadline=timezone.now() + timedelta(days=5 + 5 * i), major=(i == 0)
         )
     assignments.do_assign(
-        actor=None,
+        actor=OPERATOR,
         unit=units["区工信局"],
         title="偏远村民小组光纤覆盖攻坚",
         description="全区仍有部分自然村未通光纤，请区工信局牵头会同各运营商制定攻坚方案。",
@@ -195,9 +222,9 @@ def build(ctx):
         task=plan.tasks.get(number=5),
         major=True,
     )
-    scheme = services.do_save_scheme(plan, actor=None, year=2025)
+    scheme = services.do_save_scheme(plan, actor=OPERATOR, year=2025)
     township = Place.objects.get(code="430903103000")
     services.do_set_manual_score(
-        scheme, actor=None, place=township, score=95, reason="冷链物流示范点率先建成"
+        scheme, actor=OPERATOR, place=township, score=95, reason="冷链物流示范点率先建成"
     )
-    services.do_run_assessment(scheme, actor=None)
+    services.do_run_assessment(scheme, actor=OPERATOR)

@@ -1,12 +1,12 @@
 import django_filters as filters
 from django.db.models import Q
 
-from shuxiang.core.filtersets import WithinPlaceFilter
+from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
 from shuxiang.plan.choices import EntryStatus, ServicePointKind
 from shuxiang.plan.models import LedgerEntry, NetworkCoverage, ServicePoint
 
 
-class LedgerEntryFilterSet(filters.FilterSet):
+class LedgerEntryFilterSet(FilterSet):
     period = filters.CharFilter(field_name="round__period", label="季度（如 2025Q3）")
     status = filters.ChoiceFilter(choices=EntryStatus.choices, label="状态")
     task = filters.NumberFilter(field_name="task__number", label="任务序号")
@@ -24,17 +24,18 @@ class LedgerEntryFilterSet(filters.FilterSet):
         )
 
     def filter_waiting(self, qs, name, value):
-        """Submitted forms whose next approval is the signed-in user's level."""
+        """Submitted forms whose next approval is the signed-in user's to give (none for others)."""
         if not value:
             return qs
+        from shuxiang.plan.services import approvable
+
         user = getattr(self.request, "user", None)
-        submitted = qs.filter(status=EntryStatus.SUBMITTED)
-        if user is not None and getattr(user, "role", "") == "township":
-            return submitted.filter(place__level=3, approval_level__isnull=True)
-        return submitted.exclude(place__level=3, approval_level__isnull=True)
+        if user is None or not user.is_authenticated:
+            return qs.none()
+        return approvable(user, qs)
 
 
-class CoverageFilterSet(filters.FilterSet):
+class CoverageFilterSet(FilterSet):
     place = WithinPlaceFilter(label="区划代码（含下级）")
     level = filters.ChoiceFilter(
         field_name="place__level", choices=[(2, "乡镇"), (3, "村"), (4, "村民小组")], label="层级"
@@ -47,7 +48,7 @@ class CoverageFilterSet(filters.FilterSet):
         fields = ["place", "level", "has_fibre", "has_4g"]
 
 
-class ServicePointFilterSet(filters.FilterSet):
+class ServicePointFilterSet(FilterSet):
     place = WithinPlaceFilter(label="区划代码（含下级）")
     kind = filters.ChoiceFilter(choices=ServicePointKind.choices, label="类型")
     q = filters.CharFilter(field_name="name", lookup_expr="icontains", label="名称")

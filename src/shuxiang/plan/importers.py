@@ -6,6 +6,7 @@ from datetime import date
 from django.db import transaction
 
 from shuxiang.core import audit
+from shuxiang.core.actors import as_actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.importers import ImportRejected, ImportResult, Problem, read_rows
 from shuxiang.core.models import Place
@@ -59,7 +60,7 @@ def _place(code, problems, number, actor):
     if place is None:
         problems.append(Problem(number, "区划代码", f"区划代码“{code}”不存在" if code else "区划代码必填"))
         return None
-    if actor is not None and not isinstance(actor, str) and not place_in_scope(actor, place):
+    if not place_in_scope(actor, place):
         problems.append(Problem(number, "区划代码", f"{place.name}不在您的管辖范围内"))
         return None
     return place
@@ -68,8 +69,9 @@ def _place(code, problems, number, actor):
 @transaction.atomic
 def import_coverage(data: bytes, filename: str, *, actor) -> ImportResult:
     """Columns: 区划代码, 4G, 5G, 光纤, 有线电视, 带宽(Mbps), 调查日期, 备注 (是/否 for the yes/no columns)."""
-    if actor is not None and not isinstance(actor, str):
-        require(actor, "registry.edit")
+    actor = as_actor(actor)
+    require(actor, "plan.networkcoverage.add")
+    require(actor, "plan.networkcoverage.change")
     rows = read_rows(data, filename)
     problems, planned = [], []
     for number, raw in rows:
@@ -109,8 +111,9 @@ def import_coverage(data: bytes, filename: str, *, actor) -> ImportResult:
 @transaction.atomic
 def import_service_points(data: bytes, filename: str, *, actor) -> ImportResult:
     """Columns: 区划代码, 类型 (村级电商物流服务点 / 区文化馆分馆 / 区图书馆分馆 / 远程医疗点), 名称, 地址, 建成日期."""
-    if actor is not None and not isinstance(actor, str):
-        require(actor, "registry.edit")
+    actor = as_actor(actor)
+    require(actor, "plan.servicepoint.add")
+    require(actor, "plan.servicepoint.change")
     rows = read_rows(data, filename)
     problems, planned = [], []
     for number, raw in rows:

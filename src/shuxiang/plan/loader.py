@@ -23,6 +23,7 @@ from shuxiang.indicators import services as indicator_services
 from shuxiang.indicators.models import Indicator
 from shuxiang.plan.choices import UnitRole
 from shuxiang.plan.models import Plan, PlanTarget, Section, Task, TaskUnit
+from shuxiang.plan.permissions import MANAGE, carried
 
 FORMAT = "shuxiang-plan/1"
 DEFAULT_FILE = Path(__file__).parent / "data" / "heshan-2022-2025.yaml"
@@ -62,8 +63,12 @@ def _problems(data: dict) -> list[str]:
             problems.append(f"缺少 {key}")
     if problems:
         return problems
-    if not Place.objects.filter(code=str(data["district"]), level=1).exists():
+    district = Place.objects.filter(code=str(data["district"]), level=1).first()
+    if district is None:
         problems.append(f"区县代码 {data['district']} 不存在")
+        return problems
+    # Another county's units and places have the same names (县农业农村局): only this county's count.
+    county_units = Unit.objects.filter(place__path__startswith=district.path)
     section_codes = [s.get("code") for s in data["sections"]]
     if len(set(section_codes)) != len(section_codes):
         problems.append("章节编号重复")
@@ -76,6 +81,18 @@ def _problems(data: dict) -> list[str]:
     unit_names = set()
     for u in data.get("units", []):
         unit_names |= {u.get("short"), u.get("name"), *u.get("aliases", [])}
+    for spec in data.get("indicators", []):
+        name = spec.get("designated_unit")
+        if name and name not in unit_names and not county_units.filter(name=name).exists():
+            problems.append(f"指标 {spec.get('code')} 的指定填报单位「{name}」未在 units 中列出")
+    # A form owns its reporter's values (indicator × place × quarter × unit): an indicator in two
+    # tasks would give one reporter two forms writing the same value.
+    in_task: dict[str, int] = {}
+    for t in data["tasks"]:
+        for code in t.get("indicators", []):
+            if code in in_task and in_task[code] != t.get("number"):
+                problems.append(f"指标 {code} 同时列在任务 {in_task[code]} 和任务 {t.get('number')} 中")
+            in_task.setdefault(code, t.get("number"))
     numbers = [t.get("number") for t in data["tasks"]]
     if len(set(numbers)) != len(numbers):
         problems.append("任务序号重复")
@@ -92,7 +109,7 @@ def _problems(data: dict) -> list[str]:
         if not t.get("lead_units"):
             problems.append(f"{where} 没有牵头单位")
         for name in [*t.get("lead_units", []), *t.get("responsible_units", [])]:
-            if name not in unit_names and not Unit.objects.filter(name=name).exists():
+            if name not in unit_names and not county_units.filter(name=name).exists():
                 problems.append(f"{where} 的单位「{name}」未在 units 中列出")
         for code in t.get("indicators", []):
             if code not in indicator_codes:
@@ -104,8 +121,11 @@ def _problems(data: dict) -> list[str]:
         if target.get("indicator") and target["indicator"] not in indicator_codes:
             problems.append(f"{where} 的目标指标 {target['indicator']} 未定义")
         place = target.get("place", "district")
-        if place != "district" and not Place.objects.filter(code=str(place)).exists():
-            problems.append(f"{where} 的目标区划 {place} 不存在")
+        if (
+            place != "district"
+            and not Place.objects.filter(code=str(place), path__startswith=district.path).exists()
+        ):
+            problems.append(f"{where} 的目标区划 {place} 不在 {district.name} 之内")
         if target.get("value") is not None:
             try:
                 Decimal(str(target["value"]))
@@ -145,8 +165,9 @@ def _place_of_target(target, district):
 
 @transaction.atomic
 def load_plan(data: dict, *, sha256: str, actor) -> LoadResult:
-    if actor is not None and not isinstance(actor, str):
-        require(actor, "plan.manage")
+    """Load or update the plan from a checked file. Units, indicators, rules and targets it names are
+    written through their own apps' services, on the loading person's behalf (or as the operator)."""
+    require(actor, MANAGE)
     problems = _problems(data)
     if problems:
         raise ServiceError(
@@ -158,12 +179,19 @@ def load_plan(data: dict, *, sha256: str, actor) -> LoadResult:
     plan = Plan.objects.filter(code=data["code"]).first()
     if plan and plan.source_sha256 == sha256:
         return LoadResult(plan, False, plan.tasks.count(), unchanged=True)
-    units, created_units = _resolve_units(data, district, actor)
+    elsewhere = carried(actor)
+    units, created_units = _resolve_units(data, district, elsewhere)
     for spec in data.get("indicators", []):
         spec = dict(spec)
-        indicator_services.do_save_indicator(actor=actor, code=spec.pop("code"), **spec)
+        if spec.get("designated_unit"):
+            name = spec["designated_unit"]
+            spec["designated_unit"] = (
+                units.get(name)
+                or Unit.objects.filter(name=name, place__path__startswith=district.path).first()
+            )
+        indicator_services.do_save_indicator(actor=elsewhere, code=spec.pop("code"), **spec)
     for spec in data.get("validation_rules", []):
-        indicator_services.do_save_validation_rule(actor=actor, **spec)
+        indicator_services.do_save_validation_rule(actor=elsewhere, **spec)
     fields = {
         "title": data["title"],
         "subtitle": data.get("subtitle", ""),
@@ -222,7 +250,7 @@ def load_plan(data: dict, *, sha256: str, actor) -> LoadResult:
             target_order += 1
             if indicator and value is not None and year:
                 indicator_services.do_set_target(
-                    indicator, place=place, year=year, value=value, note=spec["quote"][:200], actor=actor
+                    indicator, place=place, year=year, value=value, note=spec["quote"][:200], actor=elsewhere
                 )
 
     for spec in data["sections"]:
@@ -249,7 +277,7 @@ def load_plan(data: dict, *, sha256: str, actor) -> LoadResult:
         task.task_units.all().delete()
         for role, key in ((UnitRole.LEAD, "lead_units"), (UnitRole.RESPONSIBLE, "responsible_units")):
             for order, name in enumerate(spec.get(key, [])):
-                unit = units.get(name) or Unit.objects.get(name=name)
+                unit = units.get(name) or Unit.objects.get(name=name, place__path__startswith=district.path)
                 TaskUnit.objects.get_or_create(
                     task=task, unit=unit, role=role, defaults={"label": name, "order": order}
                 )
@@ -262,5 +290,17 @@ def load_file(path=DEFAULT_FILE, *, actor) -> LoadResult:
     return load_plan(data, sha256=sha, actor=actor)
 
 
-def current_plan() -> Plan | None:
-    return Plan.objects.order_by("-loaded_at").first()
+def current_plan(user=None) -> Plan | None:
+    """The latest plan loaded — of the user's county when a user (or actor) is given: one platform
+    may host several counties, each with its own plan. Without a user (tasks, the demo): the latest."""
+    plans = Plan.objects.order_by("-loaded_at")
+    if user is not None:
+        from shuxiang.core.scope import user_scope_path
+
+        path = user_scope_path(user)
+        if path is None:
+            return None
+        if path:
+            root = path.split("/")[1]
+            return plans.filter(district__code=root).first()
+    return plans.first()

@@ -1,7 +1,9 @@
 """Every write of the plan app: registries, quarterly ledgers with bottom-up approval, assessment.
 
-Each `do_*` takes the acting user (or a label for the CLI and tasks), checks permission
-and region, validates, writes and audits in one transaction; a refusal writes nothing.
+Each `do_*` takes a typed actor (core.actors: a user, or the operator for the CLI and demo, or
+the tasks actor), passes the one gate (`require`: grant and region), validates, writes and audits
+in one transaction; a refusal writes nothing. Who reports a form is a grant constraint
+(plan.permissions), so "may this person fill it" has one answer everywhere: `may_fill`.
 """
 
 from datetime import datetime, timedelta
@@ -14,17 +16,17 @@ from django.utils import timezone
 
 from shuxiang.core import audit, files
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import as_actor
 from shuxiang.core.choices import PlaceLevel, Role, UnitKind
 from shuxiang.core.errors import NotFound, ServiceError
 from shuxiang.core.models import Place, Unit
 from shuxiang.core.permissions import has_perm, require
 from shuxiang.core.scope import place_in_scope
 from shuxiang.indicators import services as indicator_services
-from shuxiang.indicators.choices import IndicatorSource
-from shuxiang.indicators.models import DataValue
 from shuxiang.indicators.periods import Period
 from shuxiang.indicators.validation import validate
 from shuxiang.plan.choices import ApprovalLevel, EntryStatus, ServicePointKind, UnitRole
+from shuxiang.plan.figures import entry_figures, reported_indicators
 from shuxiang.plan.models import (
     AssessmentScheme,
     LedgerEntry,
@@ -34,25 +36,15 @@ from shuxiang.plan.models import (
     Plan,
     ServicePoint,
 )
-
-
-def _is_user(actor) -> bool:
-    return actor is not None and not isinstance(actor, str)
-
-
-def _require(actor, perm):
-    if _is_user(actor):
-        require(actor, perm)
-
-
-def _require_scope(actor, place, field="place"):
-    if _is_user(actor) and not place_in_scope(actor, place):
-        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {field: ["不在管辖范围内"]})
+from shuxiang.plan.permissions import APPROVE, FILL, MANAGE, carried
 
 
 def _visible(actor, place):
-    """Objects outside the actor's region do not exist for them (404, as on every read)."""
-    if _is_user(actor) and not place_in_scope(actor, place):
+    """Objects outside the actor's region do not exist for them (404, as on every read).
+
+    Checked before the grant, so a form of another township is "not found", not "not yours".
+    """
+    if not place_in_scope(as_actor(actor), place):
         raise NotFound()
 
 
@@ -126,10 +118,13 @@ def clean_coverage(place: Place, values: dict) -> dict:
 
 @transaction.atomic
 def do_save_coverage(place: Place, *, actor, **values) -> NetworkCoverage:
-    _require(actor, "registry.edit")
-    _require_scope(actor, place)
-    clean = clean_coverage(place, values)
+    """Register (or update) the coverage of one place: one row per place."""
     coverage = NetworkCoverage.objects.filter(place=place).first()
+    if coverage is None:
+        require(actor, "plan.networkcoverage.add", place)
+    else:
+        require(actor, "plan.networkcoverage.change", coverage)
+    clean = clean_coverage(place, values)
     if coverage is None:
         coverage = NetworkCoverage.objects.create(place=place, **clean)
         audit.record_create(actor, coverage)
@@ -146,8 +141,12 @@ def do_save_coverage(place: Place, *, actor, **values) -> NetworkCoverage:
 def do_save_service_point(
     *, actor, place: Place, kind, name, address="", opened_on=None, is_active=True, point=None
 ) -> ServicePoint:
-    _require(actor, "registry.edit")
-    _require_scope(actor, place)
+    """Register a service point, or change `point` (also its place, within the actor's region)."""
+    if point is None:
+        require(actor, "plan.servicepoint.add", place)
+    else:
+        require(actor, "plan.servicepoint.change", point)
+        require(actor, "plan.servicepoint.change", place)
     errors = {}
     if kind not in ServicePointKind.values:
         errors["kind"] = ["类型应为：" + "、".join(ServicePointKind.labels)]
@@ -175,7 +174,6 @@ def do_save_service_point(
         point = ServicePoint.objects.create(**fields)
         audit.record_create(actor, point)
         return point
-    _require_scope(actor, point.place)
     before = audit.snapshot(point)
     for key, value in fields.items():
         setattr(point, key, value)
@@ -195,13 +193,19 @@ def _township_units() -> dict[int, Unit]:
 def do_open_round(plan: Plan, *, year, quarter, deadline, actor) -> LedgerRound:
     """Send out a quarter's ledgers: every township (and village, where the task asks) and every
     lead/responsible unit gets one form per task it owns."""
-    _require(actor, "plan.manage")
+    require(actor, MANAGE, plan)
     try:
         period = Period(int(year), int(quarter))
     except (TypeError, ValueError):
         raise ServiceError("invalid", "年度、季度应为数字", {"quarter": ["应为 1–4"]}) from None
     if period.quarter not in (1, 2, 3, 4):
         raise ServiceError("invalid", "季度应为 1–4", {"quarter": ["应为 1–4"]})
+    if not plan.start_year <= period.year <= plan.end_year:
+        raise ServiceError(
+            "outside_plan",
+            f"{period.label}不在规划年限（{plan.start_year}–{plan.end_year}年）内，不能下发台账",
+            {"year": [f"应在 {plan.start_year}–{plan.end_year} 年之间"]},
+        )
     if not isinstance(deadline, datetime):
         raise ServiceError("invalid", "请填写报送截止时间", {"deadline": ["必填"]})
     if timezone.is_naive(deadline):
@@ -216,7 +220,7 @@ def do_open_round(plan: Plan, *, year, quarter, deadline, actor) -> LedgerRound:
         quarter=period.quarter,
         period=period.code,
         deadline=deadline,
-        opened_by=actor if _is_user(actor) else None,
+        opened_by=as_actor(actor).human,
     )
     today = timezone.localdate()
     current = Q(valid_to__isnull=True) | Q(valid_to__gte=today)
@@ -260,24 +264,36 @@ def _lock(entry: LedgerEntry) -> LedgerEntry:
     )
 
 
-def is_reporter(user, entry: LedgerEntry) -> bool:
-    """Whether `user` fills this form: the unit's staff, or the township/village officers of its place."""
-    if not _is_user(user) or not has_perm(user, "ledger.fill"):
-        return False
-    if entry.unit_id:
-        return user.unit_id == entry.unit_id
-    wanted_role = Role.TOWNSHIP if entry.place.level == PlaceLevel.TOWNSHIP else Role.VILLAGE
-    return user.role == wanted_role and user.place_id == entry.place_id
+def may_fill(actor, entry: LedgerEntry) -> bool:
+    """Whether a save of this form by `actor` passes the gate: the fill grant on this very form (its
+    constraint names the reporters: the unit's staff, or the officers of the form's own township or
+    village) and the form inside the actor's region. The save asks `require` the same question;
+    the API's `editable` flag and the page's edit form ask this."""
+    typed = as_actor(actor)
+    return has_perm(typed, FILL, entry) and place_in_scope(typed, entry.place)
+
+
+def fillable_ids(actor, entries) -> set[int]:
+    """Of `entries`, the ids `may_fill` answers True for, in one query (grant filter ∩ region)."""
+    ids = [e.pk for e in entries]
+    return set(
+        LedgerEntry.objects.restrict(as_actor(actor), "change")
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+
+
+def _candidates(entry: LedgerEntry):
+    from shuxiang.core.models import User
+
+    where = {"unit_id": entry.unit_id} if entry.unit_id else {"place_id": entry.place_id}
+    return User.objects.filter(is_active=True, **where)
 
 
 def reporters_of(entry: LedgerEntry) -> list:
-    """The users who fill this form (for notifications)."""
-    from shuxiang.core.models import User
-
-    if entry.unit_id:
-        return list(User.objects.filter(unit_id=entry.unit_id, is_active=True))
-    role = Role.TOWNSHIP if entry.place.level == PlaceLevel.TOWNSHIP else Role.VILLAGE
-    return core_services.users_at([entry.place], [role])
+    """The users who fill this form (for notifications): its unit's staff or its place's officers
+    who hold the fill grant on it."""
+    return [u for u in _candidates(entry) if may_fill(u, entry)]
 
 
 def _notify_reporters(entry: LedgerEntry, *, title, body):
@@ -289,8 +305,7 @@ def _notify_reporters(entry: LedgerEntry, *, title, body):
 
 
 def _require_reporter(actor, entry):
-    if _is_user(actor) and not is_reporter(actor, entry):
-        raise ServiceError("not_reporter", f"此台账由{entry.reporter_name}填报", status=403)
+    require(actor, FILL, entry, message=f"此台账由{entry.reporter_name}填报")
 
 
 def _require_open(entry: LedgerEntry, now):
@@ -306,34 +321,30 @@ def _require_open(entry: LedgerEntry, now):
         )
 
 
-def reported_indicators(entry: LedgerEntry):
-    """The task's indicators this form enters: reported ones whose entry level is the form's place level."""
-    return [
-        i
-        for i in entry.task.indicators.all()
-        if i.source == IndicatorSource.REPORTED and i.is_active and i.entry_level in (None, entry.place.level)
-    ]
+FORM_FIELDS = ["progress", "problems"]
 
 
-def entry_figures(entry: LedgerEntry) -> dict:
-    codes = [i.code for i in reported_indicators(entry)]
-    rows = DataValue.objects.filter(
-        indicator__code__in=codes, place=entry.place, period=entry.round.period
-    ).values_list("indicator__code", "numerator", "denominator")
-    return {code: (num, den) for code, num, den in rows}
+def _record_fields(actor, entry, before, fields):
+    """Audit what changed among `fields` (a snapshot of the whole row would log every other field)."""
+    changes = audit.diff(before, audit.snapshot(entry, fields=fields))
+    if changes:
+        audit.record(actor, "update", entry, changes=changes)
 
 
 @transaction.atomic
 def do_save_entry(
     entry: LedgerEntry, *, actor, progress=None, problems=None, values=None, now=None
 ) -> LedgerEntry:
-    """Save the form: progress, problems and indicator values ({code: value} or {code: (num, den)})."""
+    """Save the form: progress, problems and indicator values ({code: value} or {code: (num, den)}).
+
+    The values are the form's reporter's own (its unit's, or its place's for a township or village
+    form): saving never changes what another unit reported for the same place."""
     _visible(actor, entry.place)
     entry = _lock(entry)
     now = now or timezone.now()
     _require_reporter(actor, entry)
     _require_open(entry, now)
-    before = audit.snapshot(entry, fields=["progress", "problems"])
+    before = audit.snapshot(entry, fields=FORM_FIELDS)
     if progress is not None:
         entry.progress = str(progress).strip()
     if problems is not None:
@@ -349,12 +360,13 @@ def do_save_entry(
             indicator,
             place=entry.place,
             period=entry.round.period,
-            actor=actor if _is_user(actor) else None,
+            actor=carried(actor),
             source_ref=f"ledger:{entry.pk}",
+            unit=entry.unit,
             **kwargs,
         )
     entry.save(update_fields=["progress", "problems", "updated_at"])
-    audit.record_update(actor, entry, before)
+    _record_fields(actor, entry, before, FORM_FIELDS)
     return entry
 
 
@@ -383,7 +395,7 @@ def do_submit_entry(entry: LedgerEntry, *, actor, now=None) -> LedgerEntry:
     first = entry.submitted_at is None
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = now
-    entry.submitted_by = actor if _is_user(actor) else None
+    entry.submitted_by = as_actor(actor).human
     if first:
         entry.on_time = now <= entry.round.deadline
     entry.return_reason = ""
@@ -406,18 +418,34 @@ def _next_level(entry: LedgerEntry) -> int:
     return ApprovalLevel.DISTRICT
 
 
-def _approver_level(actor) -> int | None:
-    if not _is_user(actor):
+def approver_level(actor, entry: LedgerEntry | None = None) -> int | None:
+    """The level at which `actor` approves (`entry`'s grant constraint included when given): the
+    district (those who manage the plan, and the platform's own actors that do) or a township."""
+    typed = as_actor(actor)
+    if not has_perm(typed, APPROVE, entry):
+        return None
+    if has_perm(typed, MANAGE):
         return ApprovalLevel.DISTRICT
-    if has_perm(actor, "plan.manage"):
-        return ApprovalLevel.DISTRICT
-    if actor.role == Role.TOWNSHIP and has_perm(actor, "ledger.approve"):
+    if typed.is_person and typed.person.role == Role.TOWNSHIP:
         return ApprovalLevel.TOWNSHIP
     return None
 
 
+def approvable(actor, entries):
+    """Of `entries` (a queryset), the submitted forms whose next approval is `actor`'s to give."""
+    village_first = Q(place__level=PlaceLevel.VILLAGE, approval_level__isnull=True)
+    submitted = entries.filter(status=EntryStatus.SUBMITTED)
+    level = approver_level(actor)
+    if level == ApprovalLevel.DISTRICT:
+        return submitted.exclude(village_first)
+    if level == ApprovalLevel.TOWNSHIP:
+        return submitted.filter(village_first)
+    return entries.none()
+
+
 def _check_approver(entry, actor, verb) -> int:
-    level = _approver_level(actor)
+    require(actor, APPROVE, entry, message=f"只有乡镇或区级审核人员可以{verb}台账")
+    level = approver_level(actor, entry)
     wanted = _next_level(entry)
     if level is None:
         raise ServiceError("approval_wrong_role", f"只有乡镇或区级审核人员可以{verb}台账", status=403)
@@ -507,7 +535,8 @@ def do_unapprove_entry(entry: LedgerEntry, *, actor) -> LedgerEntry:
     """撤销审批, top-down: the district's approval first, then the township's."""
     _visible(actor, entry.place)
     entry = _lock(entry)
-    level = _approver_level(actor)
+    require(actor, APPROVE, entry, message="只有乡镇或区级审核人员可以撤销审批")
+    level = approver_level(actor, entry)
     if level is None:
         raise ServiceError("approval_wrong_role", "只有乡镇或区级审核人员可以撤销审批", status=403)
     if entry.approval_level is None:
@@ -546,26 +575,40 @@ def do_unapprove_entry(entry: LedgerEntry, *, actor) -> LedgerEntry:
     return entry
 
 
-def remind_due_entries(*, now=None, within=timedelta(days=2)) -> int:
-    """Tell reporters whose forms are still open and due within `within`; at most one reminder a day."""
-    from shuxiang.core.models import Notification
+def remind_due_entries(*, actor, now=None, within=timedelta(days=2)) -> int:
+    """Tell reporters whose forms are still open and due within `within`; at most one reminder a day.
 
+    Only people who may fill a form are reminded of it (the same grant the save checks).
+    """
+    from shuxiang.core.models import Notification, User
+
+    require(actor, "plan.ledgerentry.view")
     now = now or timezone.now()
-    due = LedgerEntry.objects.filter(
-        status__in=[EntryStatus.DRAFT, EntryStatus.RETURNED],
-        round__deadline__gt=now,
-        round__deadline__lte=now + within,
-    ).select_related("round", "task", "place", "unit")
+    due = list(
+        LedgerEntry.objects.restrict(actor)
+        .filter(
+            status__in=[EntryStatus.DRAFT, EntryStatus.RETURNED],
+            round__deadline__gt=now,
+            round__deadline__lte=now + within,
+        )
+        .select_related("round", "task", "place", "unit")
+    )
+    if not due:
+        return 0
+    people = User.objects.filter(is_active=True).filter(
+        Q(unit_id__in={e.unit_id for e in due if e.unit_id})
+        | Q(place_id__in={e.place_id for e in due if not e.unit_id})
+    )
+    fills = {u: fillable_ids(u, due) for u in people}
+    recent = set(
+        Notification.objects.filter(
+            kind="plan.reminder", created_at__gte=now - timedelta(hours=20), recipient__in=list(fills)
+        ).values_list("recipient_id", "url")
+    )
     sent = 0
     for entry in due:
         url = reverse("plan_ledger_detail", args=[entry.pk])
-        recipients = [
-            u
-            for u in reporters_of(entry)
-            if not Notification.objects.filter(
-                recipient=u, url=url, kind="plan.reminder", created_at__gte=now - timedelta(hours=20)
-            ).exists()
-        ]
+        recipients = [u for u, ids in fills.items() if entry.pk in ids and (u.pk, url) not in recent]
         deadline = timezone.localtime(entry.round.deadline)
         core_services.notify(
             recipients,
@@ -581,8 +624,9 @@ def remind_due_entries(*, now=None, within=timedelta(days=2)) -> int:
 @transaction.atomic
 def do_reopen_entry(entry: LedgerEntry, *, actor, until=None, now=None) -> LedgerEntry:
     """重新开放: the district lets a locked form be filled after the deadline, until `until`."""
-    _require(actor, "plan.manage")
+    _visible(actor, entry.place)
     entry = _lock(entry)
+    require(actor, MANAGE, entry.round.plan)
     now = now or timezone.now()
     until = until or now + timedelta(days=7)
     if until <= now:
@@ -592,7 +636,7 @@ def do_reopen_entry(entry: LedgerEntry, *, actor, until=None, now=None) -> Ledge
     before = audit.snapshot(entry, fields=["reopened_until"])
     entry.reopened_until = until
     entry.save(update_fields=["reopened_until", "updated_at"])
-    audit.record_update(actor, entry, before)
+    _record_fields(actor, entry, before, ["reopened_until"])
     return entry
 
 
@@ -626,7 +670,7 @@ SCHEME_FIELDS = (
 
 @transaction.atomic
 def do_save_scheme(plan: Plan, *, actor, year, **fields) -> AssessmentScheme:
-    _require(actor, "plan.manage")
+    require(actor, MANAGE, plan)
     unknown = set(fields) - set(SCHEME_FIELDS)
     if unknown:
         raise ServiceError("invalid", f"未知字段：{'、'.join(sorted(unknown))}")
@@ -670,7 +714,8 @@ def do_save_scheme(plan: Plan, *, actor, year, **fields) -> AssessmentScheme:
 def do_set_manual_score(
     scheme: AssessmentScheme, *, actor, place: Place, unit=None, score, reason
 ) -> ManualScore:
-    _require(actor, "plan.manage")
+    require(actor, MANAGE, scheme.plan)
+    require(actor, MANAGE, place)
     number = indicator_services.to_decimal(score, field="score", label="评议分")
     errors = {}
     if number is None or not 0 <= number <= 100:
@@ -681,7 +726,7 @@ def do_set_manual_score(
     if errors:
         raise ServiceError("invalid", "评议分有误", errors)
     existing = ManualScore.objects.filter(scheme=scheme, place=place, unit=unit).first()
-    user = actor if _is_user(actor) else None
+    user = as_actor(actor).human
     if existing:
         before = audit.snapshot(existing)
         existing.score, existing.reason, existing.given_by = number, reason, user
@@ -698,7 +743,7 @@ def do_set_manual_score(
 @transaction.atomic
 def do_run_assessment(scheme: AssessmentScheme, *, actor, assignment_stats=None):
     """Compute every township's and unit's score and rank; replaces the previous run."""
-    _require(actor, "plan.manage")
+    require(actor, MANAGE, scheme.plan)
     from shuxiang.plan.assessment import compute
 
     results = compute(scheme, assignment_stats=assignment_stats)

@@ -107,5 +107,26 @@ register_source(
     "村远程医疗（服务网点）",
     _points(3, ServicePointKind.REMOTE_MEDICAL),
 )
+# Public-service coverage per village (issue 22: education, medical insurance, social security).
+register_source(
+    "service_points.school_network_villages",
+    "村（校）宽带网络接入（服务网点）",
+    _points(3, ServicePointKind.SCHOOL_NETWORK),
+)
+register_source(
+    "service_points.remote_classroom_villages",
+    "村远程同步课堂（服务网点）",
+    _points(3, ServicePointKind.REMOTE_CLASSROOM),
+)
+register_source(
+    "service_points.insurance_settlement_villages",
+    "村医保结算点（服务网点）",
+    _points(3, ServicePointKind.INSURANCE_SETTLEMENT),
+)
+register_source(
+    "service_points.social_security_villages",
+    "村社保服务点（服务网点）",
+    _points(3, ServicePointKind.SOCIAL_SECURITY),
+)
 register_source("ledger.completeness", "季度台账报送（工作台账）", _ledger(on_time=False))
 register_source("ledger.on_time", "季度台账按时报送（工作台账）", _ledger(on_time=True))

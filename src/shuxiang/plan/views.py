@@ -1,17 +1,20 @@
 """HTML pages of plan supervision: the plan, ledgers, registries, bulletin, assessment,
-assignments and the dashboard. Thin: they parse, call a service, render."""
+assignments and the dashboard. Thin: they parse, call a service, render.
+
+Every route declares the permission it needs (here, or in urls.py for a view routed twice);
+the services check each action again on the object."""
 
 from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from shuxiang.core.access import requires
+from shuxiang.core.choices import AuditAction
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.files import attachments_of
 from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
@@ -44,26 +47,22 @@ from shuxiang.plan.models import (
     ServicePoint,
     Task,
 )
+from shuxiang.plan.permissions import MANAGE
 
 
-def _plan_or_404():
-    plan = current_plan()
+def _plan_or_404(user):
+    plan = current_plan(user)
     if plan is None:
         raise Http404("尚未载入工作方案")
     return plan
 
 
-def _require(user, perm):
-    if not has_perm(user, perm):
-        raise PermissionDenied
-
-
 # --- the plan ----------------------------------------------------------------------------------
 
 
-@login_required
+@requires("plan.plan.view")
 def plan_home(request):
-    plan = current_plan()
+    plan = current_plan(request.user)
     if plan is None:
         return render(request, "plan/home.html", {"plan": None, "title": "工作方案"})
     sections = list(plan.sections.prefetch_related("targets__indicator").order_by("order"))
@@ -80,9 +79,9 @@ def plan_home(request):
     )
 
 
-@login_required
+@requires("plan.task.view")
 def task_detail(request, number):
-    plan = _plan_or_404()
+    plan = _plan_or_404(request.user)
     task = get_object_or_404(
         Task.objects.prefetch_related("task_units__unit", "targets__indicator", "targets__place"),
         plan=plan,
@@ -154,9 +153,10 @@ class LedgerListView(ObjectListView):
 ACTIONS = {"save", "submit", "approve", "return", "unapprove", "reopen", "evidence", "assign"}
 
 
-@login_required
+@requires("plan.ledgerentry.view")
 @object_view(LedgerEntry)
 def ledger_detail(request, pk):
+    """One form: its reporter fills it, approvers move it along; each action is the service's to allow."""
     entry = object_or_404(LedgerEntry, request.user, pk=pk)
     user = request.user
     entry = LedgerEntry.objects.select_related("round", "task", "place", "unit").get(pk=entry.pk)
@@ -177,12 +177,15 @@ def ledger_detail(request, pk):
     indicators = services.reported_indicators(entry)
     figures = services.entry_figures(entry)
     posted = request.POST if error is not None else {}
+    shared = entry.unit_id is not None and entry.task.task_units.values("unit").distinct().count() > 1
     fields = []
     for indicator in indicators:
         num, den = figures.get(indicator.code, (None, None))
         fields.append(
             {
                 "indicator": indicator,
+                # A bureau's own figure; the district's is derived from every unit's by the rule.
+                "hint": f"各单位分别填报，{entry.place.name}数{indicator.unit_rule_text}" if shared else "",
                 "value": posted.get(f"v_{indicator.code}", "" if num is None else f"{num.normalize():f}"),
                 "denominator": posted.get(
                     f"d_{indicator.code}", "" if den is None else f"{den.normalize():f}"
@@ -191,14 +194,9 @@ def ledger_detail(request, pk):
             }
         )
     violations = services.violations_of(entry) if indicators else []
-    reporter = services.is_reporter(user, entry)
-    approver = services._approver_level(user) if has_perm(user, "ledger.approve") else None
+    approver = services.approver_level(user, entry)
     next_level = services._next_level(entry)
-    timeline = (
-        AuditEntry.objects.restrict(user)
-        .filter(object_type="plan.ledgerentry", object_id=str(entry.pk))
-        .order_by("at")[:50]
-    )
+    manage = has_perm(user, MANAGE)
     return render(
         request,
         "plan/ledger_detail.html",
@@ -209,21 +207,47 @@ def ledger_detail(request, pk):
             "error": error,
             "progress": posted.get("progress", entry.progress),
             "problems": posted.get("problems", entry.problems),
-            "can_edit": reporter and entry.is_open_for_input(),
+            "can_edit": entry.is_open_for_input() and services.may_fill(user, entry),
             "can_approve": entry.status == EntryStatus.SUBMITTED and approver == next_level,
             "can_unapprove": approver is not None and entry.approval_level is not None,
-            "can_reopen": has_perm(user, "plan.manage")
+            "can_reopen": manage
             and entry.status in (EntryStatus.DRAFT, EntryStatus.RETURNED)
             and not entry.is_open_for_input(),
-            "can_assign": has_perm(user, "plan.manage") and bool(entry.problems),
+            "can_assign": manage and bool(entry.problems),
             "evidence": attachments_of(entry),
-            "timeline": timeline,
+            "timeline": _timeline(entry),
             "lock_time": entry.lock_time(),
             "title": str(entry),
             "default_deadline": (timezone.localtime() + timedelta(days=15)).strftime("%Y-%m-%dT%H:%M"),
         },
         status=400 if error else 200,
     )
+
+
+def _timeline(entry):
+    """The form's own history (who saved, submitted, approved or returned it, and when).
+
+    It belongs to the form, so whoever may open the form reads it — the audit log as a whole stays
+    with those granted it. Only what the page shows leaves the log: the time, who, the action and
+    the status, level and reason changes, never the saved text.
+    """
+    rows = (
+        AuditEntry.objects.filter(object_type="plan.ledgerentry", object_id=str(entry.pk))
+        .order_by("at")
+        .values("at", "actor_label", "action", "changes")[:50]
+    )
+    kept = ("status", "approval_level", "reason")
+    return [
+        {
+            "at": row["at"],
+            "actor_label": row["actor_label"],
+            "action": AuditAction(row["action"]).label
+            if row["action"] in AuditAction.values
+            else row["action"],
+            "changes": {k: v for k, v in (row["changes"] or {}).items() if k in kept},
+        }
+        for row in rows
+    ]
 
 
 def _parse_local(value, field):
@@ -241,7 +265,7 @@ def _ledger_action(request, entry, action):
         for indicator in services.reported_indicators(entry):
             num = post.get(f"v_{indicator.code}", "")
             values[indicator.code] = (num, post.get(f"d_{indicator.code}", "")) if indicator.is_ratio else num
-        if services.is_reporter(user, entry) and entry.is_open_for_input():
+        if services.may_fill(user, entry) and entry.is_open_for_input():
             services.do_save_entry(
                 entry,
                 actor=user,
@@ -287,10 +311,9 @@ def _ledger_action(request, entry, action):
 # --- quarterly rounds and the bulletin ---------------------------------------------------------
 
 
-@login_required
+@requires("plan.ledgerround.view", post=MANAGE)
 def round_list(request):
-    _require(request.user, "plan.manage")
-    plan = _plan_or_404()
+    plan = _plan_or_404(request.user)
     now = timezone.localtime()
     form = RoundForm(
         request.POST or None,
@@ -314,9 +337,9 @@ def round_list(request):
     return render(request, "plan/rounds.html", {"rounds": rounds, "form": form, "title": "季度调度"})
 
 
-@login_required
+@requires("plan.ledgerround.view")
 def bulletin_file(request, pk, fmt):
-    _require(request.user, "plan.manage")
+    """The quarter's bulletin (a district-wide ranking of every township and unit) as PDF or XLSX."""
     round_ = get_object_or_404(LedgerRound, pk=pk)
     data = bulletin.build(round_)
     from shuxiang.core import audit
@@ -345,7 +368,7 @@ class CoverageListView(ObjectListView):
     title = "网络覆盖登记"
     select_related = ("place",)
     create_url_name = "plan_coverage_add"
-    create_permission = "registry.edit"
+    create_permission = "plan.networkcoverage.add"
     columns = [
         Column("区划代码", "place.code"),
         Column("名称", "place.name", link=True),
@@ -368,7 +391,6 @@ def _yes_no(value):
 
 
 def _coverage_page(request, coverage=None):
-    _require(request.user, "registry.edit")
     initial = {}
     if coverage is not None:
         initial = {
@@ -399,12 +421,12 @@ def _coverage_page(request, coverage=None):
     return render(request, "core/form.html", {"form": form, "title": title})
 
 
-@login_required
+@requires("plan.networkcoverage.add")
 def coverage_add(request):
     return _coverage_page(request)
 
 
-@login_required
+@requires("plan.networkcoverage.change")
 @object_view(NetworkCoverage)
 def coverage_edit(request, pk):
     return _coverage_page(request, object_or_404(NetworkCoverage, request.user, pk=pk))
@@ -416,7 +438,7 @@ class ServicePointListView(ObjectListView):
     title = "服务网点"
     select_related = ("place",)
     create_url_name = "plan_service_point_add"
-    create_permission = "registry.edit"
+    create_permission = "plan.servicepoint.add"
     columns = [
         Column("名称", "name", link=True),
         Column("类型", "get_kind_display"),
@@ -431,7 +453,6 @@ class ServicePointListView(ObjectListView):
 
 
 def _point_page(request, point=None):
-    _require(request.user, "registry.edit")
     initial = {}
     if point is not None:
         initial = {
@@ -456,20 +477,20 @@ def _point_page(request, point=None):
     return render(request, "core/form.html", {"form": form, "title": point.name if point else "登记服务网点"})
 
 
-@login_required
+@requires("plan.servicepoint.add")
 def service_point_add(request):
     return _point_page(request)
 
 
-@login_required
+@requires("plan.servicepoint.change")
 @object_view(ServicePoint)
 def service_point_edit(request, pk):
     return _point_page(request, object_or_404(ServicePoint, request.user, pk=pk))
 
 
-@login_required
+@requires("plan.networkcoverage.change")
 def registry_import(request):
-    _require(request.user, "registry.edit")
+    """Both registries are granted together; the importer checks the chosen one's own permissions."""
     form = RegistryImportForm(request.POST or None, request.FILES or None)
     problems = []
     if request.method == "POST" and form.is_valid():
@@ -503,10 +524,10 @@ def _subjects(plan):
     return [(f"p{t.pk}", t.name) for t in townships] + [(f"u{u.pk}", u.short_name or u.name) for u in units]
 
 
-@login_required
+@requires("plan.assessmentresult.view", post=MANAGE)
 def assessment(request):
-    plan = _plan_or_404()
-    manage = has_perm(request.user, "plan.manage")
+    plan = _plan_or_404(request.user)
+    manage = has_perm(request.user, MANAGE)
     year = int(request.GET.get("year") or plan.end_year)
     scheme = AssessmentScheme.objects.filter(plan=plan, year=year).first()
     scheme_form = manual_form = None
@@ -520,8 +541,6 @@ def assessment(request):
         manual_form = ManualScoreForm(request.POST if request.POST.get("action") == "manual" else None)
         manual_form.fields["subject"].choices = _subjects(plan)
     if request.method == "POST":
-        if not manage:
-            raise PermissionDenied
         action = request.POST.get("action")
         try:
             if action == "scheme" and scheme_form.is_valid():
@@ -579,14 +598,18 @@ def assessment(request):
 # --- assignments -------------------------------------------------------------------------------
 
 
-@login_required
+@requires("cases.case.view", post=MANAGE)
 def assignment_list(request):
     from shuxiang.cases.models import Case
 
-    plan = current_plan()
+    plan = current_plan(request.user)
     form = None
-    if has_perm(request.user, "plan.manage") and plan is not None:
-        units = Unit.objects.filter(is_active=True, place__level__lte=2).order_by("place__code", "name")
+    if plan is not None and has_perm(request.user, MANAGE):
+        units = (
+            Unit.objects.restrict(request.user)
+            .filter(is_active=True, place__level__lte=2)
+            .order_by("place__code", "name")
+        )
         form = AssignmentForm(request.POST or None, units=units)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -606,8 +629,6 @@ def assignment_list(request):
             else:
                 messages.success(request, f"已交办，受理编号 {case.tracking_number}")
                 return redirect("plan_assignments")
-    elif request.method == "POST":
-        raise PermissionDenied
     cases = (
         Case.objects.restrict(request.user)
         .filter(case_type=assignments.CASE_TYPE)
@@ -620,9 +641,9 @@ def assignment_list(request):
 # --- dashboard ---------------------------------------------------------------------------------
 
 
-@login_required
+@requires("indicators.datavalue.view")
 def dashboard_view(request):
-    plan = current_plan()
+    plan = current_plan(request.user)
     try:
         place = place_for(request.user, request.GET.get("place"))
     except ServiceError:

@@ -1,18 +1,24 @@
 """API: producers, lots and their events for field apps; the entity directory for banks.
-Places are division codes; ID and phone numbers only ever leave masked."""
+Places are division codes; ID and phone numbers only ever leave masked.
 
+Permissions follow the queryset's model (list/retrieve → view, create → add); the custom actions
+declare theirs in `required_perms`. The directory is its own type (`trace.directoryentry`), so a
+bank's token opens it and nothing else."""
+
+from django.apps import apps
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import HasRolePermission, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateField, BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.filters import check
 from shuxiang.core.errors import ServiceError
 from shuxiang.trace import services
 from shuxiang.trace.choices import BizStep, InputKind, ProducerKind
 from shuxiang.trace.filtersets import EventFilterSet, LotFilterSet, ProducerFilterSet
-from shuxiang.trace.models import Base, Lot, Plot, Producer, Product, TraceEvent
+from shuxiang.trace.models import Base, DirectoryEntry, Lot, Plot, Producer, Product, TraceEvent
 
 
 class ProducerSerializer(serializers.ModelSerializer):
@@ -45,7 +51,7 @@ class ProducerWriteSerializer(serializers.Serializer):
     credit_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
     place = serializers.CharField(max_length=14)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    registered_on = serializers.DateField(required=False, allow_null=True)
+    registered_on = BoundedDateField(required=False, allow_null=True)
     main_products = serializers.CharField(max_length=200, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_id_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -194,7 +200,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 class EventWriteSerializer(serializers.Serializer):
     biz_step = serializers.ChoiceField(choices=BizStep.choices)
-    event_time = serializers.DateTimeField(required=False)
+    event_time = BoundedDateTimeField(required=False)
     place = serializers.CharField(max_length=14, required=False, allow_blank=True)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     input_kind = serializers.ChoiceField(choices=InputKind.choices, required=False, allow_blank=True)
@@ -222,6 +228,7 @@ class LotViewSet(
     queryset = Lot.objects.select_related("product", "origin__place")
     serializer_class = LotSerializer
     filterset_class = LotFilterSet
+    required_perms = {"events": "trace.traceevent.view", "record_event": "trace.traceevent.add"}
 
     @extend_schema(request=LotWriteSerializer, responses={201: LotSerializer})
     def create(self, request, *args, **kwargs):
@@ -255,29 +262,39 @@ class LotViewSet(
         )
         return Response(LotSerializer(lot).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=EventSerializer(many=True))
-    @extend_schema(methods=["POST"], request=EventWriteSerializer, responses={201: EventSerializer})
-    @action(detail=True, methods=["get", "post"], url_path="events")
+    @extend_schema(
+        responses=EventSerializer(many=True),
+        parameters=[
+            OpenApiParameter("biz_step", str, enum=["", *BizStep.values], description="环节（空为全部）")
+        ],
+    )
+    # The events of one lot, whole (not paged); the lot list's filters do not apply to its lookup.
+    @action(detail=True, methods=["get"], url_path="events", pagination_class=None, filter_backends=[])
     def events(self, request, pk=None):
         lot = self.get_object()
-        if request.method == "POST":
-            data = EventWriteSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = dict(data.validated_data)
-            corrects_id = values.pop("corrects", None)
-            corrects = None
-            if corrects_id is not None:
-                corrects = lot.events.filter(pk=corrects_id).first()
-                if corrects is None:
-                    raise ServiceError("invalid", "要更正的事件不属于该批次", {"corrects": ["不属于该批次"]})
-            event = services.do_record_event(lot, actor=request.user, corrects=corrects, **values)
-            return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
-        events = EventFilterSet(
+        filterset = EventFilterSet(
             request.query_params,
             queryset=TraceEvent.objects.restrict(request.user).filter(lot=lot).select_related("place"),
-        ).qs
+        )
+        events = check(filterset, request.query_params, validate=True).qs  # an unknown step is a 400
         corrected = set(events.exclude(corrects=None).values_list("corrects_id", flat=True))
         return Response(EventSerializer(events, many=True, context={"corrected": corrected}).data)
+
+    @extend_schema(request=EventWriteSerializer, responses={201: EventSerializer})
+    @events.mapping.post
+    def record_event(self, request, pk=None):
+        lot = self.get_object()
+        data = EventWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        corrects_id = values.pop("corrects", None)
+        corrects = None
+        if corrects_id is not None:
+            corrects = lot.events.filter(pk=corrects_id).first()
+            if corrects is None:
+                raise ServiceError("invalid", "要更正的事件不属于该批次", {"corrects": ["不属于该批次"]})
+        event = services.do_record_event(lot, actor=request.user, corrects=corrects, **values)
+        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
 class DirectorySerializer(serializers.ModelSerializer):
@@ -289,12 +306,14 @@ class DirectorySerializer(serializers.ModelSerializer):
     contact_name = serializers.CharField(source="contact.name", default="", read_only=True)
     contact_phone = serializers.CharField(source="contact.phone_masked", default="", read_only=True)
     bases = serializers.IntegerField(source="n_bases", read_only=True)
-    area_mu = serializers.DecimalField(source="total_area", max_digits=12, decimal_places=2, read_only=True)
+    area_mu = serializers.DecimalField(  # null: no plots yet
+        source="total_area", max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
     lots = serializers.IntegerField(source="n_lots", read_only=True)
     failed_tests = serializers.IntegerField(source="n_failed", read_only=True)
 
     class Meta:
-        model = Producer
+        model = DirectoryEntry
         fields = [
             "id",
             "name",
@@ -316,35 +335,33 @@ class DirectorySerializer(serializers.ModelSerializer):
 
 
 class DirectoryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """新型农业经营主体名录（只读，供银行等以接口令牌查询，需 trace.directory 权限）。"""
+    """新型农业经营主体名录（只读，供银行等以接口令牌查询，需 trace.directoryentry.view 权限）。"""
 
-    queryset = Producer.objects.select_related("place", "contact")
+    queryset = DirectoryEntry.objects.select_related("place", "contact")
     serializer_class = DirectorySerializer
     filterset_class = ProducerFilterSet
-    permission_classes = [HasRolePermission]
-    required_perm = "trace.directory"
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .annotate(
-                n_bases=Count("bases", distinct=True),
-                total_area=Subquery(
-                    Base.objects.filter(producer=OuterRef("pk"))
-                    .values("producer")
-                    .annotate(s=Sum("area_mu"))
-                    .values("s")
+        qs = super().get_queryset()
+        if apps.is_installed("shuxiang.markets"):  # the entity's consent (markets) binds this route too
+            from shuxiang.markets import directory
+
+            qs = directory.visible(self.request.user, qs)
+        return qs.annotate(
+            n_bases=Count("bases", distinct=True),
+            total_area=Subquery(
+                Base.objects.filter(producer=OuterRef("pk"))
+                .values("producer")
+                .annotate(s=Sum("area_mu"))
+                .values("s")
+            ),
+            n_lots=Count("products__lots", distinct=True),
+            n_failed=Count(
+                "products__lots__events",
+                filter=Q(
+                    products__lots__events__biz_step=BizStep.INSPECTING,
+                    products__lots__events__test_passed=False,
                 ),
-                n_lots=Count("products__lots", distinct=True),
-                n_failed=Count(
-                    "products__lots__events",
-                    filter=Q(
-                        products__lots__events__biz_step=BizStep.INSPECTING,
-                        products__lots__events__test_passed=False,
-                    ),
-                    distinct=True,
-                ),
-            )
-            .order_by("place__code", "name")
-        )
+                distinct=True,
+            ),
+        ).order_by("place__code", "name")

@@ -8,21 +8,11 @@ class TraceConfig(AppConfig):
 
     def ready(self):
         from shuxiang.cases.registry import CaseField, CaseType, register_type
-        from shuxiang.core.choices import Role
         from shuxiang.core.navigation import MenuItem, PendingItem, register_menu, register_pending
-        from shuxiang.core.permissions import grant
         from shuxiang.ledger import services as ledger
-        from shuxiang.trace import services
+        from shuxiang.trace import checks, permissions, proof, services  # noqa: F401  (grants, checks)
 
-        # Registering producers and their land; recording lots and events on behalf of producers.
-        for role in (Role.ADMIN, Role.DISTRICT, Role.DEPARTMENT, Role.TOWNSHIP, Role.VILLAGE):
-            grant(role, "trace.manage", "trace.record")
-        grant(Role.GRID, "trace.record")
-        # The directory of registered business entities, read by banks with a token (task 13).
-        for role in (Role.ADMIN, Role.DISTRICT, Role.DEPARTMENT, Role.CLIENT):
-            grant(role, "trace.directory")
-
-        ledger.register_source(services.STREAM, services.ledger_payloads)
+        ledger.register_source(proof.STREAM, proof.fetch, proof.every)
         register_type(
             CaseType(
                 code=services.COMPLAINT_TYPE,
@@ -62,15 +52,29 @@ class TraceConfig(AppConfig):
         )
 
         def pending(user):
+            """Counterfeit clues to check and public warnings to review, for those who may act on them
+            (not the grid, other bureaus or clients)."""
             from django.urls import reverse
 
             from shuxiang.trace.models import Lot
 
-            count = Lot.objects.restrict(user).filter(suspicious=True).count()
+            if not services.allowed(user, "trace.lot.change"):
+                return []
+            lots = Lot.objects.restrict(user, "change")
+            url = reverse("trace:lot_list")
             return [
                 PendingItem(
-                    "疑似假冒追溯码的批次", count, reverse("trace:lot_list") + "?suspicious=true", "danger"
-                )
+                    "待核查的仿冒线索",
+                    lots.exclude(clue_reason="").filter(suspicious=False).count(),
+                    url + "?clue=true",
+                    "warning",
+                ),
+                PendingItem(
+                    "疑似假冒追溯码的批次",
+                    lots.filter(suspicious=True).count(),
+                    url + "?suspicious=true",
+                    "danger",
+                ),
             ]
 
         register_pending(pending)

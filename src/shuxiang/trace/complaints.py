@@ -6,10 +6,10 @@ from django import forms
 from django.core.cache import cache
 from django.shortcuts import render
 
+from shuxiang.core.access import public_view
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.forms import ServiceFormMixin
 from shuxiang.trace import public, services
-from shuxiang.trace.models import Lot
 
 RATE_LIMIT = 5  # complaints per address per hour: enough for a family, too few for a flood
 RATE_WINDOW = 3600
@@ -31,8 +31,10 @@ class ComplaintForm(ServiceFormMixin, forms.Form):
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
+@public_view
 def complaint(request, code):
-    lot = Lot.objects.filter(short_code=code.upper()).select_related("product__producer").first()
+    """A consumer's complaint form: the anonymous consumer files it, no account involved."""
+    lot = public.consumer_lots().filter(short_code=code.upper()).select_related("product__producer").first()
     if lot is None:
         return public.not_found(request)
     form = ComplaintForm(request.POST or None, initial={"submission_key": secrets.token_hex(16)})
@@ -47,6 +49,7 @@ def complaint(request, code):
             try:
                 case = services.do_file_complaint(
                     lot,
+                    actor=services.CONSUMER,
                     description=data["description"],
                     reporter_name=data["reporter_name"],
                     phone=data["phone"],

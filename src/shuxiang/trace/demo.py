@@ -1,6 +1,8 @@
 """Demo traceability data for Heshan: the plan's products (task 8: rice, vegetables, medicinal
 herbs, pork, and the fish 黄颡鱼, 鲈鱼, 鳜鱼) with lots at every stage, a failed test, a
-counterfeit warning, a producer account and a bank's directory account."""
+counterfeit warning confirmed by the township and a clue still to check, every fact on the ledger
+with a signed checkpoint after each lot, a producer's recorder account (`coop`, role producer: its own producer's
+records, web and API) and a bank's directory account (`bank`, role bank: the directory API only)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,8 +10,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.core.choices import Role
 from shuxiang.demo.builder import DEMO_PASSWORD, id_number
+from shuxiang.ledger import services as ledger
 from shuxiang.trace import codes, services
 
 ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -119,12 +123,21 @@ def _day(days_ago, hour=9):
     )
 
 
+ONE = Decimal("1")
+
+
+def _lot_size(typical: int, unit: str, rng) -> Decimal:
+    """One lot's size around the producer's typical lot: head counted singly, weights to 10 kg."""
+    size = typical * rng.uniform(0.55, 1.45)
+    return Decimal(max(1, round(size))) if unit == "头" else Decimal(max(10, round(size, -1)))
+
+
 def _life(lot, inputs, stop_after, rng, quantity, failed=False):
     """Record a lot's events up to `stop_after` (one of STEPS), spaced like a real season."""
     first = "stocking" if lot.product.category in ("aquatic", "livestock") else "planting"
     services.do_record_event(
         lot,
-        actor=None,
+        actor=OPERATOR,
         biz_step=first,
         event_time=_day(150),
         note="批次开始",
@@ -135,7 +148,7 @@ def _life(lot, inputs, stop_after, rng, quantity, failed=False):
     for i, (kind, name, dose, interval) in enumerate(inputs):
         services.do_record_event(
             lot,
-            actor=None,
+            actor=OPERATOR,
             biz_step="input_use",
             event_time=_day(80 - 20 * i),
             input_kind=kind,
@@ -145,10 +158,12 @@ def _life(lot, inputs, stop_after, rng, quantity, failed=False):
         )
     if stop_after == "input_use":
         return
-    services.do_record_event(lot, actor=None, biz_step="harvesting", event_time=_day(12), quantity=quantity)
+    services.do_record_event(
+        lot, actor=OPERATOR, biz_step="harvesting", event_time=_day(12), quantity=quantity
+    )
     services.do_record_event(
         lot,
-        actor=None,
+        actor=OPERATOR,
         biz_step="inspecting",
         event_time=_day(11),
         test_item="农药兽药残留快速检测",
@@ -157,14 +172,16 @@ def _life(lot, inputs, stop_after, rng, quantity, failed=False):
     )
     if failed or stop_after == "inspecting":
         return
-    services.do_record_event(lot, actor=None, biz_step="packing", event_time=_day(10), quantity=quantity)
-    services.do_issue_certificate(lot, actor=None)
+    packed = (quantity * Decimal(rng.uniform(0.94, 0.99))).quantize(ONE)  # culls, trimming
+    shipped = packed if rng.random() < 0.6 else (packed * Decimal(rng.uniform(0.4, 0.9))).quantize(ONE)
+    services.do_record_event(lot, actor=OPERATOR, biz_step="packing", event_time=_day(10), quantity=packed)
+    services.do_issue_certificate(lot, actor=OPERATOR)
     services.do_record_event(
         lot,
-        actor=None,
+        actor=OPERATOR,
         biz_step="shipping",
         event_time=_day(9),
-        quantity=quantity,
+        quantity=shipped,
         counterparty=rng.choice(BUYERS),
     )
 
@@ -174,7 +191,7 @@ def _pond_monitor(plot, rng):
     from shuxiang.iot import services as iot
 
     device, _ = iot.do_register_device(
-        actor=None,
+        actor=OPERATOR,
         code="TRACE-POND-01",
         protocol="http",
         place=plot.place,
@@ -192,14 +209,34 @@ def _pond_monitor(plot, rng):
         ("dissolved_o2", now, round(rng.uniform(5, 8), 1)),
         ("ph", now, round(rng.uniform(7.0, 8.2), 1)),
     ]
-    iot.do_ingest_one(device.code, values, actor=f"device:{device.code}")
-    services.do_link_device(plot, actor=None, device_code=device.code)
+    iot.do_ingest_one(device.code, values, actor=Actor.device(device.code))
+    services.do_link_device(plot, actor=OPERATOR, device_code=device.code)
+
+
+AGENTS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.49",
+    "Mozilla/5.0 (Linux; Android 14; V2304A) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 13; HarmonyOS; ALN-AL00) AppleWebKit/537.36 HuaweiBrowser/14.0 Mobile",
+]
+
+
+def _scans(lot, spots):
+    """Scans of one lot's code by different phones (networks and browsers) at these spots."""
+    for i, (lat, lng, _name) in enumerate(spots):
+        services.do_record_scan(
+            lot,
+            actor=services.CONSUMER,
+            ip=f"{113 + i * 7}.{100 + i}.{20 + i}.{8 + i}",
+            user_agent=AGENTS[i % len(AGENTS)],
+            latitude=lat,
+            longitude=lng,
+        )
 
 
 def build(ctx):
     rng = ctx.rng
     towns = {t.name: t for t in ctx.townships}
-    first_lot = None
+    first_lot = clue_lot = None
     for n, (town, name, kind, base_kind, product_name, category, unit, has_gtin, inputs) in enumerate(
         PRODUCERS
     ):
@@ -212,7 +249,7 @@ def build(ctx):
         )
         registered = kind in ("company", "cooperative")
         producer = services.do_create_producer(
-            actor=None,
+            actor=OPERATOR,
             name=name,
             kind=kind,
             place=village,
@@ -229,7 +266,7 @@ def build(ctx):
         lat, lng = hamlets[0].latitude, hamlets[0].longitude
         base = services.do_create_base(
             producer,
-            actor=None,
+            actor=OPERATOR,
             name=f"{village.name}{'养殖场' if base_kind == 'livestock' else '基地'}",
             kind=base_kind,
             place=hamlets[0],
@@ -240,7 +277,7 @@ def build(ctx):
         plots = [
             services.do_create_plot(
                 base,
-                actor=None,
+                actor=OPERATOR,
                 name=f"{i}号{'圈舍' if base_kind == 'livestock' else '塘' if base_kind == 'aquaculture' else '田'}",
                 area_mu=Decimal(rng.randint(5, 60)),
             )
@@ -248,7 +285,7 @@ def build(ctx):
         ]
         services.do_record_environment_test(
             plots[0],
-            actor=None,
+            actor=OPERATOR,
             kind="water" if base_kind == "aquaculture" else "soil",
             tested_on=timezone.localdate() - timedelta(days=rng.randint(60, 300)),
             agency="赫山区农产品质量安全检测站",
@@ -261,47 +298,59 @@ def build(ctx):
             _pond_monitor(plots[0], rng)
         product = services.do_create_product(
             producer,
-            actor=None,
+            actor=OPERATOR,
             name=product_name,
             category=category,
             gtin=_gtin(rng) if has_gtin else "",
             unit=unit,
         )
-        quantity = Decimal(rng.randint(50, 300)) if unit == "头" else Decimal(rng.randint(500, 8000))
+        typical = rng.randint(50, 300) if unit == "头" else rng.randint(500, 8000)
         year = timezone.localdate().year
         for i, stop in enumerate(["shipping", "inspecting", "input_use"]):
+            quantity = _lot_size(typical, unit, rng)
             lot = services.do_create_lot(
                 product,
-                actor=None,
+                actor=OPERATOR,
                 lot_number=f"{year}{chr(65 + n)}{i + 1:02d}",
                 origin=plots[i % 2],
                 quantity=quantity,
             )
             _life(lot, inputs, stop, rng, quantity, failed=(n == 1 and i == 1))
+            # As after each write batch in production: the head is signed, so each lot's proof is short.
+            ledger.checkpoint(services.STREAM, actor=OPERATOR)
             first_lot = first_lot or lot
+            if n == 1 and i == 0:
+                clue_lot = lot
         if town == "泉交河镇":
             account = core_services.do_create_user(
-                actor=None,
+                actor=OPERATOR,
                 username="coop",
-                role=Role.CLIENT,
+                role=Role.PRODUCER,
                 place=village,
                 password=DEMO_PASSWORD,
                 display_name=f"{name} 填报员",
             )
-            services.do_add_operator(producer, account, actor=None)
+            services.do_add_operator(producer, account, actor=OPERATOR)
             ctx.users["coop"] = account
             ctx.credentials.append(("coop", DEMO_PASSWORD, f"经营主体填报 · {name}"))
-    # A copied label: the first lot's code scanned in 益阳 and, the same day, in 广州.
-    services.do_record_scan(first_lot, latitude=28.55, longitude=112.36, ip="223.146.10.8")
-    services.do_record_scan(first_lot, latitude=23.13, longitude=113.26, ip="113.108.20.4")
+    # A copied label: the first lot's code scanned by three different phones in 益阳 and, the same day,
+    # in 广州 — a clue the township checked on the market and confirmed; the public page now warns.
+    _scans(first_lot, [(28.55, 112.36, "益阳"), (28.57, 112.35, "益阳"), (23.13, 113.26, "广州")])
+    services.do_confirm_counterfeit(
+        first_lot, actor=ctx.users["quanjiaohe"], note="广州江南果菜批发市场发现使用该追溯码的仿冒包装"
+    )
+    # Another lot's code seen in 兰溪 and 长沙 and 深圳 by different phones: a clue still to check (not public).
+    _scans(clue_lot, [(28.45, 112.48, "兰溪"), (28.20, 112.97, "长沙"), (22.54, 114.06, "深圳")])
     bank = core_services.do_create_user(
-        actor=None,
+        actor=OPERATOR,
         username="bank",
-        role=Role.CLIENT,
+        role=Role.BANK,
         place=ctx.district,
         password=DEMO_PASSWORD,
         display_name="农商银行 经营主体名录接口",
     )
     ctx.users["bank"] = bank
-    ctx.credentials.append(("bank", DEMO_PASSWORD, "银行只读接口 · 经营主体名录"))
-    services.ledger.checkpoint(services.STREAM)
+    ctx.credentials.append(
+        ("bank", DEMO_PASSWORD, "银行只读接口 · 经营主体名录（只用接口令牌，不能登录网页）")
+    )
+    ledger.checkpoint(services.STREAM, actor=OPERATOR)

@@ -224,8 +224,13 @@ class Lot(models.Model):
     stage = models.CharField("状态", max_length=12, choices=LotStage.choices, default=LotStage.GROWING)
     version = models.PositiveIntegerField(default=1)
     scan_count = models.PositiveIntegerField("扫码次数", default=0)
+    # A public warning: only after an official checked the market and confirmed the clue.
     suspicious = models.BooleanField("疑似假冒", default=False)
     suspicious_reason = models.CharField("预警原因", max_length=200, blank=True)
+    # A clue from the scan pattern, for staff to check; never shown to the public.
+    clue_reason = models.CharField("仿冒线索", max_length=200, blank=True)
+    clue_at = models.DateTimeField("线索时间", null=True, blank=True)
+    clue_checked_at = models.DateTimeField("线索核查时间", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -386,11 +391,15 @@ class Certificate(models.Model):
 
 @scoped("lot__origin__place")
 class Scan(models.Model):
-    """One scan of a lot's code from a phone: counted per lot to spot copied labels."""
+    """One scan of a lot's code from a phone: counted per lot to spot copied labels. A client is told
+    apart by its /24 network and a hash of its browser's user agent — never the address or the agent."""
 
     lot = models.ForeignKey(Lot, verbose_name="批次", on_delete=models.CASCADE, related_name="scans")
     at = models.DateTimeField("时间", default=timezone.now)
     network = models.CharField("网络段", max_length=50, blank=True)
+    agent = models.CharField(
+        "客户端标识", max_length=16, blank=True, help_text="浏览器标识的哈希前缀，不存原文"
+    )
     latitude = models.FloatField("纬度", null=True, blank=True)
     longitude = models.FloatField("经度", null=True, blank=True)
 
@@ -404,3 +413,20 @@ class Scan(models.Model):
 
     def __str__(self):
         return f"{self.lot_id}@{self.at:%Y-%m-%d %H:%M}"
+
+
+@scoped("place")
+class DirectoryEntry(Producer):
+    """A registered producer as the directory of business entities shows it (新型农业经营主体名录).
+
+    A type of its own, so that a bank's grant to read the directory (`trace.directoryentry.view`) opens
+    only the directory's fields — never the producer register, its lots or its people.
+    """
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "经营主体名录"
+        verbose_name_plural = "经营主体名录"
+        ordering = ["place__code", "name"]

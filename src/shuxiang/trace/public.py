@@ -7,6 +7,13 @@ the page shows drops that entry on commit (`forget`), and `version` (bumped by t
 writes) gives the ETag, so phones revalidate with a 304.
 Scans are counted by a beacon the page's script sends, so the page itself stays a pure GET
 that browsers and proxies may cache.
+Every fact the page shows is checked against the ledger when the page is rendered (trace.proof): a
+row changed, deleted or inserted behind the services, or a chain rewritten behind a signed checkpoint,
+is said on the page itself, and such a fact is never shown as a green badge; `/t/{code}/proof.json` is
+the proof a consumer can recompute alone.
+Every route here is public (`public_view`): it reads as the anonymous consumer
+(`services.CONSUMER`, granted `trace.lot.view` and `trace.scan.add`) and shows only what a
+label may show — no names of people other than the producer's, phones masked.
 """
 
 import json
@@ -21,8 +28,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from shuxiang.core import jsonbody
+from shuxiang.core.access import public_view
+from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Place
-from shuxiang.trace import qr, services
+from shuxiang.trace import proof, qr, services
 from shuxiang.trace.choices import BizStep
 from shuxiang.trace.models import Lot, TraceEvent
 
@@ -56,7 +66,7 @@ def _key(gtin, lot_number, fmt):
 
 def forget(gtin, lot_number):
     """Drop a lot's cached pages; services call this on commit of every change the page shows."""
-    keys = [_key(gtin, lot_number, fmt) for fmt in ("html", "json")]
+    keys = [_key(gtin, lot_number, fmt) for fmt in ("html", "json", "proof")]
     cache.delete_many(keys)
     for key in keys:
         _local.pop(key, None)
@@ -80,6 +90,12 @@ def _cached(key):
     return hit
 
 
+def consumer_lots():
+    """The lots a consumer may look up: what the anonymous consumer is granted."""
+    return Lot.objects.restrict(services.CONSUMER)
+
+
+@public_view
 @require_safe
 def lookup(request, gtin, lot_number):
     fmt = "json" if _wants_json(request) else "html"
@@ -87,7 +103,10 @@ def lookup(request, gtin, lot_number):
     hit = _cached(key)
     if hit is None:
         row = (
-            Lot.objects.filter(product__gtin=gtin, lot_number=lot_number).values_list("pk", "version").first()
+            consumer_lots()
+            .filter(product__gtin=gtin, lot_number=lot_number)
+            .values_list("pk", "version")
+            .first()
         )
         if row is None:
             return not_found(request)
@@ -113,9 +132,10 @@ def lookup(request, gtin, lot_number):
     return response
 
 
+@public_view
 @require_safe
 def short_code(request, code):
-    row = Lot.objects.filter(short_code=code.upper()).values_list("product__gtin", "lot_number").first()
+    row = consumer_lots().filter(short_code=code.upper()).values_list("product__gtin", "lot_number").first()
     if row is None:
         return not_found(request)
     target = f"/01/{row[0]}/10/{row[1]}"
@@ -124,25 +144,31 @@ def short_code(request, code):
     return HttpResponseRedirect(target)
 
 
+@public_view
 @csrf_exempt
 @require_POST
 def scan(request, code):
     """The beacon the lookup page sends once per visit: counts the scan, coarse location only if offered."""
-    lot = Lot.objects.filter(short_code=code.upper()).select_related("origin__place", "product").first()
+    lot = consumer_lots().filter(short_code=code.upper()).select_related("origin__place", "product").first()
     if lot is None:
         return not_found(request)
     ip = request.META.get("REMOTE_ADDR")
     if not cache.add(f"trace:scan:{ip}:{lot.pk}", 1, SCAN_REPEAT_SECONDS):
         return HttpResponse(status=204)  # the same address again within minutes: one scan, not a pattern
     try:
-        data = json.loads(request.body or b"{}")
+        data = jsonbody.loads(request.body or b"{}")  # bounded: a deeply nested body is no location
         latitude, longitude = data.get("lat"), data.get("lng")
         latitude = float(latitude) if latitude is not None else None
         longitude = float(longitude) if longitude is not None else None
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, ServiceError):
         latitude = longitude = None
     services.do_record_scan(
-        lot, actor="public", ip=request.META.get("REMOTE_ADDR"), latitude=latitude, longitude=longitude
+        lot,
+        actor=services.CONSUMER,
+        ip=request.META.get("REMOTE_ADDR"),
+        user_agent=request.headers.get("User-Agent", "")[:500],
+        latitude=latitude,
+        longitude=longitude,
     )
     return HttpResponse(status=204)
 
@@ -194,10 +220,18 @@ def plot_sensors(plot):
 def _context(lot):
     producer = lot.product.producer
     events, corrected_by = _events(lot)
-    timeline = [{"event": e, "corrected_by": corrected_by.get(e.pk)} for e in events]
-    effective = [e for e in events if e.pk not in corrected_by]
+    certificates = list(lot.certificates.all())
+    environment_tests = list(lot.origin.environment_tests.all())
+    check = proof.check_lot(
+        lot, events=events, certificates=certificates, environment_tests=environment_tests
+    )
+    timeline = [{"event": e, "corrected_by": corrected_by.get(e.pk), "fact": check.fact(e)} for e in events]
+    # Badges and summaries only from facts that hold: a row inserted or edited behind the ledger is
+    # listed in the timeline as failing verification, never as a green 合格.
+    effective = [e for e in events if e.pk not in corrected_by and check.holds(e)]
     tests = [e for e in effective if e.biz_step == BizStep.INSPECTING]
     inputs = [e for e in effective if e.biz_step == BizStep.INPUT_USE]
+    certificate = certificates[0] if certificates else None
     place_names = [p.name for p in lot.origin.place.ancestors()[1:]] + [lot.origin.place.name]
     return {
         "lot": lot,
@@ -208,9 +242,16 @@ def _context(lot):
         "timeline": timeline,
         "tests": tests,
         "inputs": inputs,
-        "environment_tests": list(lot.origin.environment_tests.all()[:6]),
+        "environment_tests": [t for t in environment_tests if check.holds(t)][:6],
         "sensors": plot_sensors(lot.origin),
-        "certificate": lot.certificates.first(),
+        "certificate": certificate,
+        "certificate_holds": certificate is not None and check.holds(certificate),
+        "check": check,
+        "holds": {
+            "producer": check.holds(producer),
+            "product": check.holds(lot.product),
+            "lot": check.holds(lot),
+        },
         "qr_svg": qr.svg(lot.digital_link, scale=3),
         "origin_map": _origin_map(lot),
         "generated_at": timezone.now(),
@@ -222,7 +263,7 @@ def _render_html(request, lot) -> str:
     return render_to_string("trace/public_lot.html", _context(lot), request=None)
 
 
-def _epcis(e, lot, corrected_by) -> dict:
+def _epcis(e, lot, corrected_by, fact) -> dict:
     event = {
         "type": "ObjectEvent",
         "action": e.action,
@@ -238,7 +279,9 @@ def _epcis(e, lot, corrected_by) -> dict:
         ]
         if e.quantity is not None
         else [],
-        "ledger": {"stream": services.STREAM, "seq": e.ledger_seq, "hash": e.ledger_hash},
+        "ledger": {"stream": services.STREAM, "seq": fact.seq, "hash": fact.hash, "status": fact.status}
+        if fact
+        else {"stream": services.STREAM, "seq": None, "hash": "", "status": "unrecorded"},
     }
     if e.biz_step == BizStep.INPUT_USE:
         event["input"] = {
@@ -273,6 +316,7 @@ def _render_json(lot) -> str:
     producer, product, origin = c["producer"], c["product"], lot.origin
     events, corrected_by = _events(lot)
     certificate = c["certificate"]
+    check = c["check"]
     data = {
         "digitalLink": lot.digital_link,
         "shortCode": lot.short_code,
@@ -318,13 +362,43 @@ def _render_json(lot) -> str:
             "number": certificate.number,
             "quantity": float(certificate.quantity),
             "issuedAt": certificate.issued_at.isoformat(),
+            "verified": c["certificate_holds"],
         }
         if certificate
         else None,
         "warning": lot.suspicious_reason if lot.suspicious else None,
-        "events": [_epcis(e, lot, corrected_by) for e in events],
+        "events": [_epcis(e, lot, corrected_by, check.fact(e)) for e in events],
         "ledger": {"stream": services.STREAM, "verify": "/api/v1/ledger/verify/?stream=" + services.STREAM},
+        "verification": {
+            "ok": check.ok,
+            "problems": [f.message for f in check.problems],
+            "checkpoint": check.checkpoint["n"] if check.checkpoint else None,
+            "proof": f"/t/{lot.short_code}/proof.json",
+        },
         "complaint": "/t/" + lot.short_code + "/12315",
         "publicUrl": settings.PUBLIC_URL,
     }
     return json.dumps(data, ensure_ascii=False)
+
+
+@public_view
+@require_safe
+def proof_download(request, code):
+    """The lot's proof as JSON: each fact's ledger entry (body, previous hash, hash), the chain to the
+    signed checkpoint after it, that checkpoint and the public key (docs/ledger.md shows the script)."""
+    row = consumer_lots().filter(short_code=code.upper()).values_list("product__gtin", "lot_number").first()
+    if row is None:
+        return not_found(request)
+    key = _key(row[0], row[1], "proof")
+    body = _cached(key)
+    if body is None:
+        lot = Lot.objects.select_related("product__producer", "origin__base", "origin__place").get(
+            short_code=code.upper()
+        )
+        document = proof.proof_document(lot, proof.check_lot(lot))
+        body = ("", json.dumps(document, ensure_ascii=False, indent=1).encode())
+        cache.set(key, body, CACHE_SECONDS)
+    response = HttpResponse(body[1], content_type="application/json")
+    response["Content-Disposition"] = f'inline; filename="proof-{code.upper()}.json"'
+    response["Cache-Control"] = f"public, max-age={BROWSER_MAX_AGE}"
+    return response

@@ -1,12 +1,12 @@
 """Every write of the traceability app: producers, bases, plots, products, lots, trace events,
 environment tests, certificates, scans.
 
-Each `do_*` takes the actor explicitly, checks permission and region (and, for producer
-accounts, that the lot is their own), validates, writes, audits and — for trace events —
-chains the event into the ledger, all in one transaction.
+Each `do_*` takes the actor explicitly (a core.actors.Actor or a signed-in User), passes the one
+gate (grant, its constraint — a producer's recorder acts only for its own producers — and region),
+validates, writes, audits and chains what the public page will show (producer, product, lot, events,
+environment tests, certificates — trace.proof) into the ledger, all in one transaction.
 """
 
-import math
 import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,15 +17,14 @@ from django.utils import timezone
 
 from shuxiang.core import audit
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import Actor
 from shuxiang.core.choices import Role
 from shuxiang.core.errors import Forbidden, ServiceError
 from shuxiang.core.files import store_attachment
 from shuxiang.core.models import Person
-from shuxiang.core.permissions import has_perm
+from shuxiang.core.permissions import has_perm, in_domain, require
 from shuxiang.core.pii import PIIError, digest, normalize_id_number
-from shuxiang.core.scope import place_in_scope
-from shuxiang.ledger import services as ledger
-from shuxiang.trace import codes
+from shuxiang.trace import codes, counterfeit, proof
 from shuxiang.trace.choices import (
     DISPOSITION_BY_STEP,
     REGISTERED_KINDS,
@@ -50,7 +49,7 @@ from shuxiang.trace.models import (
     TraceEvent,
 )
 
-STREAM = "trace"
+STREAM = proof.STREAM
 DOMAIN = "trace"
 SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by hand
 STAGE_BY_STEP = {
@@ -65,12 +64,9 @@ STATEMENT = (
     "我承诺对生产销售的食用农产品：不使用禁用农药兽药、停用兽药和非法添加物；"
     "常规农药兽药残留不超标；对承诺的真实性负责。"
 )
-# Counterfeit signals: more scans of one code in a day than a household would make, scans from
-# places too far apart for one package to travel between them, or from too many networks.
-SCAN_WINDOW = timedelta(hours=24)
-SCANS_PER_DAY_LIMIT = 100
-FAR_APART_KM = 300
-NETWORKS_PER_DAY_LIMIT = 30
+SCAN_WINDOW = timedelta(hours=24)  # the scan statistics staff see; the counterfeit rule has its own window
+# A consumer on the public page (scanning a label, filing a 12315 complaint): no account.
+CONSUMER = Actor.anonymous("consumer")
 
 
 def _refresh_public_page(*lots):
@@ -84,63 +80,24 @@ def _refresh_public_page(*lots):
 # --- who may do what -----------------------------------------------------------------------
 
 
-def _is_system(actor) -> bool:
-    return actor is None or isinstance(actor, str)
+def allowed(actor, perm: str, obj=None) -> bool:
+    """Whether the actor holds `perm` (on `obj`: its grant's constraint included), for buttons and
+    pending items; bureau staff only in bureaus responsible for traceability."""
+    return has_perm(actor, perm, obj) and in_domain(actor, DOMAIN)
 
 
-def can(actor, perm: str) -> bool:
-    """Role permission, and for bureau staff only in bureaus responsible for traceability."""
-    if _is_system(actor):
-        return True
-    if not has_perm(actor, perm):
-        return False
-    if actor.role == Role.DEPARTMENT and not actor.is_superuser:
-        return actor.unit is not None and DOMAIN in (actor.unit.domains or [])
-    return True
+def _require(actor, perm, target=None, *, message=None):
+    """The gate (grant, constraint, region), then the bureau's domain."""
+    require(actor, perm, target, message=message)
+    if not in_domain(actor, DOMAIN):
+        raise Forbidden("您所在的部门不负责农产品质量追溯")
 
 
-def _require(actor, perm):
-    if not can(actor, perm):
-        raise Forbidden()
-
-
-def _require_place(actor, place, field="place"):
-    if _is_system(actor):
-        return
-    if not place_in_scope(actor, place):
-        raise ServiceError("out_of_scope", "所选区划不在您的管辖范围内", {field: ["不在管辖范围内"]})
-
-
-def operated_producer_ids(actor) -> set[int]:
-    if _is_system(actor) or not actor.is_authenticated:
-        return set()
-    return set(actor.trace_producers.values_list("pk", flat=True))
-
-
-def may_record_for(actor, producer) -> bool:
-    if _is_system(actor):
-        return True
-    own = operated_producer_ids(actor)
-    if own:
-        return producer.pk in own
-    return can(actor, "trace.record")
-
-
-def _require_record_for(actor, producer, place):
-    """Producer accounts record only for their own producer; officials need the permission and the region."""
-    if _is_system(actor):
-        return
-    own = operated_producer_ids(actor)
-    if own:
-        if producer.pk not in own:
-            raise ServiceError(
-                "other_producer",
-                f"该批次属于其他经营主体（{producer.name}），您只能为本主体的批次记录",
-                {"lot": ["不是本主体的批次"]},
-            )
-        return
-    _require(actor, "trace.record")
-    _require_place(actor, place)
+def _require_record_for(actor, producer):
+    """Staff record for every producer in their region; a producer's recorder only for the producers
+    it operates (the constraint of its grant), and is told so."""
+    own_only = has_perm(actor, "trace.producer.record")
+    _require(actor, "trace.producer.record", producer, message="您只能为本经营主体记录" if own_only else None)
 
 
 def _fail(code, message, fields):
@@ -195,9 +152,8 @@ def do_create_producer(
     registered_on=None,
     main_products="",
 ) -> Producer:
-    _require(actor, "trace.manage")
     place = core_services.resolve_place(place)
-    _require_place(actor, place)
+    _require(actor, "trace.producer.add", place)
     name = _text(name, "name", "名称", max_length=100)
     _choice(kind, ProducerKind, "kind", "主体类型")
     errors: dict[str, list[str]] = {}
@@ -226,11 +182,7 @@ def do_create_producer(
     contact = None
     if id_number:
         contact = Person.objects.filter(id_number_digest=digest(id_number)).first()
-        if (
-            contact is not None
-            and not _is_system(actor)
-            and not Person.objects.restrict(actor).filter(pk=contact.pk).exists()
-        ):
+        if contact is not None and not Person.objects.restrict(actor).filter(pk=contact.pk).exists():
             _fail("out_of_scope", "该负责人不在您的管辖范围内", {"contact_id_number": ["不在管辖范围内"]})
     if contact is None and (contact_name or "").strip():
         contact = core_services.do_create_person(
@@ -247,14 +199,14 @@ def do_create_producer(
         main_products=_text(main_products, "main_products", "主要产品", max_length=200, required=False),
     )
     audit.record_create(actor, producer)
+    proof.record(producer, actor=actor)
     return producer
 
 
 @transaction.atomic
 def do_add_operator(producer: Producer, user, *, actor) -> None:
     """Let an account record for this producer (and for no other producer)."""
-    _require(actor, "trace.manage")
-    _require_place(actor, producer.place)
+    _require(actor, "trace.producer.change", producer)
     if user.place is None or not producer.place.path.startswith(user.place.path):
         _fail("invalid", "填报账号的所属区划须包含该主体所在地", {"user": ["区划不符"]})
     producer.operators.add(user)
@@ -265,9 +217,9 @@ def do_add_operator(producer: Producer, user, *, actor) -> None:
 def do_create_base(
     producer: Producer, *, actor, name, kind, place, area_mu=None, latitude=None, longitude=None
 ):
-    _require(actor, "trace.manage")
+    _require(actor, "trace.producer.change", producer)
     place = core_services.resolve_place(place)
-    _require_place(actor, place)
+    _require(actor, "trace.base.add", place)
     name = _text(name, "name", "基地名称", max_length=100)
     _choice(kind, BaseKind, "kind", "基地类型")
     if producer.bases.filter(name=name).exists():
@@ -289,9 +241,9 @@ def do_create_base(
 def do_create_plot(
     base: Base, *, actor, name, place=None, area_mu=None, latitude=None, longitude=None
 ) -> Plot:
-    _require(actor, "trace.manage")
+    _require(actor, "trace.producer.change", base.producer)
     place = core_services.resolve_place(place) if place else base.place
-    _require_place(actor, place)
+    _require(actor, "trace.plot.add", place)
     name = _text(name, "name", "地块名称", max_length=100)
     if base.plots.filter(name=name).exists():
         _fail("invalid", "该基地已有同名地块", {"name": ["同名地块已存在"]})
@@ -311,7 +263,8 @@ def do_create_plot(
 def do_record_environment_test(
     plot: Plot, *, actor, kind, tested_on, agency, passed, summary=""
 ) -> EnvironmentTest:
-    _require_record_for(actor, plot.base.producer, plot.place)
+    _require_record_for(actor, plot.base.producer)
+    _require(actor, "trace.environmenttest.add", plot.place)
     _choice(kind, EnvKind, "kind", "检测类型")
     if tested_on is None:
         _fail("invalid", "检测日期必填", {"tested_on": ["必填"]})
@@ -328,6 +281,7 @@ def do_record_environment_test(
         summary=_text(summary, "summary", "主要指标", max_length=300, required=False),
     )
     audit.record_create(actor, test)
+    proof.record(test, actor=actor)
     lots = list(Lot.objects.filter(origin=plot).select_related("product"))
     Lot.objects.filter(origin=plot).update(version=F("version") + 1)
     _refresh_public_page(*lots)
@@ -339,13 +293,11 @@ def do_link_device(plot: Plot, *, actor, device_code="") -> Plot:
     """Show an iot device's latest readings as the plot's environment data (blank code: unlink)."""
     from shuxiang.iot.models import Device
 
-    _require(actor, "trace.manage")
-    _require_place(actor, plot.place)
+    _require(actor, "trace.plot.change", plot)
     device = None
     code = (device_code or "").strip()
     if code:
-        devices = Device.objects.all() if _is_system(actor) else Device.objects.restrict(actor)
-        device = devices.filter(code=code).first()
+        device = Device.objects.restrict(actor).filter(code=code).first()
         if device is None:
             _fail("invalid", f"设备 {code} 不存在或不在您的管辖范围内", {"device_code": ["设备不存在"]})
     before = audit.snapshot(plot, fields=["device"])
@@ -369,8 +321,8 @@ def _next_internal_gtin() -> str:
 
 @transaction.atomic
 def do_create_product(producer: Producer, *, actor, name, category, gtin="", unit="kg") -> Product:
-    _require(actor, "trace.manage")
-    _require_place(actor, producer.place)
+    _require(actor, "trace.producer.change", producer)
+    _require(actor, "trace.product.add", producer.place)
     name = _text(name, "name", "产品名称", max_length=100)
     _choice(category, ProductCategory, "category", "品类")
     unit = _text(unit, "unit", "计量单位", max_length=10)
@@ -392,6 +344,7 @@ def do_create_product(producer: Producer, *, actor, name, category, gtin="", uni
         producer=producer, name=name, category=category, gtin=gtin, gtin_is_internal=internal, unit=unit
     )
     audit.record_create(actor, product)
+    proof.record(product, actor=actor)
     return product
 
 
@@ -406,7 +359,8 @@ def _new_short_code() -> str:
 def do_create_lot(product: Product, *, actor, lot_number, origin, quantity) -> Lot:
     if origin is None:
         _fail("lot_without_origin", "批次必须指定产地地块，否则无法追溯", {"origin": ["请选择产地地块"]})
-    _require_record_for(actor, product.producer, origin.place)
+    _require_record_for(actor, product.producer)
+    _require(actor, "trace.lot.add", origin.place)
     if origin.base.producer_id != product.producer_id:
         _fail("origin_of_other_producer", "产地地块不属于该产品的经营主体", {"origin": ["不是本主体的地块"]})
     try:
@@ -420,6 +374,7 @@ def do_create_lot(product: Product, *, actor, lot_number, origin, quantity) -> L
         product=product, lot_number=lot_number, origin=origin, quantity=quantity, short_code=_new_short_code()
     )
     audit.record_create(actor, lot)
+    proof.record(lot, actor=actor)
     return lot
 
 
@@ -503,11 +458,11 @@ def do_record_event(
     """Record what happened to a lot and chain it into the ledger; refuse it when a rule forbids it."""
     lot = Lot.objects.select_for_update().select_related("product__producer", "origin__place").get(pk=lot.pk)
     producer = lot.product.producer
-    _require_record_for(actor, producer, lot.origin.place)
+    _require_record_for(actor, producer)
+    _require(actor, "trace.lot.view", lot)
     _choice(biz_step, BizStep, "biz_step", "环节")
     where = core_services.resolve_place(place) if place else lot.origin.place
-    if place:
-        _require_place(actor, where)
+    _require(actor, "trace.traceevent.add", where)
     data = {
         "biz_step": biz_step,
         "event_time": event_time or timezone.now(),
@@ -566,7 +521,7 @@ def do_record_event(
         )
         TraceEvent.objects.filter(pk=event.pk).update(report=stored, report_sha256=stored.sha256)
     event = TraceEvent.objects.select_related("lot__product", "place").get(pk=event.pk)
-    entry = ledger.append(STREAM, event.ledger_payload(), key=event.ledger_key, actor=actor)
+    entry = proof.record(event, actor=actor)
     TraceEvent.objects.filter(pk=event.pk).update(ledger_seq=entry.seq, ledger_hash=entry.hash)
     event.ledger_seq, event.ledger_hash = entry.seq, entry.hash
     stage = STAGE_BY_STEP.get(biz_step)
@@ -586,7 +541,9 @@ def do_record_event(
 def do_issue_certificate(lot: Lot, *, actor, quantity=None) -> Certificate:
     """A compliance certificate for (part of) a harvested lot; refused while a test of the lot failed."""
     lot = Lot.objects.select_for_update().select_related("product__producer", "origin__place").get(pk=lot.pk)
-    _require_record_for(actor, lot.product.producer, lot.origin.place)
+    _require_record_for(actor, lot.product.producer)
+    _require(actor, "trace.lot.view", lot)
+    _require(actor, "trace.certificate.add", lot.origin.place)
     failed = failed_tests(lot).first()
     if failed is not None:
         _fail(
@@ -616,16 +573,11 @@ def do_issue_certificate(lot: Lot, *, actor, quantity=None) -> Certificate:
     Lot.objects.filter(pk=lot.pk).update(version=F("version") + 1)
     _refresh_public_page(lot)
     audit.record_create(actor, certificate)
+    proof.record(certificate, actor=actor)
     return certificate
 
 
-# --- scans and counterfeit warning -----------------------------------------------------------------
-
-
-def _km(a, b) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371 * 2 * math.asin(math.sqrt(h))
+# --- scans and counterfeit clues ------------------------------------------------------------------
 
 
 def network_of(ip: str | None) -> str:
@@ -638,29 +590,26 @@ def network_of(ip: str | None) -> str:
     return ".".join(parts[:3]) + ".0/24" if len(parts) == 4 else ""
 
 
-def suspicion(lot: Lot, now) -> str:
-    """Why this lot's code looks copied, or "" when its scans look like real packages."""
-    recent = Scan.objects.filter(lot=lot, at__gte=now - SCAN_WINDOW)
-    count = recent.count()
-    if count > SCANS_PER_DAY_LIMIT:
-        return f"24小时内被扫码{count}次，远超正常购买量"
-    located = list(recent.exclude(latitude=None).values_list("latitude", "longitude")[:200])
-    for i, a in enumerate(located):
-        for b in located[i + 1 :]:
-            distance = _km(a, b)
-            if distance > FAR_APART_KM:
-                return f"24小时内在相距约{distance:.0f}公里的两地被扫码"
-    networks = recent.exclude(network="").values("network").distinct().count()
-    if networks > NETWORKS_PER_DAY_LIMIT:
-        return f"24小时内从{networks}个不同网络被扫码"
-    return ""
+def counterfeit_clue(lot: Lot, now) -> str:
+    """Why this lot's recent scans look like a copied label (counterfeit.clue), or "". Scans before the
+    last time staff checked the lot do not count again."""
+    rule = counterfeit.rule()
+    since = now - rule.window
+    if lot.clue_checked_at and lot.clue_checked_at > since:
+        since = lot.clue_checked_at
+    scans = Scan.objects.filter(lot=lot, at__gte=since, at__lte=now).order_by("at")[:2000]
+    return counterfeit.clue(list(scans), rule)
 
 
 @transaction.atomic
-def do_record_scan(lot: Lot, *, actor=None, ip=None, latitude=None, longitude=None, now=None) -> Scan:
-    """Count a consumer's scan; raise the counterfeit warning on the lot when the pattern says so.
+def do_record_scan(
+    lot: Lot, *, actor, ip=None, user_agent="", latitude=None, longitude=None, now=None
+) -> Scan:
+    """Count a consumer's scan (actor `CONSUMER`); when the pattern of scans says so, give the township a
+    clue to check. Nothing shows on the public page until an official confirms it.
 
-    Scans are statistics, not decisions: only the warning is audited."""
+    Scans are statistics, not decisions: only the clue is audited."""
+    require(actor, "trace.scan.add")
     now = now or timezone.now()
     if latitude is not None and longitude is not None:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
@@ -670,34 +619,35 @@ def do_record_scan(lot: Lot, *, actor=None, ip=None, latitude=None, longitude=No
     else:
         latitude = longitude = None
     scan = Scan.objects.create(
-        lot=lot, at=now, network=network_of(ip), latitude=latitude, longitude=longitude
+        lot=lot,
+        at=now,
+        network=network_of(ip),
+        agent=counterfeit.agent_of(user_agent),
+        latitude=latitude,
+        longitude=longitude,
     )
     Lot.objects.filter(pk=lot.pk).update(scan_count=F("scan_count") + 1)
-    if not lot.suspicious:
-        reason = suspicion(lot, now)
+    lot.refresh_from_db(fields=["suspicious", "clue_reason", "clue_checked_at"])
+    if not lot.suspicious and not lot.clue_reason:
+        reason = counterfeit_clue(lot, now)
         if reason:
-            Lot.objects.filter(pk=lot.pk).update(
-                suspicious=True, suspicious_reason=reason, version=F("version") + 1
-            )
-            lot.suspicious, lot.suspicious_reason = True, reason
-            _refresh_public_page(lot)
-            audit.record(
-                actor, "transition", lot, changes={"suspicious": [False, True], "reason": [None, reason]}
-            )
-            _notify_counterfeit(lot, reason)
+            Lot.objects.filter(pk=lot.pk).update(clue_reason=reason[:200], clue_at=now)
+            lot.clue_reason, lot.clue_at = reason[:200], now
+            audit.record(actor, "transition", lot, changes={"clue": [None, reason]})
+            _notify_clue(lot, reason)
     return scan
 
 
-def _notify_counterfeit(lot: Lot, reason: str):
+def _notify_clue(lot: Lot, reason: str):
     township = lot.origin.place.township
     places = [p for p in (township,) if p is not None]
 
     def send():
         users = core_services.users_at(places, [Role.TOWNSHIP]) if places else []
         core_services.notify(
-            users,
-            title=f"疑似假冒追溯码：{lot.product.name} {lot.lot_number}",
-            body=reason,
+            [u for u in users if allowed(u, "trace.lot.change", lot)],
+            title=f"仿冒线索待核查：{lot.product.name} {lot.lot_number}",
+            body=f"{reason}。公众页面暂不提示；请核查市场后确认或排除。",
             url=f"/trace/lots/{lot.pk}/",
             kind="trace",
         )
@@ -705,35 +655,65 @@ def _notify_counterfeit(lot: Lot, reason: str):
     transaction.on_commit(send)
 
 
+def _locked_lot(lot: Lot) -> Lot:
+    return Lot.objects.select_for_update().select_related("product", "origin__place").get(pk=lot.pk)
+
+
 @transaction.atomic
-def do_clear_warning(lot: Lot, *, actor) -> Lot:
-    """An official who checked the market clears the counterfeit warning."""
-    _require(actor, "trace.manage")
-    _require_place(actor, lot.origin.place)
-    if not lot.suspicious:
-        _fail("invalid", "该批次没有假冒预警", {})
-    before = audit.snapshot(lot, fields=["suspicious", "suspicious_reason"])
-    lot.suspicious, lot.suspicious_reason = False, ""
+def do_confirm_counterfeit(lot: Lot, *, actor, note="") -> Lot:
+    """An official who found copied labels on the market confirms it: only now does the public page warn."""
+    _require(actor, "trace.lot.change", lot)
+    lot = _locked_lot(lot)
+    note = _text(note, "note", "核查情况", max_length=200, required=False)
+    reason = note or lot.clue_reason
+    if not reason:
+        _fail("invalid", "请填写核查情况（在哪里发现了仿冒产品）", {"note": ["必填"]})
+    if lot.suspicious:
+        _fail("invalid", "该批次已有假冒预警", {})
+    before = audit.snapshot(lot, fields=["suspicious", "suspicious_reason", "clue_reason"])
+    lot.suspicious, lot.suspicious_reason = True, reason[:200]
+    lot.clue_reason, lot.clue_checked_at = "", timezone.now()
     lot.version += 1
-    lot.save(update_fields=["suspicious", "suspicious_reason", "version"])
+    lot.save(update_fields=["suspicious", "suspicious_reason", "clue_reason", "clue_checked_at", "version"])
     _refresh_public_page(lot)
     audit.record_update(actor, lot, before)
     return lot
 
 
-def ledger_payloads(keys: list[str]) -> dict:
-    """The ledger's source for stream "trace": the current payload of each event row still there."""
-    ids = [int(k.rsplit(":", 1)[1]) for k in keys if k.startswith("trace.event:")]
-    events = TraceEvent.objects.filter(pk__in=ids).select_related("lot__product", "place")
-    return {e.ledger_key: e.ledger_payload() for e in events}
+@transaction.atomic
+def do_dismiss_clue(lot: Lot, *, actor) -> Lot:
+    """The market was checked and nothing was copied: the clue goes, and its scans do not raise it again."""
+    _require(actor, "trace.lot.change", lot)
+    lot = _locked_lot(lot)
+    if not lot.clue_reason:
+        _fail("invalid", "该批次没有待核查的仿冒线索", {})
+    before = audit.snapshot(lot, fields=["clue_reason"])
+    lot.clue_reason, lot.clue_checked_at = "", timezone.now()
+    lot.save(update_fields=["clue_reason", "clue_checked_at"])
+    audit.record_update(actor, lot, before)
+    return lot
+
+
+@transaction.atomic
+def do_clear_warning(lot: Lot, *, actor) -> Lot:
+    """An official who checked the market again lifts the public counterfeit warning."""
+    _require(actor, "trace.lot.change", lot)
+    lot = _locked_lot(lot)
+    if not lot.suspicious:
+        _fail("invalid", "该批次没有假冒预警", {})
+    before = audit.snapshot(lot, fields=["suspicious", "suspicious_reason"])
+    lot.suspicious, lot.suspicious_reason = False, ""
+    lot.clue_checked_at = timezone.now()
+    lot.version += 1
+    lot.save(update_fields=["suspicious", "suspicious_reason", "clue_checked_at", "version"])
+    _refresh_public_page(lot)
+    audit.record_update(actor, lot, before)
+    return lot
 
 
 # --- 12315 complaints, through the case engine ---------------------------------------------------------
 
 COMPLAINT_TYPE = "trace.complaint"
-COMPLAINT_ACTOR = (
-    "trace:12315"  # the public page is a trusted caller of the case engine; the consumer is anonymous
-)
 
 
 def complaint_unit():
@@ -753,14 +733,16 @@ def complaint_unit():
 def do_file_complaint(
     lot: Lot,
     *,
-    actor=COMPLAINT_ACTOR,
+    actor,
     description,
     reporter_name="",
     phone="",
     purchase_place="",
     submission_key=None,
 ):
-    """A consumer's food-safety complaint (12315) about a lot becomes a case for the regulator."""
+    """A consumer's food-safety complaint (12315) about a lot becomes a case for the regulator.
+
+    `actor` is `CONSUMER` on the public page (the case engine checks it may open cases)."""
     from shuxiang.cases import services as cases
 
     lot = Lot.objects.select_related("product__producer", "origin__place").get(pk=lot.pk)

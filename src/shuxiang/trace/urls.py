@@ -12,6 +12,7 @@ urlpatterns = [
     path("t/<str:code>", public.short_code, name="short_code"),
     path("t/<str:code>/scan", public.scan, name="scan"),
     path("t/<str:code>/12315", complaints.complaint, name="complaint"),
+    path("t/<str:code>/proof.json", public.proof_download, name="proof"),
     # staff and producers
     path("trace/producers/", views.ProducerListView.as_view(), name="producer_list"),
     path("trace/producers/add/", views.producer_create, name="producer_create"),
@@ -23,11 +24,18 @@ urlpatterns = [
     path(
         "trace/plots/<int:pk>/environment/add/", views.environment_test_create, name="environment_test_create"
     ),
+    path("trace/plots/<int:pk>/device/", views.plot_device, name="plot_device"),
     path("trace/lots/", views.LotListView.as_view(), name="lot_list"),
     path("trace/lots/<int:pk>/", views.lot_detail, name="lot_detail"),
     path("trace/lots/<int:pk>/events/add/", views.event_create, name="event_create"),
     path("trace/lots/<int:pk>/certificates/add/", views.certificate_create, name="certificate_create"),
     path("trace/lots/<int:pk>/labels.pdf", views.lot_labels, name="lot_labels"),
     path("trace/lots/<int:pk>/clear-warning/", views.lot_clear_warning, name="lot_clear_warning"),
+    path(
+        "trace/lots/<int:pk>/confirm-counterfeit/",
+        views.lot_confirm_counterfeit,
+        name="lot_confirm_counterfeit",
+    ),
+    path("trace/lots/<int:pk>/dismiss-clue/", views.lot_dismiss_clue, name="lot_dismiss_clue"),
     path("trace/certificates/<int:pk>/", views.certificate_detail, name="certificate_detail"),
 ]

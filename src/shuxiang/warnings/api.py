@@ -9,12 +9,14 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.reverse import reverse
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.access import PUBLIC
+from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.middleware import client_ip
 from shuxiang.core.models import Place
 from shuxiang.warnings import cap, services
 from shuxiang.warnings.choices import (
@@ -28,6 +30,7 @@ from shuxiang.warnings.choices import (
 )
 from shuxiang.warnings.filtersets import DeliveryFilterSet, EndpointFilterSet, WarningFilterSet
 from shuxiang.warnings.models import Delivery, Endpoint, SignalType, Warning
+from shuxiang.warnings.services import APPROVE, AUTHOR, RECEIPT
 from shuxiang.warnings.speech import speech_of
 
 STATUS_COUNTS = {s: Count("deliveries", filter=Q(deliveries__status=s)) for s in DeliveryStatus.values}
@@ -117,9 +120,9 @@ class WarningWriteSerializer(serializers.Serializer):
     description = serializers.CharField()
     instruction = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
     areas = serializers.ListField(child=serializers.CharField(max_length=14), min_length=1)
-    effective = serializers.DateTimeField(required=False, allow_null=True)
-    onset = serializers.DateTimeField(required=False, allow_null=True)
-    expires = serializers.DateTimeField()
+    effective = BoundedDateTimeField(required=False, allow_null=True)
+    onset = BoundedDateTimeField(required=False, allow_null=True)
+    expires = BoundedDateTimeField()
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.EXPECTED)
     certainty = serializers.ChoiceField(choices=Certainty.choices, default=Certainty.LIKELY)
     cap_status = serializers.ChoiceField(choices=CapStatus.choices, default=CapStatus.ACTUAL)
@@ -132,8 +135,8 @@ class WarningUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False)
     instruction = serializers.CharField(required=False, allow_blank=True)
     areas = serializers.ListField(child=serializers.CharField(max_length=14), min_length=1, required=False)
-    onset = serializers.DateTimeField(required=False, allow_null=True)
-    expires = serializers.DateTimeField(required=False)
+    onset = BoundedDateTimeField(required=False, allow_null=True)
+    expires = BoundedDateTimeField(required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     certainty = serializers.ChoiceField(choices=Certainty.choices, required=False)
     submit = serializers.BooleanField(default=False)
@@ -222,6 +225,16 @@ class WarningViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
     serializer_class = WarningSerializer
     filterset_class = WarningFilterSet
     lookup_value_regex = r"\d+"
+    required_perms = {
+        "submit": AUTHOR,
+        "approve": APPROVE,
+        "reject": APPROVE,
+        "issue": AUTHOR,
+        "update_warning": AUTHOR,
+        "cancel": AUTHOR,
+        "resend": AUTHOR,
+        "deliveries": "warnings.delivery.view",
+    }
 
     def get_queryset(self):
         qs = super().get_queryset()
@@ -314,6 +327,11 @@ class EndpointViewSet(
     serializer_class = EndpointSerializer
     filterset_class = EndpointFilterSet
 
+    def get_success_headers(self, data):
+        """Location is the endpoint just registered (DRF's default takes a field named `url` —
+        here the loudspeaker's push address)."""
+        return {"Location": reverse("warning-endpoint-detail", args=[data["id"]], request=self.request)}
+
     def perform_create(self, serializer):
         serializer.instance = services.do_create_endpoint(
             actor=self.request.user, **serializer.validated_data
@@ -326,9 +344,9 @@ class EndpointViewSet(
 
 
 class SignalTypeViewSet(viewsets.ReadOnlyModelViewSet):
-    """Signal types, the colours each may take and their defence guides (national reference data)."""
+    """Signal types, the colours each may take and their defence guides (national reference data,
+    the same for every region; staff roles hold `warnings.signaltype.view`)."""
 
-    scope_public = True  # the same national reference data for every region
     queryset = SignalType.objects.filter(is_active=True)
     serializer_class = SignalTypeSerializer
     lookup_field = "code"
@@ -350,6 +368,7 @@ class CapImportView(APIView):
     """POST a CAP 1.2 document (application/xml or application/cap+xml) → 201 {"id"}."""
 
     parser_classes = [CapParser, CapPlusXmlParser]
+    required_perm = AUTHOR
 
     @extend_schema(request={"application/cap+xml": OpenApiTypes.STR}, responses={201: dict})
     def post(self, request):
@@ -361,9 +380,10 @@ class CapImportView(APIView):
 
 
 class CapExportView(APIView):
-    """A warning as CAP 1.2 XML. Published warnings are public; drafts only inside one's region."""
+    """A warning as CAP 1.2 XML. Published warnings are public (the message carries nothing else:
+    no author, approver or review note); a draft only for those who see it through restrict()."""
 
-    permission_classes = [AllowAny]
+    access = PUBLIC
     scope_public = True  # issued warnings are public by nature; drafts are looked up through restrict()
 
     @extend_schema(responses={(200, "application/cap+xml"): OpenApiTypes.STR})
@@ -383,21 +403,31 @@ class CapExportView(APIView):
         return response
 
 
-class ReceiptThrottle(AnonRateThrottle):
+class ReceiptThrottle(SimpleRateThrottle):
+    """Per gateway account and address: a runaway gateway cannot flood the table, and loudspeakers
+    that share one account from many sites each keep their own allowance. The address is the one
+    the audit log believes (core.middleware.client_ip), not a forwarded header the caller wrote."""
+
+    scope = "warning_receipt"
     rate = "600/minute"
+
+    def get_cache_key(self, request, view):
+        ident = f"{request.user.pk}:{client_ip(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class ReceiptView(APIView):
-    """A gateway reports delivered / played / failed (with reason) using the token it was sent."""
+    """A loudspeaker gateway reports delivered / played / failed (with reason).
 
-    permission_classes = [AllowAny]
-    scope_public = True  # the token identifies the delivery; no region is read
-    authentication_classes = []
+    It signs in with its account's API token (role 预警播发网关, `warnings.delivery.receipt`) and
+    names the delivery by the receipt token it was sent with."""
+
+    required_perm = RECEIPT
     throttle_classes = [ReceiptThrottle]
 
     @extend_schema(request=ReceiptSerializer, responses={200: dict})
     def post(self, request):
         s = ReceiptSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        delivery = services.do_record_receipt(**s.validated_data)
+        delivery = services.do_record_receipt(actor=request.user, **s.validated_data)
         return Response({"delivery": delivery.pk, "status": delivery.status})

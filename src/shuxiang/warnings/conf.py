@@ -77,3 +77,24 @@ def speech_enabled() -> bool:
     return bool(
         getattr(settings, "WARNINGS_SPEECH", os.environ.get("SHUXIANG_WARNING_SPEECH", "true") == "true")
     )
+
+
+def approval_escalate_minutes() -> int:
+    """A warning written by a machine (a reservoir alarm) that waits this long for approval is handed
+    up to the approvers' superiors and the emergency bureau, once."""
+    return int(
+        getattr(
+            settings,
+            "WARNINGS_APPROVAL_ESCALATE_MINUTES",
+            os.environ.get("SHUXIANG_WARNING_APPROVAL_ESCALATE_MINUTES", 30),
+        )
+    )
+
+
+def escalation_units() -> list[str]:
+    """Units (name or short name) told when a machine's warning waits too long for approval, beside the
+    district officers: the emergency management bureau. Another county names its own."""
+    value = getattr(settings, "WARNINGS_ESCALATE_UNITS", None)
+    if value is None:
+        value = os.environ.get("SHUXIANG_WARNING_ESCALATE_UNITS", "区应急局,区应急管理局").split(",")
+    return [v.strip() for v in value if v.strip()]

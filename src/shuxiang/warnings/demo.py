@@ -1,19 +1,21 @@
 """Demo warnings for Heshan: a loudspeaker endpoint in every village (file drop under the
-var dir, so deliveries really happen on this machine), one emergency-broadcast adapter on MQTT
-(fails with its reason when no MQTT server is configured, to show failure and re-send), an issued
-gale warning, a red rainstorm warning waiting for approval, a lifted heat warning and a draft."""
+var dir, so deliveries really happen on this machine), one emergency-broadcast adapter (on MQTT when
+MQTT_URL names a broker; otherwise a file drop too, so `make run` without a broker shows no failed
+delivery), an issued gale warning, a red rainstorm warning waiting for approval, a lifted heat
+warning and a draft."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
-from shuxiang.warnings import dispatch, services
+from shuxiang.core.actors import OPERATOR
+from shuxiang.warnings import conf, dispatch, services
 from shuxiang.warnings.models import Endpoint
 
 
 def deliver_now(warning):
     """File drops happen on this machine: deliver at once so the boards show the last mile without
-    waiting for a worker; the MQTT adapter's retries continue in the worker."""
+    waiting for a worker; an MQTT adapter's retries (with a broker configured) continue in the worker."""
     dispatch.run_dispatch(warning.pk, inline_wait=0)
 
 
@@ -28,18 +30,21 @@ def build(ctx):
                 place=v,
                 adapter="file",
                 directory=f"{v.parent.code}/{v.code}",
-                note="演示：投递到本机 var/broadcast 目录",
+                note="演示：投递到本机的广播投递目录",
             )
             for v in ctx.villages
         ]
     )
+    if conf.mqtt_url():
+        reach = {"adapter": "mqtt", "topic": f"shuxiang/broadcast/{quanjiaohe.code}"}
+    else:
+        reach = {"adapter": "file", "directory": f"{quanjiaohe.code}/emergency-broadcast"}
     services.do_create_endpoint(
-        actor=None,
+        actor=OPERATOR,
         name="泉交河镇应急广播适配器",
         place=quanjiaohe,
-        adapter="mqtt",
-        topic=f"shuxiang/broadcast/{quanjiaohe.code}",
         note="县应急广播平台的镇级适配器",
+        **reach,
     )
     now = timezone.now()
     lanxi_villages = [v for v in ctx.villages if v.parent_id == lanxi.pk]
@@ -97,3 +102,22 @@ def build(ctx):
         areas=[quanjiaohe.code],
         expires=now + timedelta(days=1),
     )
+    _gateway_account(ctx)
+
+
+def _gateway_account(ctx):
+    """A loudspeaker gateway's API account: it posts delivery receipts for its district and nothing else."""
+    from shuxiang.core import services as core_services
+    from shuxiang.core.choices import Role
+    from shuxiang.demo.builder import DEMO_PASSWORD
+
+    gateway = core_services.do_create_user(
+        actor=OPERATOR,
+        username="gateway",
+        role=Role.GATEWAY,
+        place=ctx.district,
+        password=DEMO_PASSWORD,
+        display_name="应急广播网关 接口账号",
+    )
+    ctx.users["gateway"] = gateway
+    ctx.credentials.append(("gateway", DEMO_PASSWORD, "预警播发网关 · 只能回传播发回执（接口令牌）"))

@@ -3,13 +3,13 @@
 import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
 
-from shuxiang.core.filtersets import WithinPlaceFilter
+from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
 from shuxiang.core.models import Place
 from shuxiang.warnings.choices import Adapter, Colour, DeliveryStatus, MsgType, WarningStatus
 from shuxiang.warnings.models import Delivery, Endpoint, SignalType, Warning, WarningArea
 
 
-class WarningFilterSet(filters.FilterSet):
+class WarningFilterSet(FilterSet):
     status = filters.ChoiceFilter(choices=WarningStatus.choices, label="状态")
     colour = filters.ChoiceFilter(choices=Colour.choices, label="颜色")
     signal_type = filters.ModelChoiceFilter(
@@ -47,7 +47,7 @@ class WarningFilterSet(filters.FilterSet):
         return qs.filter(Q(headline__contains=value) | Q(identifier__startswith=value))
 
 
-class EndpointFilterSet(filters.FilterSet):
+class EndpointFilterSet(FilterSet):
     place = WithinPlaceFilter()
     adapter = filters.ChoiceFilter(choices=Adapter.choices, label="接入方式")
     is_active = filters.BooleanFilter(label="启用")
@@ -61,7 +61,7 @@ class EndpointFilterSet(filters.FilterSet):
         return qs.filter(Q(name__contains=value) | Q(url__contains=value) | Q(topic__contains=value))
 
 
-class DeliveryFilterSet(filters.FilterSet):
+class DeliveryFilterSet(FilterSet):
     status = filters.ChoiceFilter(choices=DeliveryStatus.choices, label="状态")
     place = WithinPlaceFilter(scope_field="endpoint__place")
 

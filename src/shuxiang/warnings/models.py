@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from shuxiang.core.permissions import has_perm
+from shuxiang.core.permissions import grant_filter, has_perm, in_domain
 from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped, user_scope_path
 from shuxiang.warnings.choices import (
     COLOUR_LEVEL,
@@ -51,25 +51,50 @@ class SignalType(models.Model):
 declare_unscoped(SignalType, "national reference data, the same for every region")
 
 
+def actor_label_display(label: str) -> str:
+    """An audit label ("system:water", "device:X", a username) as a page shows it, in Chinese: the
+    person's name for a username (the issuer showed as "（weather）"), 系统·… for a machine."""
+    from shuxiang.core.formats import who
+
+    return who(label)
+
+
+def waiting_label(minutes) -> str:
+    """ "42 分钟", "2 小时 5 分钟": a wait as people say it."""
+    hours, minutes = divmod(max(int(minutes), 0), 60)
+    if not hours:
+        return f"{minutes} 分钟"
+    return f"{hours} 小时" + (f" {minutes} 分钟" if minutes else "")
+
+
 class WarningQuerySet(ScopedQuerySet):
     def restrict(self, user, action: str = "view"):
-        """Drafts are seen by those who write and approve warnings over the coverage root; a published warning
-        is seen by everyone whose region overlaps one of its target areas — a township officer sees
-        the district-wide rainstorm warning, and the one for two of their villages."""
+        """The warnings the actor's grants allow for `action`, and of those: a published warning for
+        everyone whose region overlaps one of its target areas — a township officer sees the
+        district-wide rainstorm warning, and the one for two of their villages; drafts and warnings
+        waiting for approval only for those who write or approve warnings (department users: of a
+        unit with the warnings duty), over the coverage root. Machines see every warning."""
+        allowed = grant_filter(user, "warnings.warning", action)
+        if allowed is None:
+            return self.none()
+        qs = self.filter(pk__in=self.model._default_manager.filter(allowed).values("pk")) if allowed else self
         path = user_scope_path(user)
         if path is None:
             return self.none()
         if path == "":
-            return self
+            return qs
         parts = [p for p in path.split("/") if p]
         ancestors = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
         overlapping = WarningArea.objects.filter(warning=OuterRef("pk")).filter(
             Q(place__path__startswith=path) | Q(place__path__in=ancestors)
         )
         published = Q(status__in=["issued", "updated", "cancelled"]) & Exists(overlapping)
-        if not (has_perm(user, "warning.author") or has_perm(user, "warning.approve")):
-            return self.filter(published)
-        return self.filter(Q(place__path__startswith=path) | published)
+        works_on_drafts = (
+            has_perm(user, "warnings.warning.add") or has_perm(user, "warnings.warning.approve")
+        ) and in_domain(user, "warnings")
+        if not works_on_drafts:
+            return qs.filter(published)
+        return qs.filter(Q(place__path__startswith=path) | published)
 
 
 @scoped("place")
@@ -142,6 +167,10 @@ class Warning(models.Model):
     )
     approved_at = models.DateTimeField("审批时间", null=True, blank=True)
     review_note = models.CharField("审批意见", max_length=300, blank=True)
+    # When it last entered the approval queue, and when its wait was handed up (services.
+    # do_escalate_waiting_warnings): a machine's warning nobody approves does not wait unseen.
+    submitted_at = models.DateTimeField("提交审批时间", null=True, blank=True)
+    escalated_at = models.DateTimeField("审批超时升级时间", null=True, blank=True)
     issued_by = models.CharField("发布人", max_length=100, blank=True)
     issued_at = models.DateTimeField("发布时间", null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -192,6 +221,29 @@ class Warning(models.Model):
     @property
     def level_label(self):
         return COLOUR_LEVEL[self.colour]
+
+    @property
+    def author_display(self) -> str:
+        """Who wrote it, as people read it: the person, or "系统（水利告警联动）" for a machine."""
+        return str(self.author) if self.author_id else actor_label_display(self.author_label)
+
+    @property
+    def issuer_display(self) -> str:
+        return actor_label_display(self.issued_by)
+
+    @property
+    def waiting_text(self) -> str:
+        minutes = self.waiting_minutes
+        return "" if minutes is None else waiting_label(minutes)
+
+    @property
+    def waiting_minutes(self) -> int | None:
+        """How long it has been waiting for approval, in whole minutes (None when not waiting)."""
+        from django.utils import timezone
+
+        if self.status != WarningStatus.PENDING or self.submitted_at is None:
+            return None
+        return int((timezone.now() - self.submitted_at).total_seconds() // 60)
 
     @property
     def needs_approval(self):

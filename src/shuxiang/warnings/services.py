@@ -1,13 +1,15 @@
 """Every write of the warnings engine: authoring, approval, issue, Update/Cancel, re-send,
 receipts, endpoints and CAP import.
 
-Each `do_*` takes the acting user (or a label such as "alarm:rule7", or None for the
-system) explicitly, checks permission and region, validates, writes and audits in one
-transaction. Fan-out and notifications run on commit. Apps (water, iot) call these.
+Each `do_*` takes a typed actor (core.actors: a user, `Actor.on_behalf(user, via=...)`,
+`Actor.system("water")` for an alarm, OPERATOR for the CLI) explicitly, passes the one gate
+(core.permissions.require: grant and region), validates, writes and audits in one transaction.
+Fan-out and notifications run on commit. Apps (water) call these with their system actor.
 """
 
 import secrets
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -15,10 +17,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shuxiang.core import audit
+from shuxiang.core.actors import as_actor
 from shuxiang.core.choices import Role
-from shuxiang.core.errors import ServiceError
-from shuxiang.core.models import Place, Unit
-from shuxiang.core.permissions import has_perm
+from shuxiang.core.errors import Forbidden, NotFound, ServiceError
+from shuxiang.core.models import Notification, Place, Unit
+from shuxiang.core.permissions import has_perm, in_domain, require
 from shuxiang.core.scope import place_in_scope
 from shuxiang.core.services import notify, resolve_place, users_at
 from shuxiang.warnings import conf
@@ -32,38 +35,52 @@ from shuxiang.warnings.choices import (
     Urgency,
     WarningStatus,
 )
-from shuxiang.warnings.models import Delivery, Endpoint, SignalType, Warning, WarningArea
+from shuxiang.warnings.models import Delivery, Endpoint, SignalType, Warning, WarningArea, waiting_label
 
 WARNING_DOMAIN = "warnings"
 
-
-def _is_machine(actor) -> bool:
-    return actor is None or isinstance(actor, str)
-
-
-def can(actor, perm) -> bool:
-    """Role permission, and for department users a unit responsible for warnings (气象局, 应急局)."""
-    if _is_machine(actor):
-        return True
-    if not has_perm(actor, perm):
-        return False
-    if actor.role == Role.DEPARTMENT and not actor.is_superuser:
-        return bool(actor.unit_id) and WARNING_DOMAIN in (actor.unit.domains or [])
-    return True
+# What each write needs (declared for roles and machines in apps.py).
+AUTHOR = "warnings.warning.add"  # write, submit, issue, update, cancel, re-send, import
+EDIT = "warnings.warning.change"  # change a draft; attach the rendered speech
+APPROVE = "warnings.warning.approve"  # the second person for orange and red
+ESCALATE = "warnings.warning.escalate"  # the periodic check handing up a machine's warning nobody approves
+ENDPOINT_ADD = "warnings.endpoint.add"
+ENDPOINT_CHANGE = "warnings.endpoint.change"
+RECEIPT = "warnings.delivery.receipt"  # a loudspeaker gateway reports back
 
 
-def _require(actor, perm, message="您没有执行此操作的权限"):
-    if not can(actor, perm):
-        raise ServiceError("forbidden", message, status=403)
+def may(actor, perm, obj=None) -> bool:
+    """Whether to offer an action (buttons, menu, pending work): the grant, and for department users
+    a unit responsible for warnings (区气象局, 区应急局). The services decide with `_gate`."""
+    return has_perm(actor, perm, obj) and in_domain(actor, WARNING_DOMAIN)
 
 
-def _require_scope(actor, place, field="areas"):
-    if _is_machine(actor):
-        return
-    if not place_in_scope(actor, place):
+def _gate(actor, perm, target=None, *, message="您没有执行此操作的权限", field="areas"):
+    """The one gate (grant, constraint, region) plus the warnings duty of department users.
+
+    A target place outside the actor's region is refused naming the place and the form field."""
+    actor = as_actor(actor)
+    try:
+        require(actor, perm, target, message=message)
+    except ServiceError as exc:
+        if exc.code != "out_of_scope" or not isinstance(target, Place):
+            raise
         raise ServiceError(
-            "out_of_scope", f"{place.name}不在您的管辖范围内", {field: [f"{place.name}不在管辖范围内"]}
-        )
+            "out_of_scope",
+            f"{target.name}不在您的管辖范围内",
+            {field: [f"{target.name}不在管辖范围内"]},
+            status=exc.status,
+        ) from None
+    if not in_domain(actor, WARNING_DOMAIN):
+        raise Forbidden(message)
+    return actor
+
+
+def _gate_places(actor, perm, places, *, message, field="areas"):
+    actor = _gate(actor, perm, message=message)
+    for place in places:
+        _gate(actor, perm, place, message=message, field=field)
+    return actor
 
 
 # --- validation helpers -------------------------------------------------------------------
@@ -128,9 +145,8 @@ def coverage_root(places) -> Place:
 def _unit_of(actor, unit):
     if unit is not None:
         return unit if isinstance(unit, Unit) else Unit.objects.filter(pk=unit).first()
-    if not _is_machine(actor):
-        return actor.unit
-    return None
+    person = as_actor(actor).human
+    return person.unit if person is not None else None
 
 
 def _validate(warning: Warning, *, now, check_expired=True) -> dict:
@@ -194,14 +210,13 @@ def do_create_warning(
     without a second person: only for machine actors (an alarm rule a person configured
     to do so), never for a signed-in user.
     """
-    _require(actor, "warning.author", "您没有编写预警的权限")
-    if immediate and not _is_machine(actor):
+    actor = _gate(actor, AUTHOR, message="您没有编写预警的权限")
+    if immediate and actor.is_person:
         raise ServiceError("approval_required", "人工编写的预警须经审批流程发布，不能直接发布", {})
     now = timezone.now()
     stype = resolve_signal_type(signal_type)
     places = resolve_areas(areas)
-    for place in places:
-        _require_scope(actor, place)
+    _gate_places(actor, AUTHOR, places, message="您没有编写预警的权限")
     unit = _unit_of(actor, unit)
     warning = Warning(
         signal_type=stype,
@@ -220,8 +235,8 @@ def do_create_warning(
         sender_name=unit.name if unit else conf.sender_name(),
         place=coverage_root(places),
         polygons=polygons or [],
-        author=None if _is_machine(actor) else actor,
-        author_label=audit.actor_label(actor)[:100],
+        author=actor.human,
+        author_label=actor.audit_label[:100],
     )
     errors = _validate(warning, now=now)
     if errors:
@@ -255,8 +270,7 @@ EDITABLE = {
 @transaction.atomic
 def do_edit_warning(warning: Warning, *, actor, **changes) -> Warning:
     """Change a draft (or one returned by the approver); once submitted it is frozen."""
-    _require(actor, "warning.author", "您没有编写预警的权限")
-    _require_scope(actor, warning.place)
+    actor = _gate(actor, EDIT, warning, message="您没有修改预警的权限")
     if warning.status != WarningStatus.DRAFT:
         raise ServiceError("not_draft", f"预警已{warning.get_status_display()}，不能修改", {})
     unknown = set(changes) - EDITABLE
@@ -268,8 +282,7 @@ def do_edit_warning(warning: Warning, *, actor, **changes) -> Warning:
     places = None
     if "areas" in changes:
         places = resolve_areas(changes.pop("areas"))
-        for place in places:
-            _require_scope(actor, place)
+        _gate_places(actor, EDIT, places, message="您没有修改预警的权限")
     for key, value in changes.items():
         setattr(warning, key, value.strip() if isinstance(value, str) else value)
     if places is not None:
@@ -301,32 +314,119 @@ def _transition(actor, warning, new_status, **extra):
 @transaction.atomic
 def do_submit_warning(warning: Warning, *, actor) -> Warning:
     """Draft → waiting for a second person's approval."""
-    _require(actor, "warning.author", "您没有编写预警的权限")
-    _require_scope(actor, warning.place)
+    actor = _gate(actor, AUTHOR, warning, message="您没有编写预警的权限")
     if warning.status != WarningStatus.DRAFT:
         raise ServiceError("not_draft", f"预警已{warning.get_status_display()}，不能再提交", {})
     errors = _validate(warning, now=timezone.now())
     if errors:
         raise ServiceError("invalid", "预警信息有误：" + next(iter(errors.values()))[0], errors)
-    _transition(actor, warning, WarningStatus.PENDING, review_note="")
+    _transition(
+        actor, warning, WarningStatus.PENDING, review_note="", submitted_at=timezone.now(), escalated_at=None
+    )
     transaction.on_commit(lambda: _notify_approvers(warning))
     return warning
 
 
+def approvers_of(warning) -> list:
+    """Everyone who may approve this warning: a grant of `approve` (by role or personally, with its
+    constraint), the warnings duty of department users and the region — never its author."""
+    from shuxiang.core.models import Grant, User
+
+    roles, users = set(), set()
+    rows = Grant.objects.filter(object_type="warnings.warning").values_list("role", "user_id", "actions")
+    for role, user_id, actions in rows:
+        if "approve" in (actions or []):
+            if user_id:
+                users.add(user_id)
+            elif role:
+                roles.add(role)
+    candidates = (
+        User.objects.filter(Q(role__in=roles) | Q(pk__in=users) | Q(is_superuser=True), is_active=True)
+        .exclude(pk=warning.author_id)
+        .select_related("unit", "place")
+    )
+    return [u for u in candidates if may(u, APPROVE, warning) and place_in_scope(u, warning.place)]
+
+
 def _notify_approvers(warning):
+    notify(
+        approvers_of(warning),
+        title=f"待审批：{warning.signal_name}预警 {warning.headline}",
+        body=warning.description[:200],
+        url=f"/warnings/{warning.pk}/",
+        kind="warning.approval",
+    )
+
+
+def _approval_done(warning):
+    """The warning left the approval queue: the "待审批" messages of every approver are settled, so
+    nobody opens one that another approver already decided."""
+    Notification.objects.filter(
+        kind="warning.approval", url=f"/warnings/{warning.pk}/", read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
+def escalation_units():
+    names = conf.escalation_units()
+    return Unit.objects.filter(Q(name__in=names) | Q(short_name__in=names), is_active=True)
+
+
+def escalation_recipients(warning) -> list:
+    """Who hears of a machine's warning left waiting for approval: above the approvers, the district
+    officers, and the emergency bureau's staff — those whose region covers the warning."""
     from shuxiang.core.models import User
 
     candidates = User.objects.filter(
-        is_active=True, role__in=[Role.ADMIN, Role.DISTRICT, Role.DEPARTMENT]
-    ).select_related("unit")
-    recipients = [
-        u
-        for u in candidates
-        if u.pk != warning.author_id and can(u, "warning.approve") and place_in_scope(u, warning.place)
-    ]
+        Q(role=Role.DISTRICT) | Q(unit__in=escalation_units()), is_active=True
+    ).select_related("place", "unit")
+    return [u for u in candidates if place_in_scope(u, warning.place)]
+
+
+def is_escalation_recipient(user) -> bool:
+    """Whether escalated approvals are this user's to chase (home page line)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.role == Role.DISTRICT or (
+        user.unit_id is not None and escalation_units().filter(pk=user.unit_id).exists()
+    )
+
+
+def do_escalate_waiting_warnings(*, actor, now=None) -> int:
+    """A warning written by a machine (a reservoir alarm) and waiting for approval longer than
+    `conf.approval_escalate_minutes()` goes up, once — as an unacknowledged alarm does: the
+    district officers and the emergency bureau are told, and see it on their home page with its age.
+    A person's own draft waits for its approver as before."""
+    actor = as_actor(actor)
+    require(actor, ESCALATE)
+    now = now or timezone.now()
+    limit = conf.approval_escalate_minutes()
+    due = Warning.objects.filter(
+        status=WarningStatus.PENDING,
+        author__isnull=True,
+        escalated_at__isnull=True,
+        submitted_at__lte=now - timedelta(minutes=limit),
+    ).select_related("signal_type", "place")
+    count = 0
+    for warning in due:
+        with transaction.atomic():
+            claimed = Warning.objects.filter(
+                pk=warning.pk, status=WarningStatus.PENDING, escalated_at__isnull=True
+            ).update(escalated_at=now)
+            if not claimed:
+                continue
+            warning.escalated_at = now
+            audit.record(actor, "transition", warning, changes={"escalated_at": [None, now.isoformat()]})
+            minutes = int((now - warning.submitted_at).total_seconds() // 60)
+            transaction.on_commit(lambda w=warning, m=minutes: _notify_escalation(w, m))
+        count += 1
+    return count
+
+
+def _notify_escalation(warning, minutes):
+    # Same kind as the approvers' message: approving or returning the warning settles these too.
     notify(
-        recipients,
-        title=f"待审批：{warning.signal_name}预警 {warning.headline}",
+        escalation_recipients(warning),
+        title=f"【预警审批超时】{warning.signal_name}预警已等待 {waiting_label(minutes)}：{warning.headline}",
         body=warning.description[:200],
         url=f"/warnings/{warning.pk}/",
         kind="warning.approval",
@@ -336,33 +436,33 @@ def _notify_approvers(warning):
 @transaction.atomic
 def do_approve_warning(warning: Warning, *, actor, note="") -> Warning:
     """A second person (not the author) approves an orange or red warning for issue."""
-    _require(actor, "warning.approve", "您没有审批预警的权限")
-    _require_scope(actor, warning.place)
+    actor = _gate(actor, APPROVE, warning, message="您没有审批预警的权限")
     if warning.status != WarningStatus.PENDING:
         raise ServiceError("not_pending", f"预警当前为{warning.get_status_display()}，不在待审批状态", {})
-    if not _is_machine(actor) and warning.author_id == actor.pk:
+    if actor.human is not None and warning.author_id == actor.human.pk:
         raise ServiceError("same_person", "编写人不能审批自己编写的预警，须由另一人审批", {})
     _transition(
         actor,
         warning,
         WarningStatus.APPROVED,
-        approver=None if _is_machine(actor) else actor,
+        approver=actor.human,
         approved_at=timezone.now(),
         review_note=(note or "")[:300],
     )
+    _approval_done(warning)
     return warning
 
 
 @transaction.atomic
 def do_reject_warning(warning: Warning, *, actor, note) -> Warning:
     """The approver returns the draft to its author with a reason."""
-    _require(actor, "warning.approve", "您没有审批预警的权限")
-    _require_scope(actor, warning.place)
+    actor = _gate(actor, APPROVE, warning, message="您没有审批预警的权限")
     if warning.status != WarningStatus.PENDING:
         raise ServiceError("not_pending", f"预警当前为{warning.get_status_display()}，不在待审批状态", {})
     if not (note or "").strip():
         raise ServiceError("invalid", "请填写退回理由", {"note": ["必填"]})
     _transition(actor, warning, WarningStatus.DRAFT, review_note=note.strip()[:300])
+    _approval_done(warning)
     if warning.author_id:
         author = warning.author
         transaction.on_commit(
@@ -383,8 +483,7 @@ def do_issue_warning(warning: Warning, *, actor) -> Warning:
 
     Orange and red need an approval first; blue and yellow may go straight from draft.
     """
-    _require(actor, "warning.author", "您没有发布预警的权限")
-    _require_scope(actor, warning.place)
+    actor = _gate(actor, AUTHOR, warning, message="您没有发布预警的权限")
     if warning.needs_approval and warning.status != WarningStatus.APPROVED:
         raise ServiceError(
             "approval_required",
@@ -411,7 +510,7 @@ def _issue(warning: Warning, *, actor, now) -> Warning:
     warning.identifier = warning.identifier or new_identifier(warning.unit, now)
     warning.sender = warning.sender or sender_code(warning.unit)
     warning.issued_at = now
-    warning.issued_by = audit.actor_label(actor)[:100]
+    warning.issued_by = as_actor(actor).audit_label[:100]
     warning.save(update_fields=["identifier", "sender", "issued_at", "issued_by", "updated_at"])
     _transition(actor, warning, WarningStatus.ISSUED)
     if warning.references_id:
@@ -460,12 +559,17 @@ def _after_issue(warning_id):
 
 
 def notify_targeted(warning: Warning):
-    """In-app messages to township staff, village cadres and grid workers of the targeted places."""
+    """In-app messages to township staff, village cadres and grid workers of the targeted places —
+    and to the township staff of a targeted village's township, who must see that it is heard."""
+    areas = list(warning.areas.all())
     q = Q()
-    for place in warning.areas.all():
+    for place in areas:
         q |= Q(path__startswith=place.path)
     places = list(Place.objects.filter(level__in=[2, 3]).filter(q))
     recipients = users_at(places, [Role.TOWNSHIP, Role.VILLAGE, Role.GRID])
+    above = {codes[1] for codes in ([c for c in p.path.split("/") if c] for p in areas) if len(codes) > 2}
+    township_staff = users_at(Place.objects.filter(code__in=above, level=2), [Role.TOWNSHIP])
+    recipients += [u for u in township_staff if u not in recipients]
     verb = {"Cancel": "解除", "Update": "更新"}.get(warning.msg_type, "发布")
     notify(
         recipients,
@@ -496,8 +600,7 @@ def do_update_warning(original: Warning, *, actor, submit=False, **changes) -> W
     Goes through the same approval as a new warning of its colour; when issued it reaches
     every endpoint that got the original plus the (possibly new) areas.
     """
-    _require(actor, "warning.author", "您没有编写预警的权限")
-    _require_scope(actor, original.place)
+    actor = _gate(actor, AUTHOR, original, message="您没有编写预警的权限")
     _current(original)
     unknown = set(changes) - EDITABLE
     if unknown:
@@ -506,8 +609,7 @@ def do_update_warning(original: Warning, *, actor, submit=False, **changes) -> W
         raise ServiceError("followup_open", "该预警已有未发布的更新或解除，请先处理", {})
     now = timezone.now()
     places = resolve_areas(changes.pop("areas")) if "areas" in changes else list(original.areas.all())
-    for place in places:
-        _require_scope(actor, place)
+    _gate_places(actor, AUTHOR, places, message="您没有编写预警的权限")
     stype = resolve_signal_type(changes.pop("signal_type", original.signal_type))
     colour = changes.pop("colour", original.colour)
     instruction = changes.pop("instruction", None)
@@ -528,8 +630,8 @@ def do_update_warning(original: Warning, *, actor, submit=False, **changes) -> W
         sender_name=original.sender_name,
         place=coverage_root(places),
         source=original.source,
-        author=None if _is_machine(actor) else actor,
-        author_label=audit.actor_label(actor)[:100],
+        author=actor.human,
+        author_label=actor.audit_label[:100],
         **fields,
     )
     errors = _validate(warning, now=now)
@@ -549,8 +651,7 @@ def do_cancel_warning(original: Warning, *, actor, reason="") -> Warning:
 
     Cancelling lowers the risk, so it needs no second person; it is audited like any issue.
     """
-    _require(actor, "warning.author", "您没有解除预警的权限")
-    _require_scope(actor, original.place)
+    actor = _gate(actor, AUTHOR, original, message="您没有解除预警的权限")
     _current(original)
     now = timezone.now()
     warning = Warning(
@@ -571,8 +672,8 @@ def do_cancel_warning(original: Warning, *, actor, reason="") -> Warning:
         sender_name=original.sender_name,
         place=original.place,
         source=original.source,
-        author=None if _is_machine(actor) else actor,
-        author_label=audit.actor_label(actor)[:100],
+        author=actor.human,
+        author_label=actor.audit_label[:100],
     )
     warning.save()
     _set_areas(warning, list(original.areas.all()))
@@ -586,8 +687,7 @@ def do_cancel_warning(original: Warning, *, actor, reason="") -> Warning:
 @transaction.atomic
 def do_resend(warning: Warning, *, actor, deliveries=None) -> int:
     """Send again to failed endpoints (or to the given deliveries): attempts start over."""
-    _require(actor, "warning.author", "您没有重发预警的权限")
-    _require_scope(actor, warning.place)
+    actor = _gate(actor, AUTHOR, warning, message="您没有重发预警的权限")
     if warning.status not in (WarningStatus.ISSUED,) and warning.msg_type != MsgType.CANCEL:
         raise ServiceError("not_current", "只能重发当前有效的预警", {})
     qs = Delivery.objects.filter(warning=warning)
@@ -623,9 +723,14 @@ RECEIPT_STATUSES = {
 
 
 @transaction.atomic
-def do_record_receipt(*, token, status, note="", actor=None) -> Delivery:
-    """An endpoint reports back: delivered, played, or failed with a reason. The token it was
-    sent with identifies the delivery, so a gateway needs no account."""
+def do_record_receipt(*, actor, token, status, note="") -> Delivery:
+    """A gateway reports back: delivered, played, or failed with a reason.
+
+    Two things identify it: its gateway account (`warnings.delivery.receipt`, the loudspeaker
+    gateway role; its region bounds the deliveries it may report on) and the receipt token the
+    delivery was sent with. An unknown token and one outside the gateway's region answer alike."""
+    actor = as_actor(actor)
+    require(actor, RECEIPT, message="您没有上报预警回执的权限")
     if status not in RECEIPT_STATUSES:
         raise ServiceError(
             "invalid",
@@ -635,10 +740,17 @@ def do_record_receipt(*, token, status, note="", actor=None) -> Delivery:
     if status == "failed" and not (note or "").strip():
         raise ServiceError("invalid", "失败回执须说明原因", {"note": ["请说明失败原因"]})
     delivery = (
-        Delivery.objects.select_for_update().filter(token=str(token or "")).select_related("endpoint").first()
+        Delivery.objects.select_for_update()
+        .filter(token=str(token or ""))
+        .select_related("endpoint__place")
+        .first()
     )
-    if delivery is None:
-        raise ServiceError("unknown_delivery", "回执凭证无效", {"token": ["无效"]}, status=404)
+    try:
+        if delivery is None:
+            raise NotFound()
+        require(actor, RECEIPT, delivery, message="您没有上报预警回执的权限")
+    except NotFound:
+        raise ServiceError("unknown_delivery", "回执凭证无效", {"token": ["无效"]}, status=404) from None
     before = delivery.status
     now = timezone.now()
     delivery.status = RECEIPT_STATUSES[status]
@@ -650,7 +762,7 @@ def do_record_receipt(*, token, status, note="", actor=None) -> Delivery:
         delivery.last_error = f"终端回执：{note}"[:300]
     delivery.save(update_fields=["status", "receipt_at", "receipt_note", "delivered_at", "last_error"])
     audit.record(
-        actor or f"endpoint:{delivery.endpoint_id}",
+        actor,
         "transition",
         delivery,
         changes={"status": [before, delivery.status], "receipt": [None, status]},
@@ -661,26 +773,59 @@ def do_record_receipt(*, token, status, note="", actor=None) -> Delivery:
 # --- endpoints ------------------------------------------------------------------------------
 
 
+def _unprintable(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why a push address cannot be used, or None. The dispatcher writes it into an HTTP request
+    line and the API into a header: a control character or a space would break either (or smuggle
+    a second header), so it is refused here, before anything is written."""
+    if not url.startswith(("http://", "https://")):
+        return "HTTP 终端须填写以 http:// 或 https:// 开头的推送地址"
+    if _unprintable(url) or any(c.isspace() for c in url):
+        return "推送地址不能含空格、换行或其他控制字符"
+    if not url.isascii():
+        return "推送地址只能含 ASCII 字符（中文路径或域名请先编码）"
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # the port raises ValueError when out of range
+    except ValueError:
+        return "推送地址格式错误（端口或主机名无效）"
+    if not host:
+        return "推送地址缺少主机名"
+    return None
+
+
 def _clean_endpoint(endpoint: Endpoint) -> dict:
     errors: dict[str, list[str]] = {}
     if not endpoint.name.strip():
         errors["name"] = ["请填写名称"]
+    elif _unprintable(endpoint.name):
+        errors["name"] = ["名称不能含换行或其他控制字符"]
     if endpoint.adapter not in Adapter.values:
         errors["adapter"] = ["接入方式应为 http、mqtt 或 file"]
     elif endpoint.adapter == Adapter.HTTP:
-        if not endpoint.url.startswith(("http://", "https://")):
-            errors["url"] = ["HTTP 终端须填写以 http:// 或 https:// 开头的推送地址"]
+        problem = _url_problem(endpoint.url)
+        if problem:
+            errors["url"] = [problem]
     elif endpoint.adapter == Adapter.MQTT:
         if (
             not endpoint.topic.strip()
             or any(c in endpoint.topic for c in "+#")
             or endpoint.topic.startswith("/")
+            or _unprintable(endpoint.topic)
         ):
-            errors["topic"] = ["MQTT 终端须填写主题（不能含 + 或 #，不以 / 开头）"]
+            errors["topic"] = ["MQTT 终端须填写主题（不能含 + 或 # 或控制字符，不以 / 开头）"]
     elif endpoint.adapter == Adapter.FILE:
         parts = [p for p in endpoint.directory.replace("\\", "/").split("/") if p]
-        if not parts or any(p in (".", "..") for p in parts) or endpoint.directory.startswith("/"):
-            errors["directory"] = ["文件投递须填写投递根目录下的相对目录（不能含 ..）"]
+        if (
+            not parts
+            or any(p in (".", "..") for p in parts)
+            or endpoint.directory.startswith("/")
+            or _unprintable(endpoint.directory)
+        ):
+            errors["directory"] = ["文件投递须填写投递根目录下的相对目录（不能含 .. 或控制字符）"]
     if endpoint.place.level < 2:
         errors["place"] = ["广播终端应登记在乡镇、村或村民小组"]
     return errors
@@ -690,9 +835,9 @@ def _clean_endpoint(endpoint: Endpoint) -> dict:
 def do_create_endpoint(
     *, actor, name, place, adapter, url="", topic="", directory="", note="", is_active=True
 ) -> Endpoint:
-    _require(actor, "warning.endpoint", "您没有登记广播终端的权限")
+    actor = _gate(actor, ENDPOINT_ADD, message="您没有登记广播终端的权限")
     place = resolve_place(place)
-    _require_scope(actor, place, "place")
+    _gate(actor, ENDPOINT_ADD, place, message="您没有登记广播终端的权限", field="place")
     endpoint = Endpoint(
         name=(name or "").strip(),
         place=place,
@@ -715,8 +860,7 @@ def do_create_endpoint(
 
 @transaction.atomic
 def do_update_endpoint(endpoint: Endpoint, *, actor, **changes) -> Endpoint:
-    _require(actor, "warning.endpoint", "您没有登记广播终端的权限")
-    _require_scope(actor, endpoint.place, "place")
+    actor = _gate(actor, ENDPOINT_CHANGE, endpoint, message="您没有修改广播终端的权限")
     allowed = {"name", "place", "adapter", "url", "topic", "directory", "note", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
@@ -724,7 +868,7 @@ def do_update_endpoint(endpoint: Endpoint, *, actor, **changes) -> Endpoint:
     before = audit.snapshot(endpoint)
     if "place" in changes:
         changes["place"] = resolve_place(changes["place"])
-        _require_scope(actor, changes["place"], "place")
+        _gate(actor, ENDPOINT_CHANGE, changes["place"], message="您没有修改广播终端的权限", field="place")
     for key, value in changes.items():
         setattr(endpoint, key, value.strip() if isinstance(value, str) else value)
     errors = _clean_endpoint(endpoint)
@@ -773,7 +917,7 @@ def do_import_cap(xml: bytes, *, actor) -> Warning:
     """
     from shuxiang.warnings import cap
 
-    _require(actor, "warning.author", "您没有导入预警的权限")
+    actor = _gate(actor, AUTHOR, message="您没有导入预警的权限")
     parsed = cap.parse(xml)
     now = timezone.now()
     if Warning.objects.filter(identifier=parsed.identifier).exists():
@@ -793,8 +937,7 @@ def do_import_cap(xml: bytes, *, actor) -> Warning:
             )
         _current(original)
     places = cap.match_places(parsed)
-    for place in places:
-        _require_scope(actor, place)
+    _gate_places(actor, AUTHOR, places, message="您没有导入预警的权限")
     stype = SignalType.objects.filter(
         Q(code=parsed.event_code) | Q(name=parsed.event_name), is_active=True
     ).first()
@@ -826,8 +969,8 @@ def do_import_cap(xml: bytes, *, actor) -> Warning:
         place=coverage_root(places),
         polygons=parsed.polygons,
         source="cap-import",
-        author=None if _is_machine(actor) else actor,
-        author_label=audit.actor_label(actor)[:100],
+        author=actor.human,
+        author_label=actor.audit_label[:100],
     )
     errors = _validate(warning, now=now)
     if errors:

@@ -13,6 +13,7 @@ from django.db import transaction
 from shuxiang.core import audit
 from shuxiang.core.files import attachments_of
 from shuxiang.core.models import Attachment
+from shuxiang.core.permissions import require
 from shuxiang.warnings import conf
 
 
@@ -43,11 +44,13 @@ def speech_of(warning) -> Attachment | None:
 
 
 @transaction.atomic
-def do_attach_speech(warning, *, actor=None) -> Attachment | None:
+def do_attach_speech(warning, *, actor) -> Attachment | None:
     """Render the loudspeaker text once per warning; public, like the warning it reads out.
 
-    core.files.store_attachment accepts photos and documents only, so the audio is stored
-    here with the same fields (content hash name, owner, place)."""
+    The dispatch task does it as `Actor.system("warnings")`. core.files.store_attachment accepts
+    photos and documents only, so the audio is stored here with the same fields (content hash
+    name, owner, place)."""
+    require(actor, "warnings.warning.change", warning)
     existing = speech_of(warning)
     if existing is not None:
         return existing

@@ -7,6 +7,7 @@ from django.db import close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
+from shuxiang.core.actors import Actor
 from shuxiang.core.context import origin
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,16 @@ def render_speech(warning_id):
     warning = Warning.objects.select_related("signal_type", "place").filter(pk=warning_id).first()
     if warning is not None and engine() and speech_of(warning) is None:
         with origin("task"):
-            do_attach_speech(warning, actor=None)
+            do_attach_speech(warning, actor=Actor.system("warnings"))
+
+
+@db_periodic_task(crontab(minute="*"))
+def escalate_waiting_approvals():
+    """Every minute: machine-written warnings waiting too long for approval go up (once each)."""
+    from shuxiang.warnings.services import do_escalate_waiting_warnings
+
+    with origin("task"):
+        do_escalate_waiting_warnings(actor=Actor.system("escalation"))
 
 
 @db_periodic_task(crontab(minute="*"))

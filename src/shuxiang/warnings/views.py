@@ -1,14 +1,11 @@
 """HTML pages: authoring with the place tree, approval queue, detail with the live "last mile"
 board, endpoint registry, statistics with export, and the public Atom feed."""
 
-import csv
-import io
 import json
 from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,10 +13,12 @@ from django.urls import reverse
 from django.utils import feedgenerator, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from shuxiang.core import audit
+from shuxiang.core.access import public_view, requires
 from shuxiang.core.errors import ServiceError
+from shuxiang.core.exports import Sheet, export_response
 from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view
 from shuxiang.core.models import Place
+from shuxiang.core.permissions import has_perm
 from shuxiang.warnings import services, stats
 from shuxiang.warnings.choices import (
     DELIVERY_TAG,
@@ -33,6 +32,7 @@ from shuxiang.warnings.choices import (
 from shuxiang.warnings.filtersets import EndpointFilterSet, WarningFilterSet
 from shuxiang.warnings.forms import CancelForm, EndpointForm, StatsForm, UpdateForm, WarningForm
 from shuxiang.warnings.models import Delivery, Endpoint, SignalType, Warning
+from shuxiang.warnings.services import APPROVE, AUTHOR, EDIT, ENDPOINT_ADD, ENDPOINT_CHANGE
 from shuxiang.warnings.speech import speech_of
 
 # --- lists -------------------------------------------------------------------------------------
@@ -45,8 +45,8 @@ class WarningListView(ObjectListView):
     select_related = ("signal_type",)
     create_url_name = "warning_create"
     columns = [
-        Column("预警", "title", link=True),
-        Column("标题", "headline"),
+        Column("预警", "title", link=True, clip=True),
+        Column("标题", "headline", clip=True),
         Column("状态", "get_status_display"),
         Column("发布时间", "issued_at"),
         Column("失效时间", "expires"),
@@ -58,7 +58,7 @@ class WarningListView(ObjectListView):
         return reverse("warning_detail", args=[obj.pk])
 
     def get(self, request, *args, **kwargs):
-        self.create_url_name = "warning_create" if services.can(request.user, "warning.author") else None
+        self.create_url_name = "warning_create" if services.may(request.user, AUTHOR) else None
         return super().get(request, *args, **kwargs)
 
 
@@ -81,16 +81,16 @@ class EndpointListView(ObjectListView):
         return reverse("endpoint_detail", args=[obj.pk])
 
     def get(self, request, *args, **kwargs):
-        self.create_url_name = "endpoint_create" if services.can(request.user, "warning.endpoint") else None
+        self.create_url_name = "endpoint_create" if services.may(request.user, ENDPOINT_ADD) else None
         return super().get(request, *args, **kwargs)
 
 
-@login_required
+@requires(APPROVE)
 def approvals(request):
-    if not services.can(request.user, "warning.approve"):
+    if not services.may(request.user, APPROVE):
         raise PermissionDenied
     items = (
-        Warning.objects.restrict(request.user)
+        Warning.objects.restrict(request.user, "approve")
         .filter(status__in=[WarningStatus.PENDING, WarningStatus.APPROVED])
         .select_related("signal_type", "author")
         .prefetch_related("areas")
@@ -144,11 +144,11 @@ def _render_form(request, form, title, selected, warning=None, update_of=None):
     return render(request, "warnings/warning_form.html", context)
 
 
-@login_required
 @object_view(Warning)
 def warning_form(request, pk=None):
+    """Write a warning (routed as warning_create, needing add) or change a draft (warning_edit, change)."""
     warning = object_or_404(Warning, request.user, pk=pk) if pk else None
-    if not services.can(request.user, "warning.author"):
+    if not services.may(request.user, EDIT if warning else AUTHOR):
         raise PermissionDenied
     initial = {}
     if warning:
@@ -185,11 +185,11 @@ def warning_form(request, pk=None):
     return _render_form(request, form, title, selected, warning=warning)
 
 
-@login_required
+@requires(AUTHOR)
 @object_view(Warning)
 def warning_update(request, pk):
     original = object_or_404(Warning, request.user, pk=pk)
-    if not services.can(request.user, "warning.author"):
+    if not services.may(request.user, AUTHOR):
         raise PermissionDenied
     initial = {
         f: getattr(original, f)
@@ -215,7 +215,7 @@ def warning_update(request, pk):
     return _render_form(request, form, f"更新预警：{original.title}", selected, update_of=original)
 
 
-@login_required
+@requires(AUTHOR)
 @object_view(Place, "code")
 def place_children(request, code):
     """Villages of one township for the picker (loaded when the township is opened)."""
@@ -224,7 +224,7 @@ def place_children(request, code):
     return render(request, "warnings/_villages.html", {"villages": villages, "selected": set()})
 
 
-@login_required
+@requires(AUTHOR)
 def places_json(request):
     """Townships and villages in the user's region with positions, for the map picker."""
     rows = (
@@ -287,19 +287,20 @@ def board_context(warning, user):
         "failures": failures,
         "retrying": retrying,
         "delivery_tag": DELIVERY_TAG,
-        "can_resend": services.can(user, "warning.author") and warning.status == WarningStatus.ISSUED,
+        "can_resend": services.may(user, AUTHOR) and warning.status == WarningStatus.ISSUED,
         "now": timezone.now(),
     }
 
 
-@login_required
+@requires("warnings.warning.view")
 @object_view(Warning)
 def warning_detail(request, pk):
     warning = object_or_404(Warning, request.user, pk=pk)
     user = request.user
     is_author = warning.author_id == user.pk
-    can_author = services.can(user, "warning.author")
-    can_approve = services.can(user, "warning.approve")
+    can_author = services.may(user, AUTHOR)
+    can_edit = services.may(user, EDIT)
+    can_approve = services.may(user, APPROVE, warning)
     status = warning.status
     context = {
         "object": warning,
@@ -309,7 +310,7 @@ def warning_detail(request, pk):
         "followups": Warning.objects.restrict(user).filter(references=warning).order_by("created_at"),
         "audio": speech_of(warning),
         "cancel_form": CancelForm(),
-        "can_edit": can_author and status == WarningStatus.DRAFT,
+        "can_edit": can_edit and status == WarningStatus.DRAFT,
         "can_submit": can_author and status == WarningStatus.DRAFT and warning.needs_approval,
         "can_issue_now": can_author
         and (
@@ -325,7 +326,7 @@ def warning_detail(request, pk):
     return render(request, "warnings/warning_detail.html", context)
 
 
-@login_required
+@requires("warnings.warning.view")
 @object_view(Warning)
 def warning_board(request, pk):
     warning = object_or_404(Warning, request.user, pk=pk)
@@ -356,7 +357,17 @@ ACTIONS = {
 }
 
 
-@login_required
+# The permission each workflow route declares (urls.py routes one path per verb).
+ACTION_PERMS = {
+    "submit": AUTHOR,
+    "approve": APPROVE,
+    "reject": APPROVE,
+    "issue": AUTHOR,
+    "cancel": AUTHOR,
+    "resend": AUTHOR,
+}
+
+
 @require_POST
 @object_view(Warning)
 def warning_action(request, pk, verb):
@@ -367,6 +378,8 @@ def warning_action(request, pk, verb):
     try:
         result = run(warning, request.user, request.POST)
     except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
         if exc.status == 403:
             raise PermissionDenied(exc.message) from None
         messages.error(request, exc.message)
@@ -379,7 +392,7 @@ def warning_action(request, pk, verb):
 # --- endpoints ----------------------------------------------------------------------------------
 
 
-@login_required
+@requires("warnings.endpoint.view")
 @object_view(Endpoint)
 def endpoint_detail(request, pk):
     endpoint = object_or_404(Endpoint, request.user, pk=pk)
@@ -397,16 +410,16 @@ def endpoint_detail(request, pk):
             "title": endpoint.name,
             "recent": recent,
             "delivery_tag": DELIVERY_TAG,
-            "can_edit": services.can(request.user, "warning.endpoint"),
+            "can_edit": services.may(request.user, ENDPOINT_CHANGE, endpoint),
         },
     )
 
 
-@login_required
 @object_view(Endpoint)
 def endpoint_form(request, pk=None):
+    """Register an endpoint (routed as endpoint_create, needing add) or edit one (endpoint_edit, change)."""
     endpoint = object_or_404(Endpoint, request.user, pk=pk) if pk else None
-    if not services.can(request.user, "warning.endpoint"):
+    if not services.may(request.user, ENDPOINT_CHANGE if endpoint else ENDPOINT_ADD, endpoint):
         raise PermissionDenied
     initial = {"is_active": True}
     if endpoint:
@@ -434,7 +447,7 @@ def endpoint_form(request, pk=None):
 # --- statistics ---------------------------------------------------------------------------------
 
 
-@login_required
+@requires("warnings.warning.view")
 def statistics(request):
     townships = Place.objects.restrict(request.user).filter(level=2).order_by("code")
     form = StatsForm(request.GET or None, townships=townships)
@@ -447,6 +460,8 @@ def statistics(request):
     )
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
+        if not has_perm(request.user, "warnings.warning.export"):
+            raise PermissionDenied
         return _export_stats(request, result, export)
     query = request.GET.copy()
     query.pop("export", None)
@@ -474,57 +489,43 @@ def statistics(request):
 
 
 def _export_stats(request, result, fmt):
-    audit.record(
-        request.user,
-        "export",
+    summaries = [
+        Sheet(
+            "按信号类型和颜色",
+            ["信号类型", *result.colours, "合计"],
+            [[type_name, *counts, total] for type_name, counts, total in result.by_type],
+        ),
+        Sheet(
+            "按乡镇",
+            ["乡镇", "预警次数", "其中橙色及以上"],
+            [[township.name, n, severe] for township, n, severe in result.by_township],
+        ),
+        Sheet("按月份", ["月份", "预警次数"], [[month, n] for month, n in result.by_month]),
+    ]
+    return export_response(
+        result.rows,
+        stats.EXPORT_HEADERS,
+        fmt=fmt,
+        filename=f"warning-stats-{timezone.localtime():%Y%m%d-%H%M}",
+        sheet_title="预警明细",
+        actor=request.user,
         object_type="warnings.warning",
-        object_repr=f"导出预警统计（{fmt}）",
-        changes={"filters": dict(request.GET.lists()), "rows": len(result.rows)},
+        description=f"导出预警统计（{fmt}）",
+        filters=dict(request.GET.lists()),
+        summary_sheets=summaries,
     )
-    name = f"warning-stats-{timezone.localtime():%Y%m%d-%H%M}"
-    if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf)
-        writer.writerow(stats.EXPORT_HEADERS)
-        writer.writerows(result.rows)
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("按信号类型和颜色")
-    ws.append(["信号类型", *result.colours, "合计"])
-    for type_name, counts, total in result.by_type:
-        ws.append([type_name, *counts, total])
-    ws = wb.create_sheet("按乡镇")
-    ws.append(["乡镇", "预警次数", "其中橙色及以上"])
-    for township, n, severe in result.by_township:
-        ws.append([township.name, n, severe])
-    ws = wb.create_sheet("按月份")
-    ws.append(["月份", "预警次数"])
-    for month, n in result.by_month:
-        ws.append([month, n])
-    ws = wb.create_sheet("预警明细")
-    ws.append(stats.EXPORT_HEADERS)
-    for row in result.rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
 
 
 # --- public Atom feed ----------------------------------------------------------------------------
 
 
+@public_view
 @require_GET
 def feed(request):
-    """Published warnings as Atom: the whole county, or `?place=<township code>` for one township."""
+    """Published warnings as Atom: the whole county, or `?place=<township code>` for one township.
+
+    Public: only issued, updated and cancelled messages of status Actual, and only what the CAP
+    message itself carries (headline, description, type, colour) — never drafts, authors or notes."""
     code = request.GET.get("place", "").strip()
     qs = Warning.objects.filter(status__in=PUBLISHED, cap_status="Actual").select_related("signal_type")
     if code:

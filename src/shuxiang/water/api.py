@@ -47,12 +47,14 @@ class ReservoirSerializer(serializers.ModelSerializer):
 
 
 class ReservoirViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Reservoirs in the caller's region with their current level (water.reservoir.view)."""
+
+    queryset = Reservoir.objects.select_related("place", "device").prefetch_related("downstream")
     serializer_class = ReservoirSerializer
     filterset_class = ReservoirFilterSet
 
     def get_queryset(self):
-        qs = Reservoir.objects.restrict(self.request.user).select_related("place", "device")
-        return services.with_levels(qs.prefetch_related("downstream")).order_by("code")
+        return services.with_levels(super().get_queryset()).order_by("code")
 
 
 class PumpStationSerializer(serializers.ModelSerializer):
@@ -101,9 +103,11 @@ class PumpStationSerializer(serializers.ModelSerializer):
 
 
 class PumpStationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Pump stations in the caller's region with health and maintenance (water.pumpstation.view)."""
+
+    queryset = PumpStation.objects.select_related("place", "device")
     serializer_class = PumpStationSerializer
     filterset_class = PumpStationFilterSet
 
     def get_queryset(self):
-        qs = PumpStation.objects.restrict(self.request.user).select_related("place", "device")
-        return services.with_health_inputs(qs).order_by("code")
+        return services.with_health_inputs(super().get_queryset()).order_by("code")

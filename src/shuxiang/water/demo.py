@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.choices import PlaceKind
 from shuxiang.core.models import Person
 from shuxiang.iot import rollups
@@ -26,6 +27,30 @@ DAM_TYPES = ["earth"] * 12 + ["core"] * 5 + ["masonry"] * 2 + ["concrete"]
 def _rural_villages(ctx):
     rural = {t.pk for t in ctx.townships if t.kind in (PlaceKind.TOWN, PlaceKind.TOWNSHIP)}
     return [v for v in ctx.villages if v.parent_id in rural and v.kind == PlaceKind.VILLAGE]
+
+
+# How many stations were reporting at the end of each quarter of 2025, as the RTUs were rolled out
+# (the plan's "152 座小型水库监测管理系统全覆盖" by the end of 2025): the plan's indicator counts them
+# from these readings (water.indicators), nobody types the figure.
+ROLLOUT_2025 = (40, 86, 128, 152)
+
+
+def rollout_readings(reservoirs, rng):
+    """One reading per reporting station a few hours before each 2025 quarter ended (within retention)."""
+    from shuxiang.indicators.periods import Period
+    from shuxiang.iot import conf
+    from shuxiang.water.indicators import counted_at
+
+    oldest = timezone.now() - timedelta(days=conf.RETENTION_DAYS - 1)
+    messages = []
+    for quarter, reporting in enumerate(ROLLOUT_2025, start=1):
+        at = counted_at(Period(2025, quarter)) - timedelta(hours=rng.randint(2, 20))
+        if at < oldest:
+            continue
+        for r in reservoirs[:reporting]:
+            level = round(r.flood_limit_level - rng.uniform(0.5, 2.0), 3)
+            messages.append(iot.Message(r.device.code, [("Z", at, level), ("PJ", at, 0.0)]))
+    return messages
 
 
 def build(ctx):
@@ -58,7 +83,7 @@ def build(ctx):
         downstream = [village, *rng.sample(siblings, min(len(siblings), rng.randint(1, 2)))]
         pool = people.get(village.code) or []
         reservoir = services.do_create_reservoir(
-            actor=None,
+            actor=OPERATOR,
             code=f"HS-SK-{i + 1:03d}",
             place=village,
             rtu_code=f"4309{i + 1:06d}",
@@ -90,7 +115,7 @@ def build(ctx):
         power = pumps * rng.choice([55, 75, 110, 132, 160])
         stations.append(
             services.do_create_pump_station(
-                actor=None,
+                actor=OPERATOR,
                 code=f"HS-BZ-{i + 1:02d}",
                 place=village,
                 device_code=f"HS-BZ-{i + 1:02d}",
@@ -106,7 +131,7 @@ def build(ctx):
         )
 
     iot.caches.clear()
-    messages = []
+    messages = rollout_readings(reservoirs, rng)
     start = now - timedelta(days=30)
     for idx, r in enumerate(reservoirs):
         # mean-reverting level under the flood limit; a few rise above it in the last 18 hours
@@ -147,5 +172,5 @@ def build(ctx):
             )
             t += timedelta(hours=1)
     for chunk in range(0, len(messages), 2000):
-        iot.do_ingest(messages[chunk : chunk + 2000], actor="demo", now=now + timedelta(minutes=1))
+        iot.do_ingest(messages[chunk : chunk + 2000], actor=OPERATOR, now=now + timedelta(minutes=1))
     rollups.rollup_range(start, now + timedelta(hours=1))

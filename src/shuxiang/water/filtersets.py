@@ -1,14 +1,14 @@
 import django_filters as filters
 from django.db.models import F, Q
 
-from shuxiang.core.filtersets import WithinPlaceFilter
+from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
 from shuxiang.water.choices import NEAR_MARGIN_M, DamType, Scale
 from shuxiang.water.models import PumpStation, Reservoir
 
 LEVEL_CHOICES = [("over", "超汛限"), ("near", "接近汛限"), ("normal", "正常"), ("unknown", "无数据")]
 
 
-class ReservoirFilterSet(filters.FilterSet):
+class ReservoirFilterSet(FilterSet):
     q = filters.CharFilter(method="filter_q", label="搜索（名称或编码）")
     place = WithinPlaceFilter(scope_field="place")
     scale = filters.ChoiceFilter(choices=Scale.choices, label="规模")
@@ -35,7 +35,7 @@ class ReservoirFilterSet(filters.FilterSet):
         return qs.filter(level__isnull=True)
 
 
-class PumpStationFilterSet(filters.FilterSet):
+class PumpStationFilterSet(FilterSet):
     q = filters.CharFilter(method="filter_q", label="搜索（名称或编码）")
     place = WithinPlaceFilter(scope_field="place")
 

@@ -1,8 +1,6 @@
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -10,18 +8,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from shuxiang.core import formats
+from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
 from shuxiang.core.permissions import has_perm
 from shuxiang.iot.models import Alarm, Sensor
-from shuxiang.water import health, services
+from shuxiang.water import alarm_actions, health, services
 from shuxiang.water.choices import LEVEL_TAG, NEAR_MARGIN_M, LevelStatus
 from shuxiang.water.filtersets import PumpStationFilterSet, ReservoirFilterSet
 from shuxiang.water.models import PumpStation, Reservoir
-
-
-def _fmt(value, digits=2):
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def _margin(r):
@@ -44,8 +40,8 @@ class ReservoirListView(ObjectListView):
         Column("名称", "name", link=True),
         Column("所在乡镇", "place.parent.name"),
         Column("规模", "get_scale_display"),
-        Column("汛限水位(m)", "flood_limit_level"),
-        Column("当前水位(m)", lambda r: _fmt(r.level)),
+        Column("汛限水位(m)", lambda r: formats.number(r.flood_limit_level)),
+        Column("当前水位(m)", lambda r: formats.number(r.level)),
         Column("距汛限(m)", _margin),
         Column("水情", _status_label),
         Column("更新时间", "level_at"),
@@ -74,7 +70,7 @@ def reservoir_kpis(user) -> dict:
     )
 
 
-@login_required
+@requires("water.reservoir.view")
 @require_GET
 def reservoir_map(request):
     """GeoJSON-ish points for the Leaflet map: every reservoir in scope with its level status."""
@@ -129,8 +125,24 @@ class ReservoirDetailView(ObjectDetailView):
             if r.device_id
             else [],
             downstream=r.downstream.all(),
+            cases=station_cases(r, user),
         )
         return context
+
+
+def station_cases(station, user):
+    """The cases the station's alarms opened (water.alarm_actions), as far as the user may see them."""
+    from django.apps import apps
+
+    if not apps.is_installed("shuxiang.cases"):
+        return []
+    from shuxiang.cases.models import Case
+
+    return list(
+        Case.objects.restrict(user)
+        .filter(case_type=alarm_actions.CASE_TYPE, source_ref=alarm_actions.station_ref(station))
+        .order_by("-created_at")[:10]
+    )
 
 
 def _latest(device_id) -> dict:
@@ -195,19 +207,18 @@ class PumpStationDetailView(ObjectDetailView):
             health=health.assess(s, _latest(s.device_id), recent),
             sensors=Sensor.objects.filter(device_id=s.device_id) if s.device_id else [],
             alarms=alarms.select_related("rule")[:10],
-            can_maintain=has_perm(user, "water.maintain"),
+            can_maintain=has_perm(user, "water.pumpstation.maintain", s),
+            cases=station_cases(s, user),
             today=timezone.localdate(),
         )
         return context
 
 
-@login_required
+@requires("water.pumpstation.maintain")
 @require_POST
 @object_view(PumpStation)
 def pump_maintenance(request, pk):
     station = object_or_404(PumpStation, request.user, pk=pk)
-    if not has_perm(request.user, "water.maintain"):
-        raise PermissionDenied
     try:
         on = date.fromisoformat(request.POST.get("on") or timezone.localdate().isoformat())
     except ValueError:

@@ -3,8 +3,9 @@ import io
 import pytest
 from PIL import Image
 
-from shuxiang.cases import services
+from shuxiang.cases import reference, services
 from shuxiang.cases.choices import DeadlineUnit
+from shuxiang.core.actors import OPERATOR
 
 
 @pytest.fixture(autouse=True)
@@ -19,19 +20,24 @@ def fresh_cache():
 def categories(db):
     """The resident categories the tests use: rubbish (3 calendar days), roads (16 working hours), food (sensitive)."""
     return {
-        "rubbish": services.do_save_category(
-            actor=None, code="rubbish", name="垃圾堆放", deadline_amount=3, accept_hours=4, group="人居环境"
+        "rubbish": reference.do_save_category(
+            actor=OPERATOR,
+            code="rubbish",
+            name="垃圾堆放",
+            deadline_amount=3,
+            accept_hours=4,
+            group="人居环境",
         ),
-        "road": services.do_save_category(
-            actor=None,
+        "road": reference.do_save_category(
+            actor=OPERATOR,
             code="road",
             name="道路破损",
             deadline_amount=16,
             deadline_unit=DeadlineUnit.WORK_HOURS,
             accept_hours=8,
         ),
-        "food": services.do_save_category(
-            actor=None, code="food", name="食品安全（12315）", is_sensitive=True, deadline_amount=7
+        "food": reference.do_save_category(
+            actor=OPERATOR, code="food", name="食品安全（12315）", is_sensitive=True, deadline_amount=7
         ),
     }
 

@@ -1,6 +1,7 @@
 """Sample cases for the platform's scope walk (core/tests/test_scope_walk.py)."""
 
 from shuxiang.cases.models import Case, RoutingRule
+from shuxiang.core.actors import OPERATOR
 from shuxiang.testing import sample
 
 
@@ -8,7 +9,7 @@ from shuxiang.testing import sample
 def make_case(place, marker):
     from shuxiang.cases import services
 
-    return services.do_open_case(actor="test", title=marker, description=f"{marker}的问题描述", place=place)
+    return services.do_open_case(actor=OPERATOR, title=marker, description=f"{marker}的问题描述", place=place)
 
 
 @sample(RoutingRule)

@@ -4,10 +4,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from shuxiang.cases import services
+from shuxiang.cases import reference, services
 from shuxiang.cases.models import Case
 from shuxiang.cases.registry import CaseField, CaseType, follow, register_type
 from shuxiang.cases.signals import case_changed
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Attachment
 
@@ -80,7 +81,7 @@ def test_a_sensitive_category_never_becomes_public(open_case):
 
 
 def test_an_anonymous_resident_cannot_use_a_staff_only_category(open_case, categories):
-    services.do_save_category(actor=None, code="hazard", name="房屋安全隐患", is_public=False)
+    reference.do_save_category(actor=OPERATOR, code="hazard", name="房屋安全隐患", is_public=False)
     with pytest.raises(ServiceError) as err:
         open_case(category="hazard")
     assert err.value.code == "unknown_category"
@@ -119,7 +120,7 @@ def test_a_registered_type_validates_its_own_fields_and_is_followed_on_commit(
     try:
         with pytest.raises(ServiceError) as err:
             services.do_open_case(
-                actor="plan",
+                actor=Actor.system("plan"),
                 case_type="test.assignment",
                 description="季度台账未报送，请补报",
                 place=places.township_a,
@@ -127,7 +128,7 @@ def test_a_registered_type_validates_its_own_fields_and_is_followed_on_commit(
         assert err.value.fields == {"task_code": ["任务编号必填"]}
         with django_capture_on_commit_callbacks(execute=True):
             case = services.do_open_case(
-                actor="plan",
+                actor=Actor.system("plan"),
                 case_type="test.assignment",
                 description="季度台账未报送，请补报",
                 place=places.township_a,
@@ -137,7 +138,7 @@ def test_a_registered_type_validates_its_own_fields_and_is_followed_on_commit(
         assert not case.is_public and not case.reporter_key
         assert received == ["open"] and ("type", "open") in seen and ("follow", "open") in seen
         with pytest.raises(ServiceError) as err:
-            services.do_confirm_case(case, actor="public", reporter_key="x")
+            services.do_confirm_case(case, actor=services.REPORTER, reporter_key="x")
         assert err.value.code == "not_allowed"
     finally:
         case_changed.disconnect(receiver)

@@ -6,11 +6,12 @@ import re
 import pytest
 
 from shuxiang import testing
-from shuxiang.cases import services
+from shuxiang.cases import reference
 from shuxiang.cases.choices import CaseState
 from shuxiang.cases.models import Case
 from shuxiang.cases.tests.conftest import jpeg_bytes
 from shuxiang.conftest import login
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.models import Attachment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,7 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _setup():
     places = testing.build_places()
     cast = testing.build_cast(places)
-    services.do_save_category(actor=None, code="rubbish", name="垃圾堆放", deadline_amount=3, accept_hours=8)
+    reference.do_save_category(
+        actor=OPERATOR, code="rubbish", name="垃圾堆放", deadline_amount=3, accept_hours=8
+    )
     return places, cast
 
 
@@ -69,11 +72,12 @@ def test_full_case_lifecycle_on_a_phone(live_server, phone_page, chromium, tmp_p
     try:
         _sign_in(staff, base, cast.township_a)
         staff.goto(f"{base}/cases/queue/")
-        staff.click(f"text={number}")
+        # A phone's queue shows the title (cut with an ellipsis), not the number.
+        staff.click(f"table.queue a.clip[href='/cases/{case.pk}/']")
         staff.fill(_open(staff, "accept") + " textarea[name=note]", "已受理")
         staff.click("button[data-action=accept]")
         staff.wait_for_selector("#case-state:has-text('已受理')")
-        staff.fill(_open(staff, "dispatch") + " input[name=assignee]", cast.grid_a.username)
+        staff.select_option(_open(staff, "dispatch") + " select[name=assignee]", cast.grid_a.username)
         staff.click("button[data-action=dispatch]")
         staff.wait_for_selector("#case-state:has-text('已派单')")
         staff.click(".menu-toggle")

@@ -26,10 +26,8 @@ def test_full_lifecycle_leaves_a_timeline_and_audit_trail(open_case, cast):
     case = services.do_dispatch_case(case, actor=cast.township_a, assignee=cast.grid_a, note="请网格员处理")
     case = services.do_start_case(case, actor=cast.grid_a)
     case = services.do_resolve_case(case, actor=cast.grid_a, note="已组织保洁员清运完毕")
-    case = services.do_confirm_case(case, actor=services.PUBLIC_ACTOR, reporter_key=key)
-    case = services.do_rate_case(
-        case, actor=services.PUBLIC_ACTOR, reporter_key=key, rating=5, comment="很快"
-    )
+    case = services.do_confirm_case(case, actor=services.REPORTER, reporter_key=key)
+    case = services.do_rate_case(case, actor=services.REPORTER, reporter_key=key, rating=5, comment="很快")
     assert case.state == CaseState.CLOSED and case.rating == 5
     actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
     assert actions == ["open", "accept", "dispatch", "start", "resolve", "confirm", "rate"]
@@ -51,7 +49,7 @@ def test_someone_without_the_reporter_key_cannot_reopen(open_case, cast):
     case = services.do_dispatch_case(case, actor=cast.township_a, assignee=cast.grid_a)
     case = services.do_resolve_case(case, actor=cast.grid_a, note="已清运完毕")
     with pytest.raises(ServiceError) as err:
-        services.do_reopen_case(case, actor=services.PUBLIC_ACTOR, reporter_key="guess", reason="没修好")
+        services.do_reopen_case(case, actor=services.REPORTER, reporter_key="guess", reason="没修好")
     assert err.value.code == "not_reporter"
     with pytest.raises(ServiceError):
         services.do_reopen_case(case, actor=cast.grid_a, reason="没修好")

@@ -9,7 +9,7 @@ from shuxiang.cases import services, stats
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=SH)
-PUBLIC = services.PUBLIC_ACTOR
+PUBLIC = services.REPORTER
 
 
 def at(hours):

@@ -1,6 +1,7 @@
 """One error shape for the whole API: {"code", "message" (Chinese), "fields"} with a 4xx status."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -32,6 +33,11 @@ def _flatten(detail):
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, OverflowError | DataError) or (
+        isinstance(exc, ValueError) and "too large" in str(exc)
+    ):
+        # A number beyond what the database stores (a 64-bit integer) in a filter, a URL or a body.
+        return Response({"code": "out_of_range", "message": "数值超出允许范围", "fields": {}}, status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -54,6 +60,8 @@ def exception_handler(exc, context):
     if isinstance(exc.detail, dict):
         code = "error"
     message = MESSAGES.get(code) or str(exc.detail)
+    if code == "parse_error" and str(exc.detail) != str(exceptions.ParseError.default_detail):
+        message = f"{message}：{exc.detail}"
     if code == "throttled" and getattr(exc, "wait", None):
         message = f"请求过于频繁，请在{int(exc.wait) + 1}秒后再试"
     if code == "authentication_failed":

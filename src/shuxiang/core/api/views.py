@@ -1,11 +1,12 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from shuxiang.core import services
-from shuxiang.core.api.base import HasRolePermission, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core import ratelimit, services
+from shuxiang.core.access import SIGNED_IN
+from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.schema import ErrorSerializer
 from shuxiang.core.choices import NAME_BY_LEVEL, PlaceKind, Role, UnitKind
 from shuxiang.core.filtersets import (
     AuditFilterSet,
@@ -57,13 +58,14 @@ class PlaceWriteSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=list(NAME_BY_LEVEL.values()))
     kind = serializers.ChoiceField(choices=PlaceKind.choices)
     parent = PlaceCodeField(required=False, allow_null=True)
-    valid_from = serializers.DateField(required=False, allow_null=True)
-    valid_to = serializers.DateField(required=False, allow_null=True)
-    geometry = serializers.JSONField(required=False, allow_null=True)
+    valid_from = BoundedDateField(required=False, allow_null=True)
+    valid_to = BoundedDateField(required=False, allow_null=True)
+    geometry = JSONField(required=False, allow_null=True)
 
 
 class UnitSerializer(serializers.ModelSerializer):
     place = PlaceCodeField()
+    domains = serializers.ListField(child=serializers.CharField(max_length=30), required=False, max_length=20)
     place_name = serializers.CharField(source="place.name", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
 
@@ -119,6 +121,13 @@ class RevealSerializer(serializers.Serializer):
     )
 
 
+class RevealedSerializer(serializers.Serializer):
+    """The full values asked for (only those)."""
+
+    id_number = serializers.CharField(required=False, allow_null=True)
+    phone = serializers.CharField(required=False, allow_null=True)
+
+
 class UserSerializer(serializers.ModelSerializer):
     place = PlaceCodeField(allow_null=True, required=False)
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), allow_null=True, required=False)
@@ -140,6 +149,11 @@ class UserSerializer(serializers.ModelSerializer):
             "password",
         ]
         read_only_fields = ["last_login"]
+
+
+@extend_schema_serializer(many=False)
+class MeSerializer(UserSerializer):
+    """The caller's own account: one object (the route is a viewset's list, so say it is not a list)."""
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -172,8 +186,8 @@ class PlaceViewSet(
     queryset = Place.objects.select_related("parent")
     filterset_class = PlaceFilterSet
     lookup_field = "code"
-    permission_classes = [IsAuthenticated, HasRolePermission]
-    required_perms = {"create": "place.change", "update": "place.change", "partial_update": "place.change"}
+    # Changes are partial (name, kind, validity, geometry; code, level and parent stay): PATCH, not PUT.
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
@@ -203,8 +217,6 @@ class UnitViewSet(
     queryset = Unit.objects.select_related("place")
     serializer_class = UnitSerializer
     filterset_class = UnitFilterSet
-    permission_classes = [IsAuthenticated, HasRolePermission]
-    required_perms = {"create": "unit.change", "update": "unit.change", "partial_update": "unit.change"}
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -223,6 +235,7 @@ class PersonViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Person.objects.select_related("place")
     serializer_class = PersonSerializer
     filterset_class = PersonFilterSet
+    required_perms = {"reveal": "core.person.reveal"}
 
     def perform_create(self, serializer):
         serializer.instance = services.do_create_person(actor=self.request.user, **serializer.validated_data)
@@ -241,13 +254,17 @@ class PersonViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.do_delete_person(instance, actor=self.request.user)
 
-    @extend_schema(request=RevealSerializer, responses={200: dict})
+    @extend_schema(request=RevealSerializer, responses={200: RevealedSerializer, 429: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
         """Full ID/phone for holders of the reveal permission; every call is audited."""
         person = self.get_object()
         s = RevealSerializer(data=request.data)
         s.is_valid(raise_exception=True)
+        try:
+            ratelimit.limit_reveal(request.user, person, s.validated_data["fields"])
+        except ratelimit.RateLimited as exc:
+            return Response(exc.as_dict(), status=exc.status, headers={"Retry-After": str(exc.retry_after)})
         return Response(services.do_reveal(person, s.validated_data["fields"], actor=request.user))
 
 
@@ -257,12 +274,11 @@ class UserViewSet(
     queryset = User.objects.select_related("place", "unit")
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
-    permission_classes = [IsAuthenticated, HasRolePermission]
-    required_perm = "user.change"
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("is_active", None)
+        data.setdefault("place", None)
         serializer.instance = services.do_create_user(
             actor=self.request.user, password=data.pop("password", ""), **data
         )
@@ -282,14 +298,16 @@ class AuditViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = AuditEntry.objects.all()
     serializer_class = AuditEntrySerializer
     filterset_class = AuditFilterSet
-    permission_classes = [IsAuthenticated, HasRolePermission]
-    required_perm = "audit.view"
 
 
 class MeView(viewsets.ViewSet):
-    @extend_schema(responses={200: UserSerializer})
+    """The signed-in caller's own account."""
+
+    access = SIGNED_IN
+
+    @extend_schema(responses={200: MeSerializer})
     def list(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(MeSerializer(request.user).data)
 
 
 __all__ = [

@@ -1,6 +1,7 @@
 """Sample objects of core's URL-reachable models, for the scope walk."""
 
 from shuxiang.core import audit, services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.choices import PlaceKind, Role, UnitKind
 from shuxiang.core.models import Attachment, AuditEntry, Person, Place, Unit, User
 from shuxiang.testing import sample
@@ -11,27 +12,27 @@ def make_place(place, marker):
     village = place.parent
     code = f"{village.code}{Place.objects.filter(parent=village).count() + 10:02d}"
     return services.do_create_place(
-        actor=None, code=code, name=marker, level=4, kind=PlaceKind.HAMLET, parent=village
+        actor=OPERATOR, code=code, name=marker, level=4, kind=PlaceKind.HAMLET, parent=village
     )
 
 
 @sample(Unit)
 def make_unit(place, marker):
     return services.do_create_unit(
-        actor=None, name=marker, kind=UnitKind.VILLAGE_COMMITTEE, place=place.parent
+        actor=OPERATOR, name=marker, kind=UnitKind.VILLAGE_COMMITTEE, place=place.parent
     )
 
 
 @sample(Person)
 def make_person(place, marker):
-    return services.do_create_person(actor=None, name=marker, place=place, phone="13900001111")
+    return services.do_create_person(actor=OPERATOR, name=marker, place=place, phone="13900001111")
 
 
 @sample(User)
 def make_user(place, marker):
     username = f"u{abs(hash(marker)) % 10**8}"
     return services.do_create_user(
-        actor=None,
+        actor=OPERATOR,
         username=username,
         role=Role.GRID,
         place=place.parent,
@@ -43,7 +44,7 @@ def make_user(place, marker):
 @sample(AuditEntry)
 def make_audit_entry(place, marker):
     return audit.record(
-        None, "update", object_type="core.place", object_id=place.pk, object_repr=marker, place=place
+        OPERATOR, "update", object_type="core.place", object_id=place.pk, object_repr=marker, place=place
     )
 
 
@@ -58,4 +59,4 @@ def make_attachment(place, marker):
     buf.name = f"{marker}.png"
     from shuxiang.core.files import store_attachment
 
-    return store_attachment(buf, owner=place, place=place, name=f"{marker}.png")
+    return store_attachment(buf, owner=place, place=place, actor=OPERATOR, name=f"{marker}.png")

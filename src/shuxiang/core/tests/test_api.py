@@ -1,6 +1,7 @@
 import pytest
 
 from shuxiang.core import services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.models import AuditEntry, Person
 
 VALID_ID = "11010519491231002X"
@@ -63,7 +64,7 @@ def test_places_filter_by_level_and_parent_code(cast, api_for):
 
 def test_list_pagination_returns_count_and_results(cast, api_for, places):
     for i in range(7):
-        services.do_create_person(actor=None, name=f"人{i}", place=places.hamlet_a)
+        services.do_create_person(actor=OPERATOR, name=f"人{i}", place=places.hamlet_a)
     body = api_for(cast.district).get("/api/v1/people/?page=2&page_size=5").json()
     assert body["count"] == 7
     assert len(body["results"]) == 2
@@ -130,7 +131,7 @@ def test_reusing_an_idempotency_key_for_a_different_body_is_refused(cast, api_fo
 
 
 def test_reveal_returns_the_full_number_and_is_audited(cast, api_for, places):
-    person = services.do_create_person(actor=None, name="张三", place=places.hamlet_a, id_number=VALID_ID)
+    person = services.do_create_person(actor=OPERATOR, name="张三", place=places.hamlet_a, id_number=VALID_ID)
     response = api_for(cast.district).post(
         f"/api/v1/people/{person.pk}/reveal/", {"fields": ["id_number"]}, format="json"
     )
@@ -140,7 +141,7 @@ def test_reveal_returns_the_full_number_and_is_audited(cast, api_for, places):
 
 
 def test_reveal_without_the_permission_is_refused_and_not_audited_as_reveal(cast, api_for, places):
-    person = services.do_create_person(actor=None, name="张三", place=places.hamlet_a, id_number=VALID_ID)
+    person = services.do_create_person(actor=OPERATOR, name="张三", place=places.hamlet_a, id_number=VALID_ID)
     response = api_for(cast.township_a).post(
         f"/api/v1/people/{person.pk}/reveal/", {"fields": ["id_number"]}, format="json"
     )
@@ -191,7 +192,7 @@ def _pending(cast, key, body, age_seconds=0):
     from shuxiang.core.middleware import IdempotencyMiddleware
     from shuxiang.core.models import IdempotencyRecord
 
-    token = services.do_issue_token(cast.grid_a, actor=None)
+    token = services.do_issue_token(cast.grid_a, actor=OPERATOR)
     scope = "auth:" + hashlib.sha256(f"Token {token}".encode()).hexdigest()[:40]
     fingerprint = hashlib.sha256(b"/api/v1/people/\0" + body).hexdigest()
     record = IdempotencyRecord.objects.create(

@@ -3,6 +3,7 @@ import time_machine
 from django.utils import timezone
 
 from shuxiang.core import services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.models import AuditEntry
 from shuxiang.core.models.audit import AuditImmutable
 
@@ -21,7 +22,7 @@ def test_update_records_before_and_after_without_plaintext_identifiers(cast, pla
 
 
 def test_delete_is_audited_with_the_last_state(cast, places):
-    person = services.do_create_person(actor=None, name="张三", place=places.hamlet_a)
+    person = services.do_create_person(actor=OPERATOR, name="张三", place=places.hamlet_a)
     services.do_delete_person(person, actor=cast.township_a)
     entry = AuditEntry.objects.get(action="delete")
     assert entry.changes["name"] == ["张三", None]
@@ -60,8 +61,8 @@ def test_web_changes_record_source_and_address(cast, client_for, places):
 def test_entries_older_than_retention_are_purged_and_recent_ones_kept(cast, settings):
     settings.AUDIT_RETENTION_DAYS = 180
     with time_machine.travel(timezone.now() - timezone.timedelta(days=200)):
-        services.do_create_unit(actor=None, name="旧单位", kind="other", place=cast.admin.place)
-    services.do_create_unit(actor=None, name="新单位", kind="other", place=cast.admin.place)
+        services.do_create_unit(actor=OPERATOR, name="旧单位", kind="other", place=cast.admin.place)
+    services.do_create_unit(actor=OPERATOR, name="新单位", kind="other", place=cast.admin.place)
     deleted = services.purge_audit_log()
     assert deleted == 1
     assert AuditEntry.objects.filter(object_repr="新单位").exists()

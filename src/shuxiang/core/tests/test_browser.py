@@ -7,6 +7,7 @@ import pytest
 from shuxiang import testing
 from shuxiang.conftest import login
 from shuxiang.core import services
+from shuxiang.core.actors import OPERATOR
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,8 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_sign_in_filter_people_export_and_sign_out(live_server, desk_page):
     places = testing.build_places()
     testing.build_cast(places)
-    services.do_create_person(actor=None, name="本镇张三", place=places.hamlet_a, phone="13812341234")
-    services.do_create_person(actor=None, name="外镇李四", place=places.hamlet_b)
+    services.do_create_person(actor=OPERATOR, name="本镇张三", place=places.hamlet_a, phone="13812341234")
+    services.do_create_person(actor=OPERATOR, name="外镇李四", place=places.hamlet_b)
     page = desk_page
     login(page, live_server.url, "t_quanjiaohe", testing.PASSWORD)
     page.wait_for_selector("h2:has-text('我的待办')")

@@ -4,18 +4,19 @@ import io
 from openpyxl import load_workbook
 
 from shuxiang.core import services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.models import AuditEntry, Person
 
 
 def make_people(places):
     services.do_create_person(
-        actor=None,
+        actor=OPERATOR,
         name="本镇张三",
         place=places.hamlet_a,
         id_number="11010519491231002X",
         phone="13812341234",
     )
-    services.do_create_person(actor=None, name="外镇李四", place=places.hamlet_b)
+    services.do_create_person(actor=OPERATOR, name="外镇李四", place=places.hamlet_b)
 
 
 def test_home_page_greets_and_lists_pending_work(cast, client_for):
@@ -150,7 +151,7 @@ def test_admin_user_form_refuses_a_weak_password(cast, places, client_for):
 
 def test_lists_paginate(cast, places, client_for):
     for i in range(30):
-        services.do_create_person(actor=None, name=f"人员{i:02d}", place=places.hamlet_a)
+        services.do_create_person(actor=OPERATOR, name=f"人员{i:02d}", place=places.hamlet_a)
     html = client_for(cast.district).get("/people/?page=2").content.decode()
     assert "第 2 / 2 页" in html
 

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.iot import services
 
 _seq = itertools.count(1)
@@ -20,14 +21,19 @@ def fresh_caches():
     services.caches.clear()
 
 
+# What most tests' devices report: a device reports only registered sensors (and its protocol's own keys).
+TEST_SENSORS = ({"key": "Z"}, {"key": "VT"}, {"key": "PJ"})
+
+
 @pytest.fixture
 def device_factory(places):
-    def make(protocol="http", place=None, code=None, **kwargs):
+    def make(protocol="http", place=None, code=None, sensors=TEST_SENSORS, **kwargs):
         return services.do_register_device(
-            actor=None,
+            actor=OPERATOR,
             code=code or unique_code(),
             protocol=protocol,
             place=place or places.hamlet_a,
+            sensors=[dict(s) for s in sensors],
             **kwargs,
         )
 

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.core.models import AuditEntry, Notification
 from shuxiang.iot import actions, services
 from shuxiang.iot.models import Alarm, AlarmRule
@@ -11,7 +12,7 @@ T0 = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 
 
 def feed(device, key, value, at):
-    return services.do_ingest_one(device.code, [(key, at, value)], actor="test", now=at)
+    return services.do_ingest_one(device.code, [(key, at, value)], actor=Actor.device(device.code), now=at)
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def reservoir(device_factory, places, cast):
 def flood_rule(device, **kwargs):
     fields = {"name": "超汛限水位", "key": "Z", "kind": "above", "threshold": 85.0, "severity": "major"}
     fields.update(kwargs)
-    return services.do_create_rule(actor=None, device=device, **fields)
+    return services.do_create_rule(actor=OPERATOR, device=device, **fields)
 
 
 def test_crossing_the_threshold_raises_one_alarm_and_repeats_update_it(
@@ -97,7 +98,7 @@ def test_a_rate_of_change_rule_catches_a_fast_rise(reservoir):
 
 def test_no_data_for_n_minutes_raises_an_offline_alarm_that_data_clears(reservoir):
     services.do_create_rule(
-        actor=None,
+        actor=OPERATOR,
         device=reservoir,
         name="遥测中断",
         key="Z",
@@ -106,9 +107,11 @@ def test_no_data_for_n_minutes_raises_an_offline_alarm_that_data_clears(reservoi
         severity="warning",
     )
     feed(reservoir, "Z", 80.0, T0)
-    assert services.do_check_no_data(now=T0 + timedelta(minutes=30)) == 0
-    assert services.do_check_no_data(now=T0 + timedelta(minutes=61)) == 1
-    assert services.do_check_no_data(now=T0 + timedelta(minutes=70)) == 0  # still the same one alarm
+    assert services.do_check_no_data(actor=Actor.system("rules"), now=T0 + timedelta(minutes=30)) == 0
+    assert services.do_check_no_data(actor=Actor.system("rules"), now=T0 + timedelta(minutes=61)) == 1
+    assert (
+        services.do_check_no_data(actor=Actor.system("rules"), now=T0 + timedelta(minutes=70)) == 0
+    )  # still the same one alarm
     assert Alarm.objects.get().status == "active"
     feed(reservoir, "Z", 80.0, T0 + timedelta(minutes=75))
     assert Alarm.objects.get().status == "cleared"
@@ -120,9 +123,15 @@ def test_an_unacknowledged_alarm_escalates_to_the_district_once(
     flood_rule(reservoir, escalate_after_minutes=15)
     feed(reservoir, "Z", 86.0, T0)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.do_escalate_alarms(now=T0 + timedelta(minutes=10)) == 0
-        assert services.do_escalate_alarms(now=T0 + timedelta(minutes=16)) == 1
-        assert services.do_escalate_alarms(now=T0 + timedelta(minutes=30)) == 0
+        assert (
+            services.do_escalate_alarms(actor=Actor.system("escalation"), now=T0 + timedelta(minutes=10)) == 0
+        )
+        assert (
+            services.do_escalate_alarms(actor=Actor.system("escalation"), now=T0 + timedelta(minutes=16)) == 1
+        )
+        assert (
+            services.do_escalate_alarms(actor=Actor.system("escalation"), now=T0 + timedelta(minutes=30)) == 0
+        )
     escalated = Notification.objects.filter(title__startswith="【告警升级】")
     assert list(escalated.values_list("recipient__username", flat=True)) == [cast.district.username]
 
@@ -131,7 +140,7 @@ def test_an_acknowledged_alarm_does_not_escalate(reservoir, cast):
     flood_rule(reservoir, escalate_after_minutes=15)
     feed(reservoir, "Z", 86.0, T0)
     services.do_acknowledge_alarm(Alarm.objects.get(), actor=cast.township_a)
-    assert services.do_escalate_alarms(now=T0 + timedelta(minutes=60)) == 0
+    assert services.do_escalate_alarms(actor=Actor.system("escalation"), now=T0 + timedelta(minutes=60)) == 0
 
 
 def test_officers_acknowledge_and_clear_through_the_api_with_who_and_when(reservoir, cast, api_for):
@@ -206,7 +215,7 @@ def test_a_rule_without_threshold_is_refused_through_the_api(api_for, cast, rese
 
 def test_place_wide_rules_apply_to_every_device_under_the_place(device_factory, places):
     services.do_create_rule(
-        actor=None, place=places.township_a, name="低电压", key="VT", kind="below", threshold=11
+        actor=OPERATOR, place=places.township_a, name="低电压", key="VT", kind="below", threshold=11
     )
     inside, _ = device_factory(place=places.hamlet_a)
     outside, _ = device_factory(place=places.hamlet_b)
@@ -274,6 +283,12 @@ def test_staff_create_a_rule_in_the_web_form_and_bad_input_saves_nothing(reservo
 def test_a_township_officer_cannot_edit_rules_and_gets_404_outside_scope(
     reservoir, cast, client_for, places, device_factory
 ):
+    from shuxiang.core.grants import do_create_grant
+
     rule = flood_rule(reservoir)
     assert client_for(cast.township_a).get(f"/iot/rules/{rule.pk}/edit/").status_code == 403
+    assert client_for(cast.township_b).get(f"/iot/rules/{rule.pk}/edit/").status_code == 403
+    # A county that lets townships keep their own rules: outside the township it is as if absent.
+    do_create_grant(actor=OPERATOR, role="township", object_type="iot.alarmrule", actions=["change"])
+    assert client_for(cast.township_a).get(f"/iot/rules/{rule.pk}/edit/").status_code == 200
     assert client_for(cast.township_b).get(f"/iot/rules/{rule.pk}/edit/").status_code == 404

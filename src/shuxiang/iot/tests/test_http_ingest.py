@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.iot.models import Reading, Rejection, Sensor
 
 URL = "/api/v1/iot/telemetry"
@@ -71,7 +72,7 @@ def test_malformed_json_is_refused_with_a_chinese_message_and_counted_against_th
 
 
 def test_one_value_outside_the_sensor_range_rejects_the_whole_message(anon_api, device_factory):
-    device, creds = device_factory(sensors=[{"key": "Z", "min_value": 0, "max_value": 120}])
+    device, creds = device_factory(sensors=[{"key": "Z", "min_value": 0, "max_value": 120}, {"key": "VT"}])
     r = post(anon_api, creds["token"], {"VT": 12.0, "Z": 999})
     assert r.status_code == 400
     assert r.json()["code"] == "out_of_range" and "Z" in r.json()["fields"]
@@ -103,7 +104,7 @@ def test_a_device_token_opens_no_other_endpoint(anon_api, device_factory, places
 def test_a_user_token_is_not_accepted_as_a_device_token(anon_api, api_for, cast):
     from shuxiang.core.services import do_issue_token
 
-    key = do_issue_token(cast.district, actor=None)
+    key = do_issue_token(cast.district, actor=OPERATOR)
     assert post(anon_api, key, {"Z": 1}).status_code == 401
 
 
@@ -111,7 +112,7 @@ def test_a_disabled_device_is_refused(anon_api, device_factory):
     from shuxiang.iot.services import do_set_device_active
 
     device, creds = device_factory()
-    do_set_device_active(device, actor=None, is_active=False)
+    do_set_device_active(device, actor=OPERATOR, is_active=False)
     r = post(anon_api, creds["token"], {"Z": 1})
     assert r.status_code == 400 and r.json()["code"] == "inactive"
 
@@ -146,9 +147,12 @@ def test_a_flood_from_an_unknown_device_is_counted_without_a_lookup_per_message(
 ):
     from shuxiang.iot import services
 
-    services.do_ingest([services.Message("GHOST-1", [("Z", timezone.now(), 1.0)])], actor="test")
+    services.do_ingest(
+        [services.Message("GHOST-1", [("Z", timezone.now(), 1.0)])], actor=Actor.system("listener")
+    )
     with django_assert_max_num_queries(8):
         services.do_ingest(
-            [services.Message("GHOST-1", [("Z", timezone.now(), 1.0)]) for _ in range(200)], actor="test"
+            [services.Message("GHOST-1", [("Z", timezone.now(), 1.0)]) for _ in range(200)],
+            actor=Actor.system("listener"),
         )
     assert Rejection.objects.get(device_code="GHOST-1").count == 201

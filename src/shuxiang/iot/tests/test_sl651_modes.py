@@ -12,6 +12,7 @@ from django.db import OperationalError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.models import AuditEntry
 from shuxiang.iot import sl651, sl651_commands
 from shuxiang.iot.choices import Sl651CommandStatus
@@ -465,7 +466,11 @@ def test_a_realtime_query_reaches_the_connected_rtu_and_its_answer_is_stored(
         .order_by("pk")
         .values_list("action", "actor_label")
     )
-    assert actions == [("create", "t_district"), ("transition", "sl651"), ("transition", "sl651")]
+    assert actions == [
+        ("create", "t_district"),
+        ("transition", "system:listener"),
+        ("transition", "system:listener"),
+    ]
 
 
 @pytest.mark.services
@@ -474,7 +479,7 @@ def test_a_clock_query_in_ascii_records_the_rtu_clock(server, places, device_fac
     rtu = RTU(server.port)
     rtu.send(ascii_frame(address=device.code, observed=_now_minute()))
     assert rtu.receive().end == sl651.ESC
-    command = _request(device, "cli", "51H")
+    command = _request(device, OPERATOR, "51H")
     query = rtu.receive()
     assert query.encoding == sl651.ASCII and query.function == 0x51
     clock = datetime(2025, 6, 1, 8, 30, 5, tzinfo=sl651.BEIJING)
@@ -500,7 +505,7 @@ def test_an_unanswered_query_expires(server, places, device_factory, monkeypatch
     rtu = RTU(server.port)
     rtu.send(ascii_frame(address=device.code, observed=_now_minute()))
     rtu.receive()
-    command = _request(device, "cli", "37")
+    command = _request(device, OPERATOR, "37")
     rtu.receive()
     assert _wait_for(lambda: Sl651Command.objects.get(pk=command.pk).status == Sl651CommandStatus.EXPIRED)
     rtu.close()
@@ -592,7 +597,7 @@ def test_the_cli_enqueues_a_query(places, device_factory, capsys):
     call_command("sl651", "query", device.code, "--function", "37")
     assert "已登记召测" in capsys.readouterr().out
     command = Sl651Command.objects.get(device=device)
-    assert command.requested_label == "cli" and command.status == Sl651CommandStatus.PENDING
+    assert command.requested_label == "system:operator" and command.status == Sl651CommandStatus.PENDING
     with pytest.raises(CommandError, match="未登记"):
         call_command("sl651", "query", "0099999999", "--function", "37")
     with pytest.raises(CommandError, match="unknown_function"):

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.iot import rollups, services, storage
 from shuxiang.iot.models import Device, Reading, Rollup, Sensor
 
@@ -14,8 +15,8 @@ def test_a_large_batch_is_stored_once_and_resending_it_adds_nothing(device_facto
     device, _ = device_factory()
     base = timezone.now().replace(microsecond=0) - timedelta(hours=5)
     values = [("Z", base + timedelta(seconds=i), float(i)) for i in range(2000)]
-    first = services.do_ingest_one(device.code, values, actor="test")
-    again = services.do_ingest_one(device.code, values, actor="test")
+    first = services.do_ingest_one(device.code, values, actor=Actor.device(device.code))
+    again = services.do_ingest_one(device.code, values, actor=Actor.device(device.code))
     assert (first.stored, first.duplicates) == (2000, 0)
     assert (again.stored, again.duplicates) == (0, 2000)
     assert Reading.objects.count() == 2000
@@ -27,8 +28,8 @@ def test_a_partly_resent_batch_stores_only_the_new_readings_and_counts_the_rest(
     device, _ = device_factory()
     base = timezone.now().replace(microsecond=0) - timedelta(hours=5)
     values = [("Z", base + timedelta(seconds=i), float(i)) for i in range(size)]
-    services.do_ingest_one(device.code, values[::2], actor="test")
-    outcome = services.do_ingest_one(device.code, values, actor="test")
+    services.do_ingest_one(device.code, values[::2], actor=Actor.device(device.code))
+    outcome = services.do_ingest_one(device.code, values, actor=Actor.device(device.code))
     assert (outcome.stored, outcome.duplicates) == (size // 2, size // 2)
     assert Reading.objects.count() == size
     assert sorted(Reading.objects.values_list("value", flat=True)) == [float(i) for i in range(size)]
@@ -37,7 +38,9 @@ def test_a_partly_resent_batch_stores_only_the_new_readings_and_counts_the_rest(
 def test_the_same_instant_twice_in_one_message_is_stored_once(device_factory):
     device, _ = device_factory()
     now = timezone.now()
-    outcome = services.do_ingest_one(device.code, [("Z", now, 1.0), ("Z", now, 2.0)], actor="test")
+    outcome = services.do_ingest_one(
+        device.code, [("Z", now, 1.0), ("Z", now, 2.0)], actor=Actor.device(device.code)
+    )
     assert (outcome.stored, outcome.duplicates) == (1, 1)
     assert list(Reading.objects.values_list("value", flat=True)) == [1.0]
 
@@ -45,7 +48,7 @@ def test_the_same_instant_twice_in_one_message_is_stored_once(device_factory):
 def test_an_integer_too_large_for_a_float_is_refused_not_crashed(device_factory):
     device, _ = device_factory()
     with pytest.raises(services.ServiceError) as refused:
-        services.do_ingest_one(device.code, [("Z", timezone.now(), 10**400)], actor="test")
+        services.do_ingest_one(device.code, [("Z", timezone.now(), 10**400)], actor=Actor.device(device.code))
     assert refused.value.code == "not_numeric"
     assert Reading.objects.count() == 0
 
@@ -53,8 +56,10 @@ def test_an_integer_too_large_for_a_float_is_refused_not_crashed(device_factory)
 def test_a_late_reading_does_not_replace_the_latest_value(device_factory):
     device, _ = device_factory()
     now = timezone.now()
-    services.do_ingest_one(device.code, [("Z", now, 2.0)], actor="test")
-    services.do_ingest_one(device.code, [("Z", now - timedelta(hours=1), 1.0)], actor="test")
+    services.do_ingest_one(device.code, [("Z", now, 2.0)], actor=Actor.device(device.code))
+    services.do_ingest_one(
+        device.code, [("Z", now - timedelta(hours=1), 1.0)], actor=Actor.device(device.code)
+    )
     assert Sensor.objects.get(device=device, key="Z").last_value == 2.0
 
 
@@ -62,7 +67,9 @@ def test_hourly_and_daily_rollups_summarise_the_readings(device_factory):
     device, _ = device_factory()
     start = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 Beijing
     values = [("Z", start + timedelta(minutes=10 * i), float(i)) for i in range(12)]  # two hours
-    services.do_ingest_one(device.code, values, actor="test", now=start + timedelta(hours=3))
+    services.do_ingest_one(
+        device.code, values, actor=Actor.device(device.code), now=start + timedelta(hours=3)
+    )
     rollups.rollup_range(start, start + timedelta(hours=2))
     hours = Rollup.objects.filter(period="hour").order_by("start")
     assert [(h.count, h.min, h.max, h.avg) for h in hours] == [(6, 0, 5, 2.5), (6, 6, 11, 8.5)]
@@ -75,7 +82,7 @@ def test_hourly_and_daily_rollups_summarise_the_readings(device_factory):
 def test_retention_deletes_old_raw_readings_and_keeps_recent_ones(device_factory, settings):
     device, _ = device_factory()
     now = timezone.now()
-    sensor = services.do_define_sensor(device, actor=None, key="Z")
+    sensor = services.do_define_sensor(device, actor=OPERATOR, key="Z")
     storage.insert_readings(
         [(sensor.pk, now - timedelta(days=800), 1.0), (sensor.pk, now - timedelta(days=1), 2.0)]
     )
@@ -121,7 +128,7 @@ def test_device_add_refuses_an_unknown_place(places):
 
 def test_device_and_alarm_pages_render_for_an_officer_in_scope(device_factory, cast, client_for, places):
     device, _ = device_factory(name="清水水库遥测站")
-    services.do_ingest_one(device.code, [("Z", timezone.now(), 3.0)], actor="test")
+    services.do_ingest_one(device.code, [("Z", timezone.now(), 3.0)], actor=Actor.device(device.code))
     client = client_for(cast.township_a)
     assert "清水水库遥测站" in client.get("/iot/devices/").content.decode()
     page = client.get(f"/iot/devices/{device.code}/").content.decode()
@@ -217,11 +224,11 @@ def test_a_batch_rolled_back_on_a_fresh_connection_does_not_break_the_next_one(d
     values = [("Z", base + timedelta(seconds=i), float(i)) for i in range(200)]
     connection.close()  # a new database session, without the staging table
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.do_ingest_one(device.code, values, actor="test")
+        services.do_ingest_one(device.code, values, actor=Actor.device(device.code))
         raise RuntimeError("the database went away before the commit")
     assert Reading.objects.count() == 0
-    assert services.do_ingest_one(device.code, values, actor="test").stored == 200
-    assert services.do_ingest_one(device.code, values, actor="test").duplicates == 200
+    assert services.do_ingest_one(device.code, values, actor=Actor.device(device.code)).stored == 200
+    assert services.do_ingest_one(device.code, values, actor=Actor.device(device.code)).duplicates == 200
 
 
 def test_a_listener_process_that_dies_is_started_again_by_its_supervisor(tmp_path):

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Unit
 from shuxiang.ledger import services
@@ -20,7 +21,7 @@ def _sql(statement, params):
 @pytest.fixture
 def chain():
     """Five entries on a stream, as an app would append them."""
-    return [services.append("demo", {"n": i, "what": f"事件{i}"}, actor="cli") for i in range(1, 6)]
+    return [services.append("demo", {"n": i, "what": f"事件{i}"}, actor=OPERATOR) for i in range(1, 6)]
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def unit_source(places):
     services.register_source("units", fetch)
     units = [Unit.objects.create(name=f"单位{i}", kind="other", place=places.district) for i in range(3)]
     for u in units:
-        services.append("units", {"name": u.name}, key=f"unit:{u.pk}", actor=None)
+        services.append("units", {"name": u.name}, key=f"unit:{u.pk}", actor=OPERATOR)
     yield units
     services.sources.pop("units")
 
@@ -99,7 +100,7 @@ def test_deleting_the_newest_entry_disagrees_with_the_stream_head(chain):
 
 
 def test_a_checkpoint_catches_a_chain_rewritten_from_the_start(chain):
-    services.checkpoint("demo")
+    services.checkpoint("demo", actor=OPERATOR)
     # Rewrite every entry consistently, as someone with database access could, and fix the head too.
     prev = "0" * 64
     for entry in LedgerEntry.objects.filter(stream="demo").order_by("seq"):
@@ -130,17 +131,17 @@ def test_a_deleted_source_record_is_caught_through_its_registered_source(unit_so
 
 def test_an_append_rolled_back_with_its_callers_write_leaves_no_entry():
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.append("demo", {"n": 1}, actor=None)
+        services.append("demo", {"n": 1}, actor=OPERATOR)
         raise RuntimeError("the caller's write failed")
     assert not LedgerEntry.objects.exists()
-    services.append("demo", {"n": 1}, actor=None)
+    services.append("demo", {"n": 1}, actor=OPERATOR)
     assert services.verify("demo").ok
 
 
 def test_the_same_key_is_recorded_only_once(chain):
-    services.append("demo", {"n": 9}, key="x:1", actor=None)
+    services.append("demo", {"n": 9}, key="x:1", actor=OPERATOR)
     with pytest.raises(ServiceError) as err:
-        services.append("demo", {"n": 9}, key="x:1", actor=None)
+        services.append("demo", {"n": 9}, key="x:1", actor=OPERATOR)
     assert err.value.code == "already_recorded"
     assert LedgerEntry.objects.filter(key="x:1").count() == 1
 
@@ -168,12 +169,12 @@ def test_verifying_an_unknown_stream_is_a_clear_404(anon_api):
     assert response.status_code == 404 and response.json()["code"] == "unknown_stream"
 
 
-def test_the_hourly_task_checkpoints_each_moved_head_once(chain):
+def test_the_periodic_task_checkpoints_each_moved_head_once(chain):
     from shuxiang.ledger import tasks
     from shuxiang.ledger.models import LedgerCheckpoint
 
-    tasks.hourly_checkpoint()
-    tasks.hourly_checkpoint()
+    tasks.checkpoint_moved_heads()
+    tasks.checkpoint_moved_heads()
     checkpoint = LedgerCheckpoint.objects.get(stream="demo")
     assert (checkpoint.seq, checkpoint.hash) == (5, chain[-1].hash)
 
@@ -182,3 +183,27 @@ def test_the_cli_prints_the_verify_answer_as_json(chain, capsys):
     call_command("ledger", "verify", "--json")
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True and data["entries"] == 5 and data["first_bad"] is None
+
+
+def test_an_entry_names_the_actor_who_recorded_it():
+    entry = services.append("demo", {"n": 1}, actor=Actor.system("trace"))
+    assert json.loads(entry.body)["actor"] == "system:trace"
+
+
+def test_a_bare_string_is_not_an_actor_for_appends_or_checkpoints(chain):
+    with pytest.raises(TypeError):
+        services.append("demo", {"n": 6}, actor="cli")
+    with pytest.raises(TypeError):
+        services.checkpoint("demo", actor="cli")
+    with pytest.raises(TypeError):
+        services.checkpoint("demo", actor=None)
+    assert LedgerEntry.objects.filter(stream="demo").count() == 5
+
+
+def test_the_verify_endpoint_is_declared_public(chain, cast, api_for):
+    from shuxiang.core.access import PUBLIC, viewset_declaration
+    from shuxiang.ledger.api import VerifyView
+
+    assert viewset_declaration(VerifyView, None, "GET") == PUBLIC
+    # Public means everyone: a bank's token, too, gets the same answer as an anonymous caller.
+    assert api_for(cast.bank).get("/api/v1/ledger/verify/?stream=demo").json()["entries"] == 5

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.choices import Role, UnitKind
 from shuxiang.monitoring import services
 from shuxiang.testing import PASSWORD
@@ -21,7 +22,11 @@ def png(name="photo.png"):
 def bureau(places):
     """区乡村振兴局: the district unit responsible for monitoring (Unit.domains)."""
     return core_services.do_create_unit(
-        actor=None, name="区乡村振兴局", kind=UnitKind.BUREAU, place=places.district, domains=["monitoring"]
+        actor=OPERATOR,
+        name="区乡村振兴局",
+        kind=UnitKind.BUREAU,
+        place=places.district,
+        domains=["monitoring"],
     )
 
 
@@ -29,7 +34,7 @@ def bureau(places):
 def rural(places, bureau):
     """A department user whose unit is responsible for monitoring."""
     return core_services.do_create_user(
-        actor=None,
+        actor=OPERATOR,
         username="t_rural",
         role=Role.DEPARTMENT,
         place=places.district,
@@ -45,4 +50,6 @@ def threshold(db):
 
     year = timezone.localdate().year
     for y in (year - 2, year - 1, year):
-        services.do_set_threshold(actor=None, province="43", province_name="湖南省", year=y, amount="7000")
+        services.do_set_threshold(
+            actor=OPERATOR, province="43", province_name="湖南省", year=y, amount="7000"
+        )

@@ -4,6 +4,7 @@ from datetime import date
 from itertools import count
 
 from shuxiang.core import pii
+from shuxiang.core.actors import OPERATOR
 from shuxiang.monitoring import services
 
 _seq = count(1)
@@ -23,7 +24,7 @@ def member(name="张三", relation="head", **extra):
     }
 
 
-def household(place, *, actor=None, category="ordinary", members=None, incomes=None, **fields):
+def household(place, *, actor=OPERATOR, category="ordinary", members=None, incomes=None, **fields):
     if category == "lifted":
         fields.setdefault("lifted_year", 2019)
     hh = services.do_create_household(

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.monitoring import procedures, services
 from shuxiang.monitoring.models import Clue, Household, Member, Procedure
 from shuxiang.monitoring.tests.helpers import member
@@ -11,7 +12,7 @@ from shuxiang.testing import sample
 @sample(Household)
 def make_household(place, marker):
     return services.do_create_household(
-        actor=None, place=place, category="ordinary", number=marker, members=[member("样本户主")]
+        actor=OPERATOR, place=place, category="ordinary", number=marker, members=[member("样本户主")]
     )
 
 
@@ -33,4 +34,4 @@ def make_clue(place, marker):
 
 @sample(Procedure)
 def make_procedure(place, marker):
-    return procedures.do_start_identification(make_household(place, marker), actor=None)
+    return procedures.do_start_identification(make_household(place, marker), actor=OPERATOR)

@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.core.models import Person
 from shuxiang.monitoring.models import AlertBatch, Clue, Household
 from shuxiang.monitoring.tests.helpers import household, id_number, member
@@ -219,10 +220,12 @@ def test_thresholds_are_listed_to_monitoring_users_and_set_by_admins(cast, api_f
 def test_clues_are_listed_in_scope_with_their_figures(registered, cast, api_for, places):
     from shuxiang.monitoring import services
 
-    services.do_set_threshold(actor=None, province="43", province_name="湖南省", year=2024, amount="12000")
+    services.do_set_threshold(
+        actor=OPERATOR, province="43", province_name="湖南省", year=2024, amount="12000"
+    )
     from shuxiang.monitoring.rules import run_rules
 
-    run_rules(year=2024)
+    run_rules(year=2024, actor=Actor.system("tasks"))
     [clue] = api_for(cast.township_a).get("/api/v1/monitoring/clues/").json()["results"]
     assert clue["rule"] == "income-below-threshold" and clue["household"] == registered.number
     assert clue["figures"]["threshold"] == "12000.00"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from shuxiang import testing
 from shuxiang.conftest import login
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.choices import Role, UnitKind
 from shuxiang.monitoring import services
 from shuxiang.monitoring.models import Household, Visit
@@ -96,10 +97,14 @@ def test_declaration_identification_and_elimination_in_the_browser(live_server, 
     places = testing.build_places()
     cast = testing.build_cast(places)
     bureau = core_services.do_create_unit(
-        actor=None, name="区乡村振兴局", kind=UnitKind.BUREAU, place=places.district, domains=["monitoring"]
+        actor=OPERATOR,
+        name="区乡村振兴局",
+        kind=UnitKind.BUREAU,
+        place=places.district,
+        domains=["monitoring"],
     )
     core_services.do_create_user(
-        actor=None,
+        actor=OPERATOR,
         username="t_rural",
         role=Role.DEPARTMENT,
         place=places.district,
@@ -108,7 +113,9 @@ def test_declaration_identification_and_elimination_in_the_browser(live_server, 
     )
     year = timezone.localdate().year
     for y in (year - 1, year):
-        services.do_set_threshold(actor=None, province="43", province_name="湖南省", year=y, amount="7000")
+        services.do_set_threshold(
+            actor=OPERATOR, province="43", province_name="湖南省", year=y, amount="7000"
+        )
     hh = household(
         places.hamlet_a,
         members=[member("王大山", id_number=HEAD_ID, phone="13800001234"), member("李秀英", "spouse")],

@@ -6,6 +6,7 @@ import pytest
 from openpyxl import Workbook
 
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.importers import ImportRejected, read_rows
 from shuxiang.core.models import Person
 from shuxiang.monitoring.importers import import_households
@@ -40,7 +41,7 @@ def xlsx(rows):
 def test_import_creates_households_and_reuses_people_already_registered_by_id_number(places, cast):
     known = id_number()
     existing = core_services.do_create_person(
-        actor=None, name="陈老三", place=places.hamlet_a, id_number=known
+        actor=OPERATOR, name="陈老三", place=places.hamlet_a, id_number=known
     )
     hamlet = places.hamlet_a.code
     rows = [

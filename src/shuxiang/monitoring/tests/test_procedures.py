@@ -169,7 +169,7 @@ def test_township_review_waits_until_the_notice_period_is_over(flagged, cast):
     assert "公示期满后方可审核" in err.value.message
 
 
-def test_a_township_officer_of_another_township_cannot_act(flagged, cast):
+def test_a_grid_worker_of_another_village_gets_not_found(flagged, cast):
     proc = procedures.do_start_identification(flagged, actor=cast.village_a)
     with pytest.raises(ServiceError) as err:
         procedures.do_home_visit(
@@ -183,7 +183,9 @@ def test_a_township_officer_of_another_township_cannot_act(flagged, cast):
             risk_types=["illness"],
             primary_risk="illness",
         )
-    assert err.value.code == "out_of_scope"
+    assert err.value.code == "not_found" and err.value.status == 404
+    proc.refresh_from_db()
+    assert proc.stage == "home_visit" and proc.visit_notes == ""
 
 
 def test_refusal_at_county_level_returns_the_household_and_dismisses_its_clues(flagged, cast, bureau):

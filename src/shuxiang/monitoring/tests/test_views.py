@@ -3,6 +3,7 @@
 import pytest
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.models import AuditEntry
 from shuxiang.monitoring import services
 from shuxiang.monitoring.models import Clue, Household
@@ -236,7 +237,7 @@ def test_thresholds_are_maintained_by_admins_only(cast, client_for):
 
 def test_running_the_rules_from_the_config_page_fills_the_clue_queue(places, cast, client_for):
     year = timezone.localdate().year - 1
-    services.do_set_threshold(actor=None, province="43", province_name="湖南省", year=year, amount="7000")
+    services.do_set_threshold(actor=OPERATOR, province="43", province_name="湖南省", year=year, amount="7000")
     hh = household(places.hamlet_a, incomes={year: {"wage": "3000"}})
     client_for(cast.admin).post("/monitoring/config/", {"action": "run", "year": str(year)})
     clue = Clue.objects.get(household=hh)

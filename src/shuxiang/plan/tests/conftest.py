@@ -3,13 +3,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.plan import services
 from shuxiang.plan.loader import load_file
 
 
 @pytest.fixture
 def plan(places, cast):
-    return load_file(actor=None).plan
+    return load_file(actor=OPERATOR).plan
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Unit
 from shuxiang.indicators import services as ind
@@ -29,17 +30,21 @@ def small_plan(places, cast):
     bureau = Unit.objects.get(name="区农业农村局")
     TaskUnit.objects.create(task=task, unit=bureau, role="lead", label="区农业农村局")
     cov = ind.do_save_indicator(
-        actor=None, code="cov", name="覆盖率", kind="ratio", factor=100, source="reported"
+        actor=OPERATOR, code="cov", name="覆盖率", kind="ratio", factor=100, source="reported"
     )
     pts = ind.do_save_indicator(
-        actor=None, code="pts", name="示范点", kind="number", source="reported", entry_level=2
+        actor=OPERATOR, code="pts", name="示范点", kind="number", source="reported", entry_level=2
     )
     task.indicators.add(cov)
-    ind.do_set_target(cov, place=places.district, year=2025, value=100, actor=None)
-    ind.do_set_target(pts, place=places.township_a, year=2025, value=2, actor=None)
-    ind.do_record_value(cov, place=places.township_a, period="2025Q1", numerator=3, denominator=4, actor=None)
-    ind.do_record_value(cov, place=places.township_b, period="2025Q1", numerator=4, denominator=4, actor=None)
-    ind.do_record_value(pts, place=places.township_a, period="2025Q1", value=1, actor=None)
+    ind.do_set_target(cov, place=places.district, year=2025, value=100, actor=OPERATOR)
+    ind.do_set_target(pts, place=places.township_a, year=2025, value=2, actor=OPERATOR)
+    ind.do_record_value(
+        cov, place=places.township_a, period="2025Q1", numerator=3, denominator=4, actor=OPERATOR
+    )
+    ind.do_record_value(
+        cov, place=places.township_b, period="2025Q1", numerator=4, denominator=4, actor=OPERATOR
+    )
+    ind.do_record_value(pts, place=places.township_a, period="2025Q1", value=1, actor=OPERATOR)
     round_ = LedgerRound.objects.create(
         plan=plan, year=2025, quarter=1, period="2025Q1", deadline=timezone.now() - timedelta(days=1)
     )

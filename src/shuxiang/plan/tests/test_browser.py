@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from shuxiang import testing
 from shuxiang.conftest import login
+from shuxiang.core.actors import OPERATOR
 from shuxiang.plan import services
 from shuxiang.plan.loader import load_file
 from shuxiang.plan.models import LedgerEntry
@@ -27,7 +28,7 @@ def new_page(chromium, phone):
 def test_a_quarter_from_village_report_to_district_approval_bulletin_and_dashboard(live_server, chromium):
     places = testing.build_places()
     cast = testing.build_cast(places)
-    plan = load_file(actor=None).plan
+    plan = load_file(actor=OPERATOR).plan
     round_ = services.do_open_round(
         plan, year=2025, quarter=4, deadline=timezone.now() + timedelta(days=5), actor=cast.district
     )

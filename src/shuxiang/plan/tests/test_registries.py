@@ -1,9 +1,11 @@
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.importers import ImportRejected
 from shuxiang.core.models import Place
@@ -55,13 +57,45 @@ def test_fibre_coverage_is_counted_from_the_hamlet_registry_and_rolled_up(plan, 
     assert (district.value, district.target, district.light.value) == (Decimal(60), Decimal(100), "danger")
 
 
-def test_service_points_make_village_logistics_coverage(plan, places, cast):
-    services.do_save_service_point(
-        actor=cast.township_a, place=places.village_a, kind="logistics", name="清水村电商服务站"
-    )
+def test_open_commerce_stations_make_village_logistics_coverage(plan, places, cast):
+    """The plan file counts 村级电商物流服务点覆盖率 from the e-commerce network (markets'
+    commerce.logistics_villages): a village counts when an open village station or pickup point was
+    open by the quarter's end. A station being built, one opened after the quarter, or a service point
+    of the plan's older registry does not make a village covered."""
+    from shuxiang.markets import commerce
+
     logistics = Indicator.objects.get(code="logistics_villages")
-    do_refresh_computed(logistics, "2025Q3", actor=None)
+    assert logistics.computed_by == "commerce.logistics_villages"
+    commerce.do_create_station(
+        actor=OPERATOR,
+        code="QJH-ST",
+        name="清水村电商服务站",
+        kind="village",
+        place=places.village_a,
+        opened_on=date(2025, 6, 1),
+    )
+    commerce.do_create_station(
+        actor=OPERATOR,
+        code="LX-ST",
+        name="荷花村电商服务站",
+        kind="village",
+        place=places.village_b,
+        status="building",
+    )
+    commerce.do_create_station(
+        actor=OPERATOR,
+        code="LX-KD",
+        name="荷花村快递收投点",
+        kind="pickup",
+        place=places.village_b,
+        opened_on=date(2025, 10, 10),
+    )
+    services.do_save_service_point(
+        actor=cast.township_b, place=places.village_b, kind="logistics", name="荷花村电商物流服务站"
+    )
+    do_refresh_computed(logistics, "2025Q3", actor=OPERATOR)
     assert value_at(logistics, places.township_a, "2025").value == 100
+    assert value_at(logistics, places.township_b, "2025").value == 0
     assert value_at(logistics, places.district, "2025").value == 50
 
 

@@ -1,12 +1,10 @@
+import random
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from shuxiang.core import services as core_services
-from shuxiang.core.choices import Role
-from shuxiang.testing import PASSWORD
 from shuxiang.trace import codes, services
 
 
@@ -27,7 +25,8 @@ def credit_code(first17="93430903MA4L12345"):
 
 @pytest.fixture
 def farm(places, cast):
-    """A cooperative in 泉交河镇 with a rice base, one plot with a soil test, a rice product and its account."""
+    """A cooperative in 泉交河镇 with a rice base, one plot with a soil test, a rice product and its
+    recorder's account (the cast's producer role)."""
     producer = services.do_create_producer(
         actor=cast.township_a,
         name="清水村稻米专业合作社",
@@ -59,14 +58,7 @@ def farm(places, cast):
     product = services.do_create_product(
         producer, actor=cast.township_a, name="清水贡米", category="rice", gtin="6901234567892", unit="kg"
     )
-    account = core_services.do_create_user(
-        actor=None,
-        username="t_coop",
-        role=Role.CLIENT,
-        place=places.village_a,
-        password=PASSWORD,
-        display_name="合作社填报员",
-    )
+    account = cast.producer  # t_coop, role producer, in 清水村: this cooperative's recorder
     services.do_add_operator(producer, account, actor=cast.township_a)
     return {"producer": producer, "base": base, "plot": plot, "product": product, "account": account}
 
@@ -108,3 +100,26 @@ def other_farm(places, cast):
 
 def days_ago(n, hour=9):
     return (timezone.localtime() - timedelta(days=n)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def demo():
+    """The Heshan demo's places, units and accounts, and its traceability data (no residents)."""
+    from shuxiang.demo import builder
+    from shuxiang.trace import demo as trace_demo
+
+    rng = random.Random(builder.SEED)
+    district, townships, villages, hamlets = builder.build_places(rng, 1)
+    ctx = builder.DemoContext(
+        rng=rng,
+        scale=1,
+        district=district,
+        townships=townships,
+        villages=villages,
+        hamlets=hamlets,
+        units=builder.build_units(district, townships, villages),
+        users={},
+    )
+    builder.build_users(ctx)
+    trace_demo.build(ctx)
+    return ctx

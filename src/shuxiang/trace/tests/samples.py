@@ -4,7 +4,17 @@ from django.utils import timezone
 
 from shuxiang.testing import sample
 from shuxiang.trace import codes
-from shuxiang.trace.models import Base, Certificate, EnvironmentTest, Lot, Plot, Producer, Product, TraceEvent
+from shuxiang.trace.models import (
+    Base,
+    Certificate,
+    DirectoryEntry,
+    EnvironmentTest,
+    Lot,
+    Plot,
+    Producer,
+    Product,
+    TraceEvent,
+)
 
 _serial = iter(range(1, 1_000_000))
 
@@ -12,6 +22,11 @@ _serial = iter(range(1, 1_000_000))
 @sample(Producer)
 def make_producer(place, marker):
     return Producer.objects.create(name=marker, kind="household", place=place)
+
+
+@sample(DirectoryEntry)
+def make_directory_entry(place, marker):
+    return DirectoryEntry.objects.get(pk=make_producer(place, marker).pk)
 
 
 @sample(Base)

@@ -7,8 +7,7 @@ from django.utils import timezone
 
 from shuxiang import testing
 from shuxiang.conftest import login
-from shuxiang.core import services as core_services
-from shuxiang.core.choices import Role
+from shuxiang.core.actors import OPERATOR
 from shuxiang.ledger import services as ledger
 from shuxiang.trace import services
 from shuxiang.trace.models import Lot
@@ -21,7 +20,7 @@ def _farm():
     places = testing.build_places()
     cast = testing.build_cast(places)
     producer = services.do_create_producer(
-        actor=None,
+        actor=OPERATOR,
         name="清水村稻米专业合作社",
         kind="cooperative",
         place=places.village_a,
@@ -30,14 +29,13 @@ def _farm():
         contact_phone="13907371234",
     )
     base = services.do_create_base(
-        producer, actor=None, name="清水村水稻基地", kind="planting", place=places.hamlet_a
+        producer, actor=OPERATOR, name="清水村水稻基地", kind="planting", place=places.hamlet_a
     )
-    services.do_create_plot(base, actor=None, name="1号田")
-    services.do_create_product(producer, actor=None, name="清水贡米", category="rice", gtin="6901234567892")
-    account = core_services.do_create_user(
-        actor=None, username="t_coop", role=Role.CLIENT, place=places.village_a, password=testing.PASSWORD
+    services.do_create_plot(base, actor=OPERATOR, name="1号田")
+    services.do_create_product(
+        producer, actor=OPERATOR, name="清水贡米", category="rice", gtin="6901234567892"
     )
-    services.do_add_operator(producer, account, actor=None)
+    services.do_add_operator(producer, cast.producer, actor=OPERATOR)  # t_coop, role producer
     return places, cast, producer
 
 
@@ -136,17 +134,17 @@ def test_a_consumer_scans_the_code_on_a_phone_and_verifies_the_record(live_serve
     _places, _cast, producer = _farm()
     lot = services.do_create_lot(
         producer.products.get(),
-        actor=None,
+        actor=OPERATOR,
         lot_number="2025A01",
         origin=producer.bases.get().plots.get(),
         quantity=100,
     )
     for step in ("planting", "harvesting"):
-        services.do_record_event(lot, actor=None, biz_step=step)
+        services.do_record_event(lot, actor=OPERATOR, biz_step=step)
     services.do_record_event(
-        lot, actor=None, biz_step="inspecting", test_item="农药残留快速检测", test_passed=True
+        lot, actor=OPERATOR, biz_step="inspecting", test_item="农药残留快速检测", test_passed=True
     )
-    services.do_issue_certificate(lot, actor=None)
+    services.do_issue_certificate(lot, actor=OPERATOR)
     outside = []
     page = phone_page
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)

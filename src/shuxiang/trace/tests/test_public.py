@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.trace import services
 from shuxiang.trace.tests.conftest import days_ago
 from shuxiang.trace.tests.test_services import life
@@ -118,11 +119,12 @@ def test_the_short_code_redirects_to_the_digital_link(lot):
     assert Client().head(lot.public_path).status_code == 200
 
 
-def test_the_scan_beacon_counts_a_scan_and_the_warning_appears_on_the_page(
+def test_the_scan_beacon_counts_scans_and_far_apart_beacons_show_nothing_to_the_public(
     lot, django_capture_on_commit_callbacks
 ):
+    from shuxiang.trace.models import Scan
+
     cache.clear()
-    assert "疑似被仿冒" not in Client().get(lot.public_path).content.decode()
     c = Client()
     url = f"/t/{lot.short_code}/scan"
     assert (
@@ -137,11 +139,34 @@ def test_the_scan_beacon_counts_a_scan_and_the_warning_appears_on_the_page(
             json.dumps({"lat": 45.75, "lng": 126.63}),
             content_type="application/json",
             REMOTE_ADDR="10.9.9.9",
+            HTTP_USER_AGENT="Mozilla/5.0 (iPhone) MicroMessenger",
         )
     assert response.status_code == 204
     lot.refresh_from_db()
-    assert lot.scan_count == 2 and lot.suspicious
-    assert "疑似被仿冒" in Client().get(lot.public_path).content.decode()
+    assert lot.scan_count == 2 and not lot.suspicious and lot.clue_reason == ""
+    stored = Scan.objects.get(network="10.9.9.0/24")
+    assert len(stored.agent) == 16 and "iPhone" not in stored.agent  # a hash, never the agent itself
+    page = Client().get(lot.public_path).content.decode()
+    assert "仿冒" not in page and 'id="counterfeit-warning"' not in page
+
+
+def test_a_clue_stays_off_the_public_page_until_an_official_confirms_it(lot, cast):
+    cache.clear()
+    for ip, agent, lat, lng in [
+        ("223.146.10.8", "phone A", 28.47, 112.60),
+        ("117.136.5.20", "phone B", 28.55, 112.36),
+        ("113.108.20.4", "phone C", 23.13, 113.26),
+    ]:
+        Client(REMOTE_ADDR=ip, HTTP_USER_AGENT=agent).post(
+            f"/t/{lot.short_code}/scan", json.dumps({"lat": lat, "lng": lng}), content_type="application/json"
+        )
+    lot.refresh_from_db()
+    assert lot.clue_reason
+    assert 'id="counterfeit-warning"' not in Client().get(lot.public_path).content.decode()
+    services.do_confirm_counterfeit(lot, actor=cast.township_a, note="广州某批发市场发现仿冒包装")
+    cache.clear()
+    page = Client().get(lot.public_path).content.decode()
+    assert 'id="counterfeit-warning"' in page and "广州某批发市场发现仿冒包装" in page
 
 
 def test_the_12315_button_opens_a_case_and_shows_its_tracking_number(lot):
@@ -181,7 +206,8 @@ def test_the_label_sheet_is_a_pdf_of_qr_labels(lot, cast, client_for):
 
 def test_the_verify_endpoint_the_page_links_to_answers(shipped):
     data = Client().get("/api/v1/ledger/verify/?stream=trace").json()
-    assert data["ok"] is True and data["entries"] == 6
+    # producer, soil test, product, lot, six events and the certificate
+    assert data["ok"] is True and data["entries"] == 4 + 6 + 1
 
 
 def test_the_latest_readings_of_the_plots_monitoring_device_show_on_the_page(lot, farm, cast):
@@ -190,14 +216,14 @@ def test_the_latest_readings_of_the_plots_monitoring_device_show_on_the_page(lot
     from shuxiang.iot import services as iot
 
     device, _ = iot.do_register_device(
-        actor=None,
+        actor=OPERATOR,
         code="TRACE-FIELD01",
         protocol="http",
         place=farm["plot"].place,
         name="1号田墒情站",
         sensors=[{"key": "soil_moisture", "name": "土壤含水量", "unit": "%"}],
     )
-    iot.do_ingest_one(device.code, [("soil_moisture", timezone.now(), 23.5)], actor="test")
+    iot.do_ingest_one(device.code, [("soil_moisture", timezone.now(), 23.5)], actor=Actor.device(device.code))
     services.do_link_device(farm["plot"], actor=cast.township_a, device_code="TRACE-FIELD01")
     page = Client().get(lot.public_path).content.decode()
     assert "产地实时监测" in page and "土壤含水量" in page and "23.5" in page
@@ -209,7 +235,7 @@ def test_linking_a_device_outside_the_officers_township_is_refused(farm, cast, p
     from shuxiang.core.errors import ServiceError
     from shuxiang.iot import services as iot
 
-    iot.do_register_device(actor=None, code="LX-POND01", protocol="http", place=places.hamlet_b)
+    iot.do_register_device(actor=OPERATOR, code="LX-POND01", protocol="http", place=places.hamlet_b)
     with pytest.raises(ServiceError) as err:
         services.do_link_device(farm["plot"], actor=cast.township_a, device_code="LX-POND01")
     assert "device_code" in err.value.fields
@@ -244,7 +270,27 @@ def test_a_test_report_is_attached_public_and_its_hash_is_chained(lot, farm, api
     assert hashlib.sha256(PDF).hexdigest() in LedgerEntry.objects.get(seq=event["ledger_seq"]).body
     page = Client().get(lot.public_path).content.decode()
     assert f"/attachments/{event['report']}" in page
-    assert b"".join(Client().get(f"/attachments/{event['report']}").streaming_content) == PDF
+
+
+def test_a_consumer_without_an_account_downloads_the_public_test_report(lot, farm, api_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    event = (
+        api_for(farm["account"])
+        .post(
+            f"/api/v1/trace/lots/{lot.pk}/events/",
+            {
+                "biz_step": "inspecting",
+                "test_item": "农药残留检测",
+                "test_passed": "true",
+                "report": SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf"),
+            },
+            format="multipart",
+        )
+        .json()
+    )
+    response = Client().get(f"/attachments/{event['report']}")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
 
 
 def test_a_report_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_written(lot, farm, api_for):
@@ -269,13 +315,13 @@ def test_a_report_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_written(l
     assert response.status_code == 400 and response.json()["code"] == "bad_file_type"
     assert (
         not TraceEvent.objects.exists()
-        and not LedgerEntry.objects.exists()
+        and not LedgerEntry.objects.filter(key__startswith="trace.event:").exists()
         and not Attachment.objects.exists()
     )
 
 
 def test_the_lot_page_shows_scan_statistics_to_staff(lot, cast, client_for):
-    services.do_record_scan(lot, ip="10.1.2.3", latitude=28.47, longitude=112.60)
-    services.do_record_scan(lot, ip="10.7.2.3")
+    services.do_record_scan(lot, actor=services.CONSUMER, ip="10.1.2.3", latitude=28.47, longitude=112.60)
+    services.do_record_scan(lot, actor=services.CONSUMER, ip="10.7.2.3")
     page = client_for(cast.township_a).get(f"/trace/lots/{lot.pk}/").content.decode()
     assert '<b id="scan-total">2</b>' in page and "10.7.2.0/24" in page and "约 28.47, 112.6" in page

@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from shuxiang.core.errors import Forbidden, ServiceError
+from shuxiang.core.actors import OPERATOR
+from shuxiang.core.errors import Forbidden, NotFound, ServiceError
 from shuxiang.core.models import AuditEntry
 from shuxiang.ledger import services as ledger
 from shuxiang.ledger.models import LedgerEntry
@@ -137,7 +138,15 @@ def test_a_lots_life_from_planting_to_shipping_is_chained_in_the_ledger(lot, far
     assert all(len(e.ledger_hash) == 64 for e in events)
     assert shipped.disposition == "in_transit" and shipped.recorded_by == "t_coop"
     result = ledger.verify("trace")
-    assert result.ok and result.entries == 6 and result.head == shipped.ledger_hash
+    # producer, its soil test, product and lot came first: every fact of the public page is chained
+    assert result.ok and result.entries == 4 + 6 and result.head == shipped.ledger_hash
+    keys = list(LedgerEntry.objects.order_by("seq").values_list("key", flat=True))
+    assert [k.split(":")[0] for k in keys[:4]] == [
+        "trace.producer",
+        "trace.envtest",
+        "trace.product",
+        "trace.lot",
+    ]
 
 
 def test_harvest_inside_the_pre_harvest_interval_is_refused_naming_product_and_allowed_date(lot, cast):
@@ -222,26 +231,75 @@ def test_an_input_use_without_an_interval_for_a_pesticide_is_refused(lot, cast):
 
 
 def test_a_producer_account_cannot_record_for_a_lot_of_another_producer(farm, other_farm):
-    with pytest.raises(ServiceError) as err:
+    with pytest.raises(Forbidden) as err:
         services.do_record_event(other_farm["lot"], actor=farm["account"], biz_step="harvesting")
-    assert err.value.code == "other_producer" and "荷花村王氏家庭农场" in err.value.message
-    assert not TraceEvent.objects.exists() and not LedgerEntry.objects.exists()
+    # It is told the rule, and learns nothing about the other producer.
+    assert "本经营主体" in err.value.message and "荷花村" not in err.value.message
+    with pytest.raises(Forbidden):
+        services.do_issue_certificate(other_farm["lot"], actor=farm["account"])
+    with pytest.raises(Forbidden):
+        services.do_create_lot(
+            other_farm["product"],
+            actor=farm["account"],
+            lot_number="X9",
+            origin=other_farm["plot"],
+            quantity=1,
+        )
+    assert (
+        not TraceEvent.objects.exists() and not LedgerEntry.objects.filter(key__contains=".event:").exists()
+    )
+    assert not LedgerEntry.objects.filter(key__startswith="trace.certificate:").exists()
+    assert not Certificate.objects.exists() and Lot.objects.count() == 1
+
+
+def test_a_producer_account_may_not_register_producers_or_their_land(farm, places):
+    with pytest.raises(Forbidden):
+        services.do_create_producer(
+            actor=farm["account"], name="新合作社", kind="cooperative", place=places.village_a.code
+        )
+    with pytest.raises(Forbidden):
+        services.do_create_plot(farm["base"], actor=farm["account"], name="2号田")
+    with pytest.raises(Forbidden):
+        services.do_link_device(farm["plot"], actor=farm["account"], device_code="")
+    assert Producer.objects.count() == 1 and farm["base"].plots.count() == 1
 
 
 def test_a_township_officer_cannot_record_for_a_lot_in_another_township(other_farm, cast):
-    with pytest.raises(ServiceError) as err:
+    with pytest.raises(NotFound):
         services.do_record_event(other_farm["lot"], actor=cast.township_a, biz_step="harvesting")
-    assert err.value.code == "out_of_scope"
+    assert not TraceEvent.objects.exists()
+
+
+def test_a_grid_worker_records_events_but_may_not_clear_a_counterfeit_warning(lot, cast):
+    services.do_record_event(lot, actor=cast.grid_a, biz_step="planting", event_time=days_ago(5))
+    with pytest.raises(Forbidden):
+        services.do_clear_warning(lot, actor=cast.grid_a)
+
+
+def test_services_refuse_a_bare_string_as_actor_and_write_nothing(farm, lot, places):
+    with pytest.raises(TypeError):
+        services.do_record_event(lot, actor="cli", biz_step="planting")
+    with pytest.raises(TypeError):
+        services.do_create_producer(actor="cli", name="某合作社", kind="cooperative", place=places.village_a)
+    with pytest.raises(TypeError):
+        services.do_record_scan(lot, actor="public", ip="10.0.0.1")
+    with pytest.raises(TypeError):
+        services.do_clear_warning(lot, actor=None)
+    with pytest.raises(TypeError):
+        services.do_file_complaint(lot, actor="trace:12315", description="买回的大米有霉味")
+    assert not TraceEvent.objects.exists() and Producer.objects.count() == 1
+    lot.refresh_from_db()
+    assert lot.scan_count == 0
 
 
 def test_a_water_bureau_officer_may_not_record_trace_events(lot, cast, places):
     from shuxiang.core import services as core_services
 
     water = core_services.do_create_unit(
-        actor=None, name="区水利局", kind="bureau", place=places.district, domains=["water"]
+        actor=OPERATOR, name="区水利局", kind="bureau", place=places.district, domains=["water"]
     )
     officer = core_services.do_create_user(
-        actor=None,
+        actor=OPERATOR,
         username="t_water",
         role="department",
         place=places.district,
@@ -333,37 +391,126 @@ def test_ledger_verification_names_the_entry_whose_event_row_was_deleted(lot, fa
     planting = lot.events.get(biz_step="planting")
     _sql("DELETE FROM trace_traceevent WHERE id = %s", [planting.pk])
     result = ledger.verify("trace")
-    assert (result.first_bad.seq, result.first_bad.reason) == (1, "source_missing")
+    assert (result.first_bad.seq, result.first_bad.reason) == (planting.ledger_seq, "source_missing")
 
 
-# --- scans and counterfeit warnings ---------------------------------------------------------------
+# --- scans and counterfeit clues -------------------------------------------------------------------
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) MicroMessenger/8.0.49"
+ANDROID = "Mozilla/5.0 (Linux; Android 14; V2304A) Chrome/120.0 Mobile Safari/537.36"
+HUAWEI = "Mozilla/5.0 (Linux; Android 13; HarmonyOS) HuaweiBrowser/14.0 Mobile"
+YIYANG, YIYANG_2, GUANGZHOU, HARBIN = (28.47, 112.60), (28.55, 112.36), (23.13, 113.26), (45.75, 126.63)
 
 
-def test_scans_are_counted_and_a_code_scanned_far_apart_raises_the_counterfeit_warning(lot):
-    services.do_record_scan(lot, ip="10.1.2.3", latitude=28.47, longitude=112.60)
+def scan(lot, ip, agent, where=None):
+    lat, lng = where if where else (None, None)
+    return services.do_record_scan(
+        lot, actor=services.CONSUMER, ip=ip, user_agent=agent, latitude=lat, longitude=lng
+    )
+
+
+def test_two_beacons_thousands_of_km_apart_are_not_evidence_of_a_copied_label(lot):
+    scan(lot, "223.146.10.8", IPHONE, YIYANG)
+    scan(lot, "113.108.20.4", ANDROID, HARBIN)  # about 2,300 km away, minutes later
     lot.refresh_from_db()
-    assert lot.scan_count == 1 and not lot.suspicious
-    version = lot.version
-    services.do_record_scan(lot, ip="10.9.2.3", latitude=23.13, longitude=113.26)  # 广州, ~600 km away
+    assert lot.scan_count == 2 and not lot.suspicious and lot.clue_reason == ""
+    assert not AuditEntry.objects.filter(action="transition", object_type="trace.lot").exists()
+
+
+def test_three_clients_in_two_far_apart_places_give_the_township_a_clue_not_a_public_warning(
+    lot, cast, django_capture_on_commit_callbacks
+):
+    from shuxiang.core.models import Notification
+
+    version = Lot.objects.get(pk=lot.pk).version
+    scan(lot, "223.146.10.8", IPHONE, YIYANG)
+    scan(lot, "117.136.5.20", ANDROID, YIYANG_2)
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(lot, "113.108.20.4", HUAWEI, GUANGZHOU)
     lot.refresh_from_db()
-    assert lot.suspicious and "公里" in lot.suspicious_reason and lot.version == version + 1
-    assert AuditEntry.objects.filter(action="transition", object_type="trace.lot").count() == 1
+    assert "3个不同客户端" in lot.clue_reason and "2个" in lot.clue_reason and not lot.suspicious
+    assert lot.version == version  # the public page is unchanged
+    entry = AuditEntry.objects.get(action="transition", object_type="trace.lot")
+    assert entry.actor is None and entry.actor_label == "consumer"
+    note = Notification.objects.get(recipient=cast.township_a)
+    assert "待核查" in note.title and not Notification.objects.filter(recipient=cast.township_b).exists()
 
 
-def test_a_code_scanned_more_often_than_a_day_of_real_sales_raises_the_warning(lot):
-    for i in range(services.SCANS_PER_DAY_LIMIT + 1):
-        services.do_record_scan(lot, ip=f"10.0.0.{i % 250}")
+def test_one_client_cannot_make_a_clue_by_changing_its_browser_or_its_network(lot):
+    # one network, three browsers, three places: one client
+    scan(lot, "223.146.10.8", IPHONE, YIYANG)
+    scan(lot, "223.146.10.9", ANDROID, GUANGZHOU)
+    scan(lot, "223.146.10.10", HUAWEI, HARBIN)
+    # three networks, one browser: still one more client at most
+    scan(lot, "10.1.0.1", IPHONE, GUANGZHOU)
+    scan(lot, "10.2.0.1", IPHONE, HARBIN)
     lot.refresh_from_db()
-    assert lot.suspicious and f"{services.SCANS_PER_DAY_LIMIT + 1}次" in lot.suspicious_reason
+    assert lot.scan_count == 5 and lot.clue_reason == "" and not lot.suspicious
 
 
-def test_an_official_clears_the_warning_after_checking(lot, cast):
-    services.do_record_scan(lot, latitude=28.47, longitude=112.60)
-    services.do_record_scan(lot, latitude=39.90, longitude=116.40)
+def test_the_thresholds_come_from_the_setting(lot, settings):
+    settings.TRACE_COUNTERFEIT = "min_clients=2,far_km=1000"
+    scan(lot, "223.146.10.8", IPHONE, YIYANG)
+    scan(lot, "113.108.20.4", ANDROID, GUANGZHOU)  # about 560 km: not far enough now
     lot.refresh_from_db()
+    assert lot.clue_reason == ""
+    scan(lot, "1.180.2.9", HUAWEI, HARBIN)
+    lot.refresh_from_db()
+    assert "1000公里" in lot.clue_reason
+
+
+def test_a_wrong_threshold_setting_is_a_system_check_error(settings):
+    from shuxiang.trace.checks import counterfeit_rule
+
+    settings.TRACE_COUNTERFEIT = "min_clients=many"
+    assert [e.id for e in counterfeit_rule()] == ["trace.E001"]
+    settings.TRACE_COUNTERFEIT = "min_clients=3,far_km=250"
+    assert counterfeit_rule() == []
+
+
+def test_many_different_clients_in_a_day_give_a_clue(lot, settings):
+    settings.TRACE_COUNTERFEIT = "many_clients=5"
+    for i in range(6):
+        scan(lot, f"10.{i}.0.1", f"phone-{i}")
+    lot.refresh_from_db()
+    assert "6个不同网络和浏览器" in lot.clue_reason and not lot.suspicious
+
+
+def _clue(lot):
+    scan(lot, "223.146.10.8", IPHONE, YIYANG)
+    scan(lot, "117.136.5.20", ANDROID, YIYANG_2)
+    scan(lot, "113.108.20.4", HUAWEI, GUANGZHOU)
+    lot.refresh_from_db()
+    assert lot.clue_reason
+    return lot
+
+
+def test_an_official_confirms_a_clue_and_then_clears_the_warning(lot, cast):
+    _clue(lot)
+    services.do_confirm_counterfeit(lot, actor=cast.township_a, note="广州某批发市场发现仿冒包装")
+    lot.refresh_from_db()
+    assert lot.suspicious and lot.suspicious_reason == "广州某批发市场发现仿冒包装" and lot.clue_reason == ""
     services.do_clear_warning(lot, actor=cast.township_a)
     lot.refresh_from_db()
     assert not lot.suspicious and lot.suspicious_reason == ""
+
+
+def test_a_dismissed_clue_is_not_raised_again_by_the_same_scans(lot, cast):
+    _clue(lot)
+    services.do_dismiss_clue(lot, actor=cast.township_a)
+    scan(lot, "36.4.1.1", "another phone", GUANGZHOU)
+    lot.refresh_from_db()
+    assert lot.clue_reason == "" and not lot.suspicious
+
+
+def test_a_grid_worker_may_not_confirm_or_dismiss_a_clue(lot, cast):
+    _clue(lot)
+    with pytest.raises(Forbidden):
+        services.do_confirm_counterfeit(lot, actor=cast.grid_a, note="看到了")
+    with pytest.raises(Forbidden):
+        services.do_dismiss_clue(lot, actor=cast.grid_a)
+    lot.refresh_from_db()
+    assert lot.clue_reason and not lot.suspicious
 
 
 # --- 12315 -------------------------------------------------------------------------------------------
@@ -374,7 +521,7 @@ def test_a_12315_complaint_opens_a_food_safety_case_for_the_market_regulator(lot
     from shuxiang.core import services as core_services
 
     regulator = core_services.do_create_unit(
-        actor=None,
+        actor=OPERATOR,
         name="区市场监督管理局",
         short_name="区市监局",
         kind="bureau",
@@ -382,7 +529,11 @@ def test_a_12315_complaint_opens_a_food_safety_case_for_the_market_regulator(lot
         domains=["trace", "cases"],
     )
     case = services.do_file_complaint(
-        lot, description="买回的大米有霉味，怀疑变质", phone="13800138000", purchase_place="兰溪镇某超市"
+        lot,
+        actor=services.CONSUMER,
+        description="买回的大米有霉味，怀疑变质",
+        phone="13800138000",
+        purchase_place="兰溪镇某超市",
     )
     case = Case.objects.get(pk=case.pk)
     assert case.case_type == "trace.complaint" and case.unit == regulator
@@ -398,5 +549,5 @@ def test_a_12315_complaint_too_short_is_refused_and_no_case_is_opened(lot):
     from shuxiang.cases.models import Case
 
     with pytest.raises(ServiceError) as err:
-        services.do_file_complaint(lot, description="差")
+        services.do_file_complaint(lot, actor=services.CONSUMER, description="差")
     assert "description" in err.value.fields and not Case.objects.exists()

@@ -1,6 +1,7 @@
 import pytest
 
 from shuxiang.core import services as core_services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.choices import Role, UnitKind
 from shuxiang.testing import PASSWORD
 from shuxiang.warnings.tests.receivers import Gateways
@@ -28,7 +29,7 @@ def officers(cast, places):
     """The weather forecaster and the emergency duty officer: department users whose units
     are responsible for warnings (domains include "warnings")."""
     weather_unit = core_services.do_create_unit(
-        actor=None,
+        actor=OPERATOR,
         name="区气象局",
         short_name="区气象局",
         kind=UnitKind.BUREAU,
@@ -36,7 +37,7 @@ def officers(cast, places):
         domains=["warnings"],
     )
     emergency_unit = core_services.do_create_unit(
-        actor=None,
+        actor=OPERATOR,
         name="区应急管理局",
         short_name="区应急局",
         kind=UnitKind.BUREAU,
@@ -46,7 +47,7 @@ def officers(cast, places):
 
     def user(name, unit):
         return core_services.do_create_user(
-            actor=None,
+            actor=OPERATOR,
             username=name,
             role=Role.DEPARTMENT,
             place=places.district,

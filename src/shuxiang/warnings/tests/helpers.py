@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.warnings import services
 from shuxiang.warnings.models import Endpoint
 
@@ -12,7 +13,7 @@ def later(hours=12):
 
 def endpoint(place, url, name=None):
     return services.do_create_endpoint(
-        actor=None, name=name or f"{place.name}大喇叭", place=place, adapter="http", url=url
+        actor=OPERATOR, name=name or f"{place.name}大喇叭", place=place, adapter="http", url=url
     )
 
 

@@ -93,8 +93,9 @@ def test_endpoints_are_registered_by_place_code(cast, places, api_for):
         {"name": "荷花村大喇叭", "place": places.village_b.code, "adapter": "mqtt", "topic": "lx/hh"},
         format="json",
     )
-    assert other.status_code == 400
+    assert other.status_code == 403
     assert other.json()["code"] == "out_of_scope"
+    assert other.json()["fields"] == {"place": ["荷花村不在管辖范围内"]}
     no_url = api.post(
         "/api/v1/warnings/endpoints/",
         {"name": "无地址", "place": places.village_a.code, "adapter": "http"},

@@ -2,6 +2,7 @@ import re
 
 import pytest
 
+from shuxiang.core.actors import Actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import AuditEntry
 from shuxiang.warnings import services
@@ -112,7 +113,7 @@ def test_alarm_rule_may_issue_immediately_but_a_person_may_not(
     assert refused.value.code == "approval_required"
     with django_capture_on_commit_callbacks(execute=True):
         warning = services.do_create_warning(
-            actor="alarm:reservoir-7",
+            actor=Actor.system("water"),
             signal_type="reservoir",
             colour="orange",
             headline="某水库水位超汛限",
@@ -123,7 +124,8 @@ def test_alarm_rule_may_issue_immediately_but_a_person_may_not(
             source="alarm:reservoir-7",
         )
     assert warning.status == "issued"
-    assert warning.issued_by == "alarm:reservoir-7"
+    assert warning.issued_by == "system:water"
+    assert warning.author is None
     assert gateways.messages_for("qs")[0]["signal"]["colour"] == "orange"
 
 

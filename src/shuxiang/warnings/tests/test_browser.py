@@ -3,8 +3,11 @@ submits it, the duty officer approves and issues it from the home page's pending
 live board shows the village loudspeaker reached."""
 
 import pytest
+import shapely
 
 from shuxiang.conftest import login
+from shuxiang.core.actors import OPERATOR
+from shuxiang.core.boundaries import set_boundary
 from shuxiang.testing import PASSWORD
 from shuxiang.warnings.models import Warning
 from shuxiang.warnings.tests.helpers import endpoint
@@ -73,17 +76,53 @@ def test_red_warning_written_on_a_phone_is_approved_by_another_person_and_reache
     assert errors == []
 
 
-def test_villages_can_be_picked_on_the_map(live_server, phone_page, officers, places):
+def _tap(page, longitude, latitude):
+    """A real tap at a map position (Leaflet tells where the point is on screen)."""
+    page.locator("#area-map").scroll_into_view_if_needed()
+    box = page.locator("#area-map").bounding_box()
+    x, y = page.evaluate(
+        "([lat, lng]) => { const p = document.getElementById('area-map').sxMap"
+        ".latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }",
+        [latitude, longitude],
+    )
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def test_villages_are_picked_on_their_boundaries_a_township_tap_opens_its_villages(
+    live_server, phone_page, officers, places
+):
+    for place, shape in (
+        (places.district, shapely.box(112.30, 28.35, 112.75, 28.80)),
+        (places.township_a, shapely.box(112.50, 28.40, 112.70, 28.55)),
+        (places.township_b, shapely.box(112.45, 28.60, 112.65, 28.75)),
+        (places.village_a, shapely.box(112.59, 28.46, 112.61, 28.48)),
+        (places.village_b, shapely.box(112.51, 28.68, 112.53, 28.70)),
+    ):
+        set_boundary(place, shape, actor=OPERATOR, source="测试")
     base = live_server.url
     errors = []
     watch(phone_page, errors)
+    outside = []
+    phone_page.on(
+        "request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:")) else None
+    )
     login(phone_page, base, officers.weather.username, PASSWORD)
     phone_page.wait_for_url(f"{base}/")
     phone_page.goto(f"{base}/warnings/new/")
     phone_page.click("#show-area-map")
-    phone_page.wait_for_selector("#area-map path.leaflet-interactive")
-    assert phone_page.locator("#area-map path.leaflet-interactive").count() == 2  # 清水村 and 荷花村
-    phone_page.locator("#area-map path.leaflet-interactive").nth(1).click()
+    # The two townships as outlined shapes with their names, not dots.
+    phone_page.wait_for_selector(f"#area-map .sx-label:has-text('{places.township_b.name}')")
+    assert phone_page.locator("#area-map path.leaflet-interactive").count() == 2
+
+    _tap(phone_page, 112.47, 28.62)  # inside 兰溪镇, outside its village: zooms in and loads the villages
+    phone_page.wait_for_function(
+        "() => document.querySelectorAll('#area-map path.leaflet-interactive').length >= 3"
+    )
     picked = phone_page.locator(f"#map-picks input[value='{places.village_b.code}']")
+    assert picked.count() == 0  # a township tap picks nothing
+
+    _tap(phone_page, 112.52, 28.69)  # inside 荷花村
     assert picked.is_checked()
-    assert errors == []
+    _tap(phone_page, 112.52, 28.69)  # a second tap takes it back
+    assert not picked.is_checked()
+    assert errors == [] and outside == []

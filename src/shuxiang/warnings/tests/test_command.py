@@ -21,7 +21,7 @@ def test_cap_files_are_imported_from_the_command_line_and_bad_ones_named(
     assert "已导入 43000041600000_20260701080000_0" in out.out
     assert "bad.xml: CAP 元素 <sent> 缺失或为空" in out.err
     warning = Warning.objects.get()
-    assert warning.source == "cap-import" and warning.issued_by == "cli"
+    assert warning.source == "cap-import" and warning.issued_by == "system:operator"
     assert gateways.paths() == {"qs"}
 
 

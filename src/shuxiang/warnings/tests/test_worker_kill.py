@@ -23,12 +23,13 @@ SETUP = """
 from datetime import timedelta
 from django.utils import timezone
 from shuxiang import testing
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.warnings import services
 places = testing.build_places()
 for i in range({n}):
-    services.do_create_endpoint(actor=None, name=f"大喇叭{{i:03d}}", place=places.village_a, adapter="http",
+    services.do_create_endpoint(actor=OPERATOR, name=f"大喇叭{{i:03d}}", place=places.village_a, adapter="http",
                                 url=f"{base}/ep/{{i:03d}}")
-services.do_create_warning(actor="alarm:test", signal_type="rainstorm", colour="red", headline="红色暴雨",
+services.do_create_warning(actor=Actor.system("water"), signal_type="rainstorm", colour="red", headline="红色暴雨",
     description="强降雨", areas=[places.village_a.code], expires=timezone.now() + timedelta(hours=2), immediate=True)
 """
 

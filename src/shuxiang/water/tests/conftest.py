@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.iot import services as iot
 
 _seq = itertools.count(1)
@@ -25,7 +26,7 @@ def reservoir(places, cast):
     from shuxiang.water import services
 
     return services.do_create_reservoir(
-        actor=None,
+        actor=OPERATOR,
         code="HS-SK-T01",
         place=places.village_a,
         rtu_code=rtu_code(),

@@ -1,5 +1,6 @@
 from datetime import date
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.testing import sample
 from shuxiang.water import services
 from shuxiang.water.models import PumpStation, Reservoir
@@ -15,7 +16,7 @@ def _next():
 @sample(Reservoir)
 def make_reservoir(place, marker):
     return services.do_create_reservoir(
-        actor=None,
+        actor=OPERATOR,
         code=f"SAMPLE-SK{_next():04d}",
         place=place,
         name=marker,
@@ -31,7 +32,7 @@ def make_reservoir(place, marker):
 @sample(PumpStation)
 def make_pump_station(place, marker):
     return services.do_create_pump_station(
-        actor=None,
+        actor=OPERATOR,
         code=f"SAMPLE-BZ{_next():04d}",
         place=place,
         name=marker,

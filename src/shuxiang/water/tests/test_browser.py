@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from shuxiang import testing
 from shuxiang.conftest import login
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.iot import services as iot
 from shuxiang.water import services
 
@@ -18,7 +19,7 @@ def test_officer_sees_the_over_limit_reservoir_on_map_table_chart_and_acknowledg
     places = testing.build_places()
     testing.build_cast(places)
     reservoir = services.do_create_reservoir(
-        actor=None,
+        actor=OPERATOR,
         code="HS-SK-B01",
         place=places.village_a,
         rtu_code="0077000001",
@@ -34,7 +35,9 @@ def test_officer_sees_the_over_limit_reservoir_on_map_table_chart_and_acknowledg
     iot.caches.clear()
     for minutes, value in ((120, 84.1), (60, 84.4), (0, 84.9)):
         at = now - timezone.timedelta(minutes=minutes)
-        iot.do_ingest_one(reservoir.device.code, [("Z", at, value)], actor="test", now=at)
+        iot.do_ingest_one(
+            reservoir.device.code, [("Z", at, value)], actor=Actor.device(reservoir.device.code), now=at
+        )
     page = phone_page
     outside = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.iot import services as iot
 from shuxiang.water import services
@@ -13,7 +14,7 @@ from shuxiang.water.models import PumpStation
 @pytest.fixture
 def station(places, cast):
     return services.do_create_pump_station(
-        actor=None,
+        actor=OPERATOR,
         code="HS-BZ-T01",
         place=places.village_a,
         device_code="PUMP-T01",
@@ -30,7 +31,9 @@ def station(places, cast):
 
 def report(station, **values):
     return iot.do_ingest_one(
-        station.device.code, [(k, timezone.now(), v) for k, v in values.items()], actor="test"
+        station.device.code,
+        [(k, timezone.now(), v) for k, v in values.items()],
+        actor=Actor.device(station.device.code),
     )
 
 

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from shuxiang.core.actors import OPERATOR, Actor
 from shuxiang.core.errors import ServiceError
 from shuxiang.iot import services as iot
 from shuxiang.iot.models import Alarm, AlarmRule
@@ -12,7 +13,9 @@ from shuxiang.water.models import Reservoir
 
 def level(reservoir, value, at=None):
     at = at or timezone.now()
-    return iot.do_ingest_one(reservoir.device.code, [("Z", at, value)], actor="test", now=at)
+    return iot.do_ingest_one(
+        reservoir.device.code, [("Z", at, value)], actor=Actor.device(reservoir.device.code), now=at
+    )
 
 
 def test_a_reservoir_comes_with_its_rtu_sensors_and_standard_alarm_rules(reservoir):
@@ -26,7 +29,7 @@ def test_a_reservoir_comes_with_its_rtu_sensors_and_standard_alarm_rules(reservo
 def test_levels_out_of_order_are_refused_in_chinese_and_nothing_is_saved(places):
     with pytest.raises(ServiceError) as exc:
         services.do_create_reservoir(
-            actor=None,
+            actor=OPERATOR,
             code="BAD-1",
             place=places.village_a,
             rtu_code="0099000001",
@@ -66,7 +69,7 @@ def test_the_table_puts_reservoirs_over_their_flood_limit_first_with_the_margin(
     reservoir, places, cast, client_for
 ):
     other = services.do_create_reservoir(
-        actor=None,
+        actor=OPERATOR,
         code="HS-SK-T02",
         place=places.village_a,
         rtu_code="0099000002",
@@ -122,12 +125,13 @@ def test_a_reservoir_alarm_opens_a_case_for_the_owner_unit(reservoir, django_cap
     from shuxiang.cases.models import Case
 
     rule = AlarmRule.objects.get(device=reservoir.device, name="超汛限水位")
-    iot.do_update_rule(rule, actor=None, actions=["water.open_case"])
+    iot.do_update_rule(rule, actor=OPERATOR, actions=["water.open_case"])
     at = datetime.now(UTC) - timedelta(minutes=1)
     with django_capture_on_commit_callbacks(execute=True):
         level(reservoir, 85.0, at)
-    case = Case.objects.get(source_ref=f"iot.alarm:{Alarm.objects.get().pk}")
+    case = Case.objects.get(source_ref=f"water.reservoir:{reservoir.pk}")
     assert case.case_type == "water.alarm" and case.priority == "urgent"
+    assert case.extra == {"alarm": Alarm.objects.get().pk}
     assert case.unit == reservoir.owner_unit and "清水冲水库" in case.title
 
 
@@ -137,7 +141,9 @@ def test_a_reservoir_alarm_drafts_a_warning_for_the_downstream_villages(
     from shuxiang.warnings.models import Warning
 
     rule = AlarmRule.objects.get(device=reservoir.device, name="超汛限水位")
-    iot.do_update_rule(rule, actor=None, actions=["water.issue_warning"], action_config={"colour": "orange"})
+    iot.do_update_rule(
+        rule, actor=OPERATOR, actions=["water.issue_warning"], action_config={"colour": "orange"}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         level(reservoir, 85.0)
     warning = Warning.objects.get()
@@ -153,7 +159,7 @@ def test_a_rule_configured_for_immediate_issue_issues_the_warning_at_once(
     rule = AlarmRule.objects.get(device=reservoir.device, name="超汛限水位")
     iot.do_update_rule(
         rule,
-        actor=None,
+        actor=OPERATOR,
         actions=["water.issue_warning"],
         action_config={"colour": "yellow", "immediate": True},
     )

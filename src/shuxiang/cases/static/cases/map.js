@@ -1,21 +1,13 @@
-// Public case map: our own GeoJSON, village layer for orientation, no outside tiles.
+// Public case map: the county's township and village boundaries (core/map.js) for orientation, cases on
+// top; a base map only where the county configured one.
 (function () {
   "use strict";
   var box = document.getElementById("public-map");
   if (!box) { return; }
-  var map = L.map(box, { attributionControl: false }).setView([28.5, 112.45], 10);
+  var map = ShuxiangMap.create(box);
+  ShuxiangMap.boundaries(map, box.dataset.boundaries, { drill: true });
   var cases = L.layerGroup().addTo(map);
   var trackBase = box.dataset.track;
-
-  fetch(box.dataset.places).then(function (r) { return r.json(); }).then(function (data) {
-    var bounds = [];
-    data.places.forEach(function (p) {
-      L.circleMarker([p[3], p[4]], { radius: p[2] === 2 ? 5 : 2, color: "#98a2b3", weight: 1, fillOpacity: 0.4 })
-        .bindTooltip(p[1]).addTo(map);
-      bounds.push([p[3], p[4]]);
-    });
-    if (bounds.length) { map.fitBounds(bounds); }
-  });
 
   function load() {
     var params = new URLSearchParams(new FormData(document.getElementById("map-filters")));

@@ -32,6 +32,10 @@ class Command(BaseCommand):
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 60)
                 self.cfg.set("forwarded_allow_ips", "127.0.0.1")
+                if "control_socket" in self.cfg.settings:
+                    # gunicorn's default control socket is one path per user: two instances on one
+                    # machine would overwrite each other's. Each installation keeps its own under ./var.
+                    self.cfg.set("control_socket", str(settings.VAR_DIR / "gunicorn.ctl"))
 
             def load(self):
                 from shuxiang.wsgi import application

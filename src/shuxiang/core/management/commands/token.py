@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from shuxiang.core import services
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.context import origin
 from shuxiang.core.models import User
 
@@ -16,4 +17,4 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"用户 {username} 不存在")
         with origin("cli"):
-            self.stdout.write(services.do_issue_token(user, actor="cli"))
+            self.stdout.write(services.do_issue_token(user, actor=OPERATOR))

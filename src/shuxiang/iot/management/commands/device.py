@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.services import resolve_place
@@ -10,7 +11,8 @@ from shuxiang.iot.models import BrokerAccount, Device
 
 class Command(BaseCommand):
     help = (
-        "设备登记：shuxiang device add CODE --protocol http|mqtt|sl651 --place 区划代码 [--name 名称]；"
+        "设备登记：shuxiang device add CODE --protocol http|mqtt|sl651|jt808|hj212 --place 区划代码 [--name 名称] "
+        "[--password 监测站访问密码]；"
         "shuxiang device rotate CODE [--token] 轮换 MQTT 密码（--token：轮换 HTTP 上报令牌）"
     )
 
@@ -23,6 +25,11 @@ class Command(BaseCommand):
         add.add_argument("--name", default="")
         add.add_argument("--kind", default="")
         add.add_argument("--sl651-password", default="", help="SL 651 密码（4 位十六进制，可空）")
+        add.add_argument(
+            "--password",
+            default="",
+            help="HJ 212 监测站的访问密码 PW（监测站已配置的密码；不给则生成 6 位数字密码并打印）",
+        )
         rotate = sub.add_parser("rotate", help="为 MQTT 设备生成新密码并打印（只显示这一次），旧密码失效")
         rotate.add_argument("code")
         rotate.add_argument(
@@ -45,13 +52,14 @@ class Command(BaseCommand):
     def add(self, opts):
         place = resolve_place(opts["place"])
         device, creds = services.do_register_device(
-            actor="cli",
+            actor=OPERATOR,
             code=opts["code"],
             protocol=opts["protocol"],
             place=place,
             name=opts["name"],
             kind=opts["kind"],
             sl651_password=opts["sl651_password"],
+            hj212_password=opts["password"],
         )
         out = self.stdout.write
         out(f"已登记设备 {device.code}（{device.name}，{device.get_protocol_display()}，{place.name}）")
@@ -68,16 +76,25 @@ class Command(BaseCommand):
                     f"{creds['mqtt_topic']} allow 5"
                 )
                 out(f"  mosquitto_ctrl dynsec addClientRole {device.code} device-{device.code} 5")
+        if "jt808_phone" in creds:
+            out(f"jt808_phone: {creds['jt808_phone']}")
+            out(
+                f"jt808_auth_code: {creds['jt808_auth_code']}（终端注册 0x0100 时由 0x8100 下发，也可手工配置）"
+            )
         if "sl651_address" in creds:
             out(f"sl651_address: {creds['sl651_address']}")
             out(f"sl651_password: {creds['sl651_password']}")
+        if "hj212_mn" in creds:
+            out(f"hj212_mn: {creds['hj212_mn']}")
+            out(f"hj212_password: {creds['hj212_password']}")
+            out("  监测站按 HJ 212-2017 连接 shuxiang hj212 serve，MN 与访问密码 PW 如上")
         out("凭据只显示这一次，平台只保存其摘要。")
 
     def rotate_token(self, code):
         device = Device.objects.filter(code=code).first()
         if device is None:
             raise CommandError(f"设备 {code} 未登记")
-        creds = services.do_rotate_device_token(device, actor="cli")
+        creds = services.do_rotate_device_token(device, actor=OPERATOR)
         self.stdout.write(f"已为设备 {device.code} 生成新的上报令牌，旧令牌失效")
         self.stdout.write(f"token: {creds['token']}")
         self.stdout.write("凭据只显示这一次，平台只保存其摘要。")
@@ -86,7 +103,7 @@ class Command(BaseCommand):
         device = Device.objects.filter(code=code).first()
         if device is None:
             raise CommandError(f"设备 {code} 未登记")
-        creds = services.do_rotate_mqtt_password(device, actor="cli")
+        creds = services.do_rotate_mqtt_password(device, actor=OPERATOR)
         self.stdout.write(f"已为设备 {device.code} 生成新的 MQTT 密码，旧密码失效")
         self.mqtt_credentials(device, creds)
         if not broker.enabled():

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from shuxiang.iot import conf
 from shuxiang.iot.mqtt import Listener
+from shuxiang.iot.rules import prepare_process
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         client_id = opts["client_id"] or f"shuxiang-ingest-{socket.gethostname()}"
         if opts["processes"] > 1:
             return self.supervise(opts, client_id)
+        prepare_process()
         listener = Listener(
             opts["url"],
             client_id=client_id,

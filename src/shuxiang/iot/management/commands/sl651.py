@@ -5,6 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 from shuxiang.iot import sl651_commands
@@ -35,9 +36,11 @@ class Command(BaseCommand):
     def handle(self, *args, action, **opts):
         if action == "query":
             return self.query(opts["address"], opts["function"], opts["wait"])
+        from shuxiang.iot.rules import prepare_process
         from shuxiang.iot.sl651_server import Server
 
         logging.basicConfig(level=logging.INFO)
+        prepare_process()
         host, port = opts["host"], opts["port"]
         server = Server(
             host, port, workers=opts["workers"], poll_interval=opts["poll"], m3_timeout=opts["m3_timeout"]
@@ -54,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError(f"测站 {address} 未登记")
         try:
             with origin("cli"):
-                command = sl651_commands.do_request_sl651_query(device, actor="cli", function=function)
+                command = sl651_commands.do_request_sl651_query(device, actor=OPERATOR, function=function)
         except ServiceError as exc:
             details = "；".join(f"{k}: {'、'.join(v)}" for k, v in exc.fields.items())
             raise CommandError(f"{exc.message}（{exc.code}）{('：' + details) if details else ''}") from None

@@ -10,6 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.context import origin
 from shuxiang.monitoring.rules import run_rules
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         if year is not None and not 2013 <= year <= 2100:
             raise CommandError("--year 应在 2013–2100 之间")
         with origin("cli"):
-            result = run_rules(year=year, incremental=options["incremental"], actor="cli")
+            result = run_rules(year=year, incremental=options["incremental"], actor=OPERATOR)
         mode = "增量" if result.incremental else "全量"
         self.stdout.write(f"{result.year}年监测规则已运行（{mode}），新增预警 {result.total} 户：")
         for code, n in result.flagged.items():

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 from shuxiang.plan.loader import DEFAULT_FILE, load_file
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, file=None, **options):
         try:
             with origin("cli"):
-                result = load_file(file, actor="cli")
+                result = load_file(file, actor=OPERATOR)
         except ServiceError as exc:
             lines = [exc.message, *(f"  - {p}" for v in exc.fields.values() for p in v)]
             raise CommandError("\n".join(lines)) from None

@@ -1,4 +1,4 @@
-// Dashboard: the children coloured by the chosen indicator on a tile-less Leaflet map, and a bar chart.
+// Dashboard: the children coloured by the chosen indicator on the shared map (core/map.js), and a bar chart.
 (function () {
   function data(id) {
     var el = document.getElementById(id);
@@ -6,26 +6,30 @@
   }
   var mapEl = document.getElementById("dash-map");
   var geo = mapEl && data(mapEl.dataset.source);
-  if (mapEl && geo && window.L && geo.features.length) {
-    // No tile layer: the county's own shapes (or points) on a blank background, so nothing is fetched.
-    var map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.25 });
-    var layer = L.geoJSON(geo, {
-      style: function (f) { return { color: "#fff", weight: 1, fillColor: f.properties.colour, fillOpacity: 0.8 }; },
-      pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, { radius: 11, color: "#fff", weight: 1, fillColor: f.properties.colour, fillOpacity: 0.9 });
+  if (mapEl && geo && window.ShuxiangMap && geo.features.length) {
+    // The children's boundaries (core/map.js) filled with the chosen indicator's light; a name and value are
+    // written where they fit, the rest show on hover or tap.
+    var rows = {};
+    geo.features.forEach(function (f) { rows[f.properties.place] = f.properties; });
+    var valueText = function (p) {
+      return (p.value === null ? "无数据" : p.value) + (p.progress === null ? "" : "（" + p.progress + "%）");
+    };
+    var map = ShuxiangMap.create(mapEl);
+    ShuxiangMap.boundaries(map, mapEl.dataset.boundaries, {
+      style: function (f) {
+        var r = rows[f.properties.code];
+        return { color: "#fff", weight: 1, dashArray: null, fillColor: r ? r.colour : "#d0d5dd", fillOpacity: 0.8, radius: 10 };
       },
-      onEachFeature: function (f, l) {
-        var p = f.properties;
-        var text = p.name + "：" + (p.value === null ? "无数据" : p.value) + (p.progress === null ? "" : "（" + p.progress + "%）");
-        l.bindTooltip(text, { permanent: geo.features.length <= 20, direction: "top", className: "map-label" });
-        l.on("click", function () {
-          var url = new URL(window.location.href);
-          url.searchParams.set("place", p.place);
-          window.location.href = url.toString();
-        });
+      label: function (f) {
+        var r = rows[f.properties.code];
+        return r ? f.properties.name + "\n" + valueText(r) : f.properties.name;
+      },
+      onClick: function (f) {
+        var url = new URL(window.location.href);
+        url.searchParams.set("place", f.properties.code);
+        window.location.href = url.toString();
       }
-    }).addTo(map);
-    map.fitBounds(layer.getBounds().pad(0.15));
+    });
   }
   var chartEl = document.getElementById("dash-chart");
   var chart = chartEl && data(chartEl.dataset.source);

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shuxiang.core.actors import OPERATOR
 from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         for name in files:
             data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             try:
-                warning = do_import_cap(data, actor="cli")
+                warning = do_import_cap(data, actor=OPERATOR)
             except ServiceError as exc:
                 failed += 1
                 self.stderr.write(f"{name}: {exc.message}")

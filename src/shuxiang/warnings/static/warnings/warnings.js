@@ -61,14 +61,18 @@
   });
 })();
 
-// Map picker: villages as dots on our own layer (no outside tiles); a tap ticks or unticks the
-// village in the tree, adding a box under the map when its township is not opened yet.
+// Map picker on the county's own boundaries (core/map.js; no outside tiles unless the county set a base
+// map): townships are outlined and labelled, a tap on one zooms in and loads its villages, a tap on a village
+// ticks or unticks it in the tree (adding a box under the map when its township is not opened yet). A village
+// with no imported boundary is a dot at its centre, tapped the same way.
 (function () {
   var button = document.getElementById("show-area-map");
   var box = document.getElementById("area-map");
   var picks = document.getElementById("map-picks");
-  if (!button || !box || typeof L === "undefined") { return; }
-  var map = null, markers = {}, townshipOf = {};
+  if (!button || !box || typeof L === "undefined" || !window.ShuxiangMap) { return; }
+  var map = null, shapes = null, townshipOf = {};
+  var PICKED = { color: "#d11a1a", fillColor: "#d11a1a", fillOpacity: 0.35, weight: 2 };
+  var FREE = { color: "#475467", fillColor: "#98a2b3", fillOpacity: 0.12, weight: 1 };
 
   function boxFor(code) {
     return document.querySelector("input[name=areas][value='" + code + "']");
@@ -80,10 +84,16 @@
     return (own && own.checked) || (parent && parent.checked);
   }
 
+  function villageStyle(feature) {
+    if (feature.properties.level < 3) { return null; }
+    return isSelected(feature.properties.code) ? PICKED : FREE;
+  }
+
   function paint() {
-    Object.keys(markers).forEach(function (code) {
-      var on = isSelected(code);
-      markers[code].setStyle({ color: on ? "#d11a1a" : "#667085", fillColor: on ? "#d11a1a" : "#98a2b3" });
+    if (!shapes) { return; }
+    shapes.entries.forEach(function (e) {
+      var style = villageStyle(e.feature);
+      if (style) { e.layer.setStyle(style); }
     });
   }
 
@@ -106,30 +116,29 @@
     paint();
   }
 
+  function open(feature, layer) {
+    var p = feature.properties;
+    if (p.level >= 3) { toggle(p.code, p.name); return; }
+    // A township: zoom to it and load its villages.
+    shapes.open(p.code).then(paint);
+    if (layer.getBounds) {
+      map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
+    } else {
+      map.setView(layer.getLatLng(), 12.5, { animate: false });
+    }
+  }
+
   button.addEventListener("click", function () {
     box.classList.remove("hidden");
     if (map) { map.invalidateSize(); return; }
-    map = L.map(box, { attributionControl: false }).setView([28.5, 112.45], 10);
-    fetch(box.dataset.places).then(function (r) { return r.json(); }).then(function (data) {
-      var bounds = [];
-      data.places.forEach(function (p) {
-        var code = p[0], name = p[1], level = p[2];
-        bounds.push([p[3], p[4]]);
-        if (level === 2) {
-          L.marker([p[3], p[4]], {
-            interactive: false, icon: L.divIcon({ className: "map-label", html: name, iconSize: null })
-          }).addTo(map);
-          return;
-        }
-        townshipOf[code] = p[5];
-        markers[code] = L.circleMarker([p[3], p[4]], { radius: 7, weight: 1, fillOpacity: 0.7 })
-          .bindTooltip(name)
-          .on("click", function () { toggle(code, name); })
-          .addTo(map);
+    map = ShuxiangMap.create(box);
+    fetch(box.dataset.places, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+      .then(function (data) {
+        data.places.forEach(function (p) { if (p[2] !== 2) { townshipOf[p[0]] = p[5]; } });
+        paint();
       });
-      if (bounds.length) { map.fitBounds(bounds, { animate: false, padding: [20, 20] }); }
-      paint();
-    });
+    shapes = ShuxiangMap.boundaries(map, box.dataset.boundaries, { drill: true, style: villageStyle, onClick: open });
+    box.setAttribute("data-ready", "1");
   });
   document.getElementById("warning-form").addEventListener("change", paint);
 })();

@@ -1,11 +1,13 @@
-// Reservoir map: vendored Leaflet, no tile server (nothing is loaded from outside); markers coloured by level status.
+// Reservoir map: the boundaries of the user's region (core/map.js), markers coloured by level status; a base
+// map only where the county configured one (nothing is loaded from outside otherwise).
 (function () {
   "use strict";
   var el = document.getElementById("reservoir-map");
-  if (!el || typeof L === "undefined") { return; }
+  if (!el || typeof L === "undefined" || !window.ShuxiangMap) { return; }
   var colours = { normal: "#16a34a", near: "#f59e0b", over: "#dc2626", danger: "#7f1d1d", unknown: "#9ca3af" };
-  var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
-  map.setView([28.5, 112.42], 10);
+  var map = ShuxiangMap.create(el);
+  // Boundaries orient the reader; only the reservoirs answer taps (their popups).
+  var shapes = ShuxiangMap.boundaries(map, el.dataset.boundaries, { drill: true, fit: false, interactive: false });
   fetch(el.getAttribute("data-map-url"), { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (data) {
@@ -25,7 +27,11 @@
         marker.bindPopup(popup);
         bounds.push([r.lat, r.lng]);
       });
-      if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20] }); }
+      if (bounds.length) {
+        map.fitBounds(bounds, { padding: [20, 20] });
+      } else {
+        shapes.ready.then(shapes.fit, function () { return null; });
+      }
       el.setAttribute("data-loaded", String(data.reservoirs.length));
     });
 })();

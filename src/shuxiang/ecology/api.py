@@ -1,0 +1,392 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, renderers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.errors import ServiceError
+from shuxiang.ecology import hj212_commands, services
+from shuxiang.ecology.choices import grade_label
+from shuxiang.ecology.filtersets import (
+    CollectionRecordFilterSet,
+    MonitoringPointFilterSet,
+    SampleFilterSet,
+)
+from shuxiang.ecology.models import (
+    CollectionPoint,
+    CollectionRecord,
+    Limit,
+    MonitoringPoint,
+    Sample,
+    SampleValue,
+    Standard,
+    StationCommand,
+)
+
+GEOJSON_CAP = 5000
+
+
+class GeoJSONRenderer(renderers.JSONRenderer):
+    """`?format=geojson`: the list as a FeatureCollection (points at their coordinates)."""
+
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StandardRefField(serializers.Field):
+    """A standard as people cite it: "GB 3838-2002"."""
+
+    def to_representation(self, value):
+        return f"{value.code}-{value.edition}"
+
+
+# --- standards ---------------------------------------------------------------------------------------
+
+
+class LimitSerializer(serializers.ModelSerializer):
+    factor = serializers.CharField(source="factor.code")
+    factor_name = serializers.CharField(source="factor.name")
+    unit = serializers.CharField(source="factor.unit")
+    grade_display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Limit
+        fields = ["factor", "factor_name", "unit", "grade", "grade_display", "lake", "min_value", "max_value"]
+
+    def get_grade_display(self, obj) -> str:
+        return grade_label(obj.grade)
+
+
+class StandardSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    limits = LimitSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Standard
+        fields = [
+            "id",
+            "code",
+            "edition",
+            "name",
+            "kind",
+            "kind_display",
+            "grades",
+            "note",
+            "is_active",
+            "limits",
+        ]
+
+
+class StandardViewSet(viewsets.ReadOnlyModelViewSet):
+    """水质标准及其版本、各因子各等级限值（ecology.standard.view）。全区统一的参考数据。"""
+
+    queryset = Standard.objects.prefetch_related("limits__factor").order_by("code", "-edition")
+    serializer_class = StandardSerializer
+    filterset_fields = ["code", "edition", "kind"]
+
+
+# --- points ------------------------------------------------------------------------------------------
+
+
+class MonitoringPointSerializer(serializers.ModelSerializer):
+    place = PlaceCodeField(read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    standard = StandardRefField(read_only=True)
+    grade_display = serializers.CharField(source="grade_label", read_only=True)
+    device = serializers.CharField(source="device.code", read_only=True, default=None)
+    responsible_unit = serializers.CharField(source="responsible_unit.name", read_only=True, default=None)
+    latest_class_display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MonitoringPoint
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "kind_display",
+            "place",
+            "standard",
+            "grade",
+            "grade_display",
+            "lake",
+            "river",
+            "responsible_unit",
+            "device",
+            "latitude",
+            "longitude",
+            "protection_zones",
+            "latest_class",
+            "latest_class_display",
+            "latest_meets",
+            "latest_sampled_at",
+        ]
+
+    def get_latest_class_display(self, obj) -> str:
+        return grade_label(obj.latest_class) if obj.latest_class else ""
+
+
+def point_feature(p, row=None) -> dict:
+    props = dict(row or {})
+    props.pop("protection_zones", None)
+    for key in ("latitude", "longitude"):
+        props.pop(key, None)
+    return {
+        "type": "Feature",
+        "id": p.pk,
+        "geometry": {"type": "Point", "coordinates": [p.longitude, p.latitude]}
+        if p.latitude is not None
+        else None,
+        "properties": props,
+    }
+
+
+class StationCommandSerializer(serializers.ModelSerializer):
+    station = serializers.CharField(source="device.code", read_only=True)
+    label = serializers.CharField(read_only=True)
+    params = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StationCommand
+        fields = [
+            "id",
+            "station",
+            "cn",
+            "label",
+            "params",
+            "status",
+            "qn",
+            "requested_label",
+            "created_at",
+            "expires_at",
+            "sent_at",
+            "answered_at",
+            "qn_rtn",
+            "exe_rtn",
+            "result",
+            "detail",
+        ]
+
+    def get_params(self, obj) -> dict:
+        return {k: ("******" if k == "NewPW" else v) for k, v in obj.params.items()}
+
+
+class StationCommandWriteSerializer(serializers.Serializer):
+    cn = serializers.ChoiceField(
+        choices=hj212_commands.command_choices(),
+        help_text="命令编码：1011 提取时间、1012 校时、1061/1062 提取/设置实时数据间隔、1072 设置密码、2011/2012 开始/停止实时数据",
+    )
+    value = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10,
+        help_text="1062：间隔秒数（30–3600）；1072：6 位新密码",
+    )
+
+
+class MonitoringPointViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """监测点位（ecology.monitoringpoint.view）：执行标准、目标等级、最新水质类别；`?format=geojson` 输出点要素。
+
+    `commands/`：该点位在线监测站的 HJ 212 反控命令（GET 分页列出，新的在前；POST 登记一条，ecology.stationcommand.add）。"""
+
+    required_perms = {"commands": "ecology.stationcommand.view", "send_command": "ecology.stationcommand.add"}
+
+    queryset = MonitoringPoint.objects.select_related("place", "standard", "device", "responsible_unit")
+    serializer_class = MonitoringPointSerializer
+    filterset_class = MonitoringPointFilterSet
+    renderer_classes = [renderers.JSONRenderer, GeoJSONRenderer]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("code")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=["json", "geojson"], description="geojson：输出 FeatureCollection"
+            )
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", "") != "geojson":
+            return super().list(request, *args, **kwargs)
+        qs = self.filter_queryset(self.get_queryset())[:GEOJSON_CAP]
+        features = [point_feature(p, MonitoringPointSerializer(p).data) for p in qs]
+        return Response({"type": "FeatureCollection", "count": len(features), "features": features})
+
+    @extend_schema(
+        summary="该点位在线监测站的反控命令（最近 50 条）", responses=StationCommandSerializer(many=True)
+    )
+    # commands are a paged JSON list: no GeoJSON answer (the points' list and detail have one)
+    @action(detail=True, methods=["get"], url_path="commands", renderer_classes=[renderers.JSONRenderer])
+    def commands(self, request, pk=None):
+        point = self.get_object()
+        rows = (
+            StationCommand.objects.restrict(request.user).filter(device_id=point.device_id)
+            if point.device_id
+            else StationCommand.objects.none()
+        )
+        page = self.paginate_queryset(rows.order_by("-created_at", "-pk"))
+        return self.get_paginated_response(StationCommandSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="向该点位的在线监测站下发 HJ 212 命令：登记后由 hj212 serve 在站点在线时发出",
+        request=StationCommandWriteSerializer,
+        responses={202: StationCommandSerializer},
+    )
+    @commands.mapping.post
+    def send_command(self, request, pk=None):
+        point = self.get_object()
+        body = StationCommandWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        command = hj212_commands.do_request_hj212_command(
+            point,
+            actor=request.user,
+            cn=body.validated_data["cn"],
+            value=body.validated_data.get("value", ""),
+        )
+        return Response(StationCommandSerializer(command).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- samples -----------------------------------------------------------------------------------------
+
+
+class SampleValueSerializer(serializers.ModelSerializer):
+    factor = serializers.CharField(source="factor.code")
+    factor_name = serializers.CharField(source="factor.name")
+    unit = serializers.CharField(source="factor.unit")
+
+    class Meta:
+        model = SampleValue
+        fields = ["factor", "factor_name", "unit", "value", "water_class", "meets", "limit"]
+
+
+class SampleSerializer(serializers.ModelSerializer):
+    point = serializers.CharField(source="point.code")
+    point_name = serializers.CharField(source="point.name")
+    standard = StandardRefField(read_only=True)
+    source_display = serializers.CharField(source="get_source_display", read_only=True)
+    class_display = serializers.CharField(source="class_label", read_only=True)
+    values = SampleValueSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Sample
+        fields = [
+            "id",
+            "point",
+            "point_name",
+            "taken_at",
+            "sampler",
+            "lab",
+            "report_number",
+            "source",
+            "source_display",
+            "standard",
+            "grade",
+            "water_class",
+            "class_display",
+            "wqi",
+            "meets",
+            "exceeded",
+            "values",
+        ]
+
+
+class FactorValueInput(serializers.Serializer):
+    factor = serializers.CharField(max_length=40, help_text="HJ 212 因子编码，如 w01018")
+    value = serializers.FloatField()
+    unit = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, help_text="可省略；给出时须与因子单位一致"
+    )
+
+
+class SampleWriteSerializer(serializers.Serializer):
+    point = serializers.CharField(max_length=30, help_text="点位编码")
+    taken_at = BoundedDateTimeField()
+    sampler = serializers.CharField(max_length=50)
+    lab = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    report_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    standard = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="评价标准及版本，如 GB 3838-2002；省略时用点位的执行标准",
+    )
+    values = FactorValueInput(many=True, allow_empty=False)
+
+
+class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """水质样品（ecology.sample.view）；POST 录入样品及各因子测定值（ecology.sample.add），按点位执行标准评价，
+    超标即生成超标告警和处置事件。"""
+
+    queryset = Sample.objects.select_related("point", "standard").prefetch_related("values__factor")
+    serializer_class = SampleSerializer
+    filterset_class = SampleFilterSet
+
+    @extend_schema(request=SampleWriteSerializer, responses={201: SampleSerializer})
+    def create(self, request, *args, **kwargs):
+        data = SampleWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        point = MonitoringPoint.objects.restrict(request.user).filter(code=values.pop("point")).first()
+        if point is None:
+            raise ServiceError("invalid", "点位不存在或不在您的管辖范围内", {"point": ["不存在"]})
+        standard = values.pop("standard", "") or None
+        factor_values = [dict(v) for v in values.pop("values")]
+        sample = services.do_record_sample(
+            point, actor=request.user, values=factor_values, standard=standard, **values
+        )
+        sample = self.get_queryset().get(pk=sample.pk)
+        return Response(SampleSerializer(sample).data, status=status.HTTP_201_CREATED)
+
+
+# --- sanitation --------------------------------------------------------------------------------------
+
+
+class CollectionRecordSerializer(serializers.ModelSerializer):
+    point = serializers.CharField(source="point.code")
+    point_name = serializers.CharField(source="point.name")
+    place = PlaceCodeField(source="point.place", read_only=True)
+
+    class Meta:
+        model = CollectionRecord
+        fields = [
+            "id",
+            "point",
+            "point_name",
+            "place",
+            "collected_at",
+            "weight_kg",
+            "truck",
+            "transfer_station",
+        ]
+
+
+class CollectionWriteSerializer(serializers.Serializer):
+    point = serializers.CharField(max_length=30, help_text="垃圾收集点编号")
+    collected_at = BoundedDateTimeField()
+    weight_kg = serializers.FloatField()
+    transfer_station = serializers.CharField(max_length=60)
+    truck = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+
+class CollectionRecordViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """垃圾清运记录（ecology.collectionrecord.view）；POST 记录一次清运（ecology.collectionrecord.add）。"""
+
+    queryset = CollectionRecord.objects.select_related("point", "point__place").order_by(
+        "-collected_at", "-pk"
+    )
+    serializer_class = CollectionRecordSerializer
+    filterset_class = CollectionRecordFilterSet
+
+    @extend_schema(request=CollectionWriteSerializer, responses={201: CollectionRecordSerializer})
+    def create(self, request, *args, **kwargs):
+        data = CollectionWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        point = CollectionPoint.objects.restrict(request.user).filter(code=values.pop("point")).first()
+        if point is None:
+            raise ServiceError("invalid", "收集点不存在或不在您的管辖范围内", {"point": ["不存在"]})
+        record = services.do_record_collection(point, actor=request.user, **values)
+        return Response(CollectionRecordSerializer(record).data, status=status.HTTP_201_CREATED)

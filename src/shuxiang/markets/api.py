@@ -1,0 +1,507 @@
+"""API: price series and observations, warning levels, grain purchases, online sales, and the
+entity directory for banks (token; fields by client)."""
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.errors import ServiceError
+from shuxiang.core.models import Person, Place
+from shuxiang.markets import commerce, directory, grain, monitor, services
+from shuxiang.markets.choices import GrainGrade, GrainVariety, Platform, Source
+from shuxiang.markets.filtersets import (
+    LiveSessionFilterSet,
+    PurchaseFilterSet,
+    SalesFilterSet,
+    WarningFilterSet,
+)
+from shuxiang.markets.models import (
+    DirectoryConsent,
+    GrainBuyer,
+    GrainPurchase,
+    LiveSession,
+    PriceObservation,
+    Product,
+    SalesReport,
+    Seller,
+    WarningLevel,
+)
+from shuxiang.trace.models import Base, DirectoryEntry
+
+# --- prices -------------------------------------------------------------------------------------
+
+
+class PriceObservationWriteSerializer(serializers.Serializer):
+    point = serializers.CharField(max_length=30, help_text="采集点编码")
+    product = serializers.CharField(max_length=30, help_text="品种代码")
+    observed_on = BoundedDateField(help_text="采价日期")
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="价格（按品种的计价单位）")
+    unit = serializers.CharField(
+        max_length=12, required=False, allow_blank=True, help_text="计价单位，须与品种一致"
+    )
+    confirm = serializers.BooleanField(
+        required=False, default=False, help_text="与上次价格相差3倍以上时，核实后确认"
+    )
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class PriceObservationSerializer(serializers.ModelSerializer):
+    point = serializers.CharField(source="point.code", read_only=True)
+    product = serializers.CharField(source="product.code", read_only=True)
+    unit = serializers.CharField(source="product.unit", read_only=True)
+    source = serializers.CharField(read_only=True, help_text="phone 手机填报、api 接口推送、import 表格导入")
+
+    class Meta:
+        model = PriceObservation
+        fields = [
+            "id",
+            "point",
+            "product",
+            "observed_on",
+            "price",
+            "unit",
+            "source",
+            "questioned",
+            "recorded_at",
+        ]
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    period = serializers.DateField()
+    price = serializers.FloatField()
+    reports = serializers.IntegerField()
+    wow = serializers.FloatField(allow_null=True, help_text="环比（%）")
+    yoy = serializers.FloatField(allow_null=True, help_text="同比（%）")
+
+
+def _series_params(request):
+    errors = {}
+    code = request.query_params.get("product", "").strip()
+    product = Product.objects.filter(code=code).first() if code else None
+    if product is None:
+        errors["product"] = ["请指定监测目录中的品种代码" if not code else f"品种 {code} 不在监测目录中"]
+    place_code = request.query_params.get("township", "").strip()
+    place = (
+        Place.objects.filter(code=place_code).first() if place_code else Place.objects.filter(level=1).first()
+    )
+    if place is None:
+        errors["township"] = [f"区划代码 {place_code} 不存在"]
+    frequency = request.query_params.get("frequency", "week")
+    if frequency not in ("week", "month"):
+        errors["frequency"] = ["应为 week 或 month"]
+    if errors:
+        raise ServiceError("invalid", "查询参数有误", errors)
+    return product, place, frequency
+
+
+class PriceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """价格：GET 某品种（某乡镇或全区）的周/月均价序列及环比、同比；POST 上报一条或一批价格（全部成功或全部不写）。"""
+
+    queryset = PriceObservation.objects.all()
+    serializer_class = PriceObservationSerializer
+    filterset_class = None
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("product", str, required=True, description="品种代码"),
+            OpenApiParameter("township", str, description="乡镇区划代码（缺省为全区）"),
+            OpenApiParameter("frequency", str, enum=["week", "month"], description="周或月"),
+        ],
+        responses=inline_serializer(
+            "PriceSeries",
+            {
+                "count": serializers.IntegerField(),
+                "product": serializers.CharField(),
+                "unit": serializers.CharField(),
+                "place": serializers.CharField(),
+                "results": SeriesPointSerializer(many=True),
+            },
+        ),
+    )
+    def list(self, request, *args, **kwargs):
+        product, place, frequency = _series_params(request)
+        if (
+            place.level > 1
+            and not Place.objects.filter(pk=place.pk).filter(path__startswith=_scope(request.user)).exists()
+        ):
+            raise ServiceError("not_found", "区划不存在或不在您的管辖范围内", status=404)
+        points = monitor.series_for(request.user, product, place, frequency)
+        return Response(
+            {
+                "count": len(points),
+                "product": product.code,
+                "unit": product.unit,
+                "place": place.code,
+                "results": SeriesPointSerializer(points, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        request=PriceObservationWriteSerializer(many=True),
+        responses={201: PriceObservationSerializer(many=True)},
+    )
+    def create(self, request, *args, **kwargs):
+        many = isinstance(request.data, list)
+        data = PriceObservationWriteSerializer(data=request.data, many=many)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data if many else [data.validated_data]
+        items = [services.PriceInput(**v) for v in values]
+        if many:
+            services.do_import_prices(
+                actor=request.user, items=list(enumerate(items, start=1)), source=Source.API
+            )
+            created = PriceObservation.objects.filter(
+                point__code__in={i.point for i in items}, observed_on__in={i.observed_on for i in items}
+            ).select_related("point", "product")
+            created = [
+                o
+                for o in created
+                if (o.point.code, o.product.code, o.observed_on)
+                in {(i.point, i.product, i.observed_on) for i in items}
+            ]
+            return Response(
+                PriceObservationSerializer(created, many=True).data, status=status.HTTP_201_CREATED
+            )
+        obs = services.do_record_price(actor=request.user, item=items[0], source=Source.API)
+        return Response(PriceObservationSerializer(obs).data, status=status.HTTP_201_CREATED)
+
+
+def _scope(user) -> str:
+    from shuxiang.core.scope import user_scope_path
+
+    return user_scope_path(user) or "/nowhere/"
+
+
+class PriceWarningSerializer(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.code", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    place = PlaceCodeField(read_only=True)
+    place_name = serializers.CharField(source="place.name", read_only=True)
+    method = serializers.CharField(source="method.code", read_only=True)
+    level_display = serializers.CharField(source="get_level_display", read_only=True)
+
+    class Meta:
+        model = WarningLevel
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "place",
+            "place_name",
+            "method",
+            "period_start",
+            "value",
+            "level",
+            "level_display",
+            "is_current",
+        ]
+
+
+class PriceWarningViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """价格预警级别：缺省为各品种×乡镇（及全区）各方法的当前级别；`history=true` 给出历史。"""
+
+    queryset = WarningLevel.objects.select_related("product", "place", "method")
+    serializer_class = PriceWarningSerializer
+    filterset_class = WarningFilterSet
+
+    @extend_schema(parameters=[OpenApiParameter("history", OpenApiTypes.BOOL, description="含历史级别")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        history = self.request.query_params.get("history", "false").lower()
+        if self.action == "list" and history not in ("true", "1", "false", "0"):
+            raise ValidationError({"history": ["应为 true 或 false"]})
+        if self.action == "list" and history not in ("true", "1"):
+            qs = qs.filter(is_current=True)
+        return qs.order_by("product__code", "place__code", "method__order", "-period_start")
+
+
+# --- grain --------------------------------------------------------------------------------------
+
+
+class GrainPurchaseSerializer(serializers.ModelSerializer):
+    buyer = serializers.CharField(source="buyer.name", read_only=True)
+    place = PlaceCodeField(source="buyer.place", read_only=True)
+    farmer = serializers.CharField(source="farmer.name", read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=0, read_only=True)
+    paid_on_time = serializers.BooleanField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = GrainPurchase
+        fields = [
+            "id",
+            "buyer",
+            "place",
+            "farmer",
+            "variety",
+            "grade",
+            "weight_kg",
+            "price",
+            "amount",
+            "purchased_on",
+            "due_on",
+            "paid_on",
+            "paid_on_time",
+            "below_minimum",
+        ]
+
+
+class GrainPurchaseWriteSerializer(serializers.Serializer):
+    buyer = serializers.CharField(max_length=80, help_text="收购主体名称")
+    farmer = serializers.IntegerField(help_text="售粮农户（人员登记的 id）")
+    variety = serializers.ChoiceField(choices=GrainVariety.choices)
+    grade = serializers.ChoiceField(choices=GrainGrade.choices)
+    weight_kg = serializers.DecimalField(max_digits=10, decimal_places=1)
+    price = serializers.DecimalField(max_digits=6, decimal_places=3)
+    purchased_on = BoundedDateField()
+    due_on = BoundedDateField(required=False)
+    paid_on = BoundedDateField(required=False)
+
+
+class PurchaseViewSet(
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """粮食收购记录：列表、详情、登记（低于最低收购价的自动生成核查工单）。"""
+
+    queryset = GrainPurchase.objects.select_related("buyer__place", "farmer")
+    serializer_class = GrainPurchaseSerializer
+    filterset_class = PurchaseFilterSet
+
+    @extend_schema(request=GrainPurchaseWriteSerializer, responses={201: GrainPurchaseSerializer})
+    def create(self, request, *args, **kwargs):
+        data = GrainPurchaseWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        buyer = GrainBuyer.objects.restrict(request.user).filter(name=v.pop("buyer")).first()
+        if buyer is None:
+            raise ServiceError("invalid", "收购主体不存在或不在您的管辖范围内", {"buyer": ["不存在"]})
+        farmer = Person.objects.restrict(request.user).filter(pk=v.pop("farmer")).first()
+        if farmer is None:
+            raise ServiceError("invalid", "售粮农户不存在或不在您的管辖范围内", {"farmer": ["不存在"]})
+        purchase = grain.do_record_purchase(actor=request.user, buyer=buyer, farmer=farmer, **v)
+        return Response(GrainPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
+
+
+# --- online sales -------------------------------------------------------------------------------
+
+
+class SalesReportSerializer(serializers.ModelSerializer):
+    station = serializers.CharField(source="station.code", read_only=True, default=None)
+    seller = serializers.CharField(source="seller.name", read_only=True, default=None)
+    place = PlaceCodeField(read_only=True)
+    source = serializers.CharField(read_only=True, help_text="phone 手机填报、api 接口推送、import 表格导入")
+
+    class Meta:
+        model = SalesReport
+        fields = [
+            "id",
+            "month",
+            "station",
+            "seller",
+            "place",
+            "platform",
+            "product",
+            "amount",
+            "orders",
+            "source",
+        ]
+
+
+class SalesReportWriteSerializer(serializers.Serializer):
+    month = serializers.RegexField(r"^\d{4}-\d{2}$", help_text="月份 YYYY-MM")
+    station = serializers.CharField(max_length=30, required=False, allow_blank=True, help_text="站点编码")
+    seller = serializers.CharField(max_length=80, required=False, allow_blank=True, help_text="网销主体名称")
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    product = serializers.CharField(max_length=60)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="销售额（元）")
+    orders = serializers.IntegerField(min_value=0)
+
+
+class SalesViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """网络销售月报：列表；POST 一条或一批（全部成功或全部不写；未知站点、未来月份、重复均拒绝）。"""
+
+    queryset = SalesReport.objects.select_related("station", "seller", "place")
+    serializer_class = SalesReportSerializer
+    filterset_class = SalesFilterSet
+
+    @extend_schema(
+        request=SalesReportWriteSerializer(many=True), responses={201: SalesReportSerializer(many=True)}
+    )
+    def create(self, request, *args, **kwargs):
+        many = isinstance(request.data, list)
+        data = SalesReportWriteSerializer(data=request.data, many=many)
+        data.is_valid(raise_exception=True)
+        rows = [dict(v) for v in (data.validated_data if many else [data.validated_data])]
+        reports = commerce.do_report_sales(actor=request.user, rows=rows, source=Source.API)
+        return Response(SalesReportSerializer(reports, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class LiveSessionSerializer(serializers.ModelSerializer):
+    seller = serializers.CharField(source="seller.name", read_only=True)
+    place = PlaceCodeField(source="seller.place", read_only=True)
+
+    class Meta:
+        model = LiveSession
+        fields = ["id", "seller", "place", "host", "platform", "held_on", "viewers", "orders", "amount"]
+
+
+class LiveSessionWriteSerializer(serializers.Serializer):
+    seller = serializers.CharField(max_length=80, help_text="网销主体名称（须在您的管辖范围内）")
+    host = serializers.CharField(max_length=40, help_text="主播")
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    held_on = BoundedDateField(help_text="日期，不能晚于今天")
+    viewers = serializers.IntegerField(min_value=0)
+    orders = serializers.IntegerField(min_value=0)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, help_text="销售额（元）")
+
+
+class LiveSessionViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """直播带货场次：列表；POST 登记一场（网销主体按名称，须在管辖范围内；日期不能晚于今天）。"""
+
+    queryset = LiveSession.objects.select_related("seller__place")
+    serializer_class = LiveSessionSerializer
+    filterset_class = LiveSessionFilterSet
+
+    @extend_schema(request=LiveSessionWriteSerializer, responses={201: LiveSessionSerializer})
+    def create(self, request, *args, **kwargs):
+        data = LiveSessionWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        seller = Seller.objects.restrict(request.user).filter(name=v.pop("seller")).first()
+        if seller is None:
+            raise ServiceError("invalid", "网销主体不存在或不在您的管辖范围内", {"seller": ["不存在"]})
+        session = commerce.do_record_live_session(actor=request.user, seller=seller, **v)
+        return Response(LiveSessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+# --- the directory ------------------------------------------------------------------------------
+
+
+class DirectoryEntitySerializer(serializers.ModelSerializer):
+    """Every field the directory can give; `to_representation` keeps the client's field set."""
+
+    place = PlaceCodeField(read_only=True)
+    place_name = serializers.CharField(source="place.name", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    contact_name = serializers.CharField(source="contact.name", default="", read_only=True)
+    contact_phone = serializers.CharField(source="contact.phone_masked", default="", read_only=True)
+    bases = serializers.IntegerField(source="n_bases", read_only=True)
+    area_mu = serializers.DecimalField(
+        source="total_area", max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
+    lots = serializers.IntegerField(source="n_lots", read_only=True)
+    certificates = serializers.IntegerField(source="n_certificates", read_only=True)
+    failed_tests = serializers.IntegerField(source="n_failed", read_only=True)
+    online_sales_12m = serializers.DecimalField(
+        source="sales_12m",
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="近12个月网络销售额（元）",
+    )
+    consent_given_at = serializers.DateTimeField(source="consent_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DirectoryEntry
+        fields = ["id", *directory.ALL_FIELDS]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        allowed = set(self.context.get("fields") or directory.ALL_FIELDS) | {"id"}
+        return {k: v for k, v in data.items() if k in allowed}
+
+
+ROUTE = "/api/v1/directory/entities/"
+
+
+class EntityViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """新型农业经营主体名录（银行、保险机构以接口令牌查询）：只含已同意开放的主体；字段按机构配置；限频；每次查询留痕，主体可见谁查询过。"""
+
+    queryset = DirectoryEntry.objects.select_related("place", "contact")
+    serializer_class = DirectoryEntitySerializer
+    filterset_class = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        directory.check_rate(request.user, ROUTE)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "fields": directory.fields_for(self.request.user)}
+
+    def get_queryset(self):
+        from shuxiang.trace.choices import BizStep
+
+        year_ago = timezone.localdate().replace(day=1) - timezone.timedelta(days=365)
+        sales = (
+            SalesReport.objects.filter(seller__producer=OuterRef("pk"), month__gte=year_ago)
+            .order_by()
+            .values("seller__producer")
+            .annotate(s=Sum("amount"))
+            .values("s")
+        )
+        qs = super().get_queryset()
+        if self.action == "list":
+            qs = directory.visible(self.request.user, qs)
+        return qs.annotate(
+            n_bases=Count("bases", distinct=True),
+            total_area=Subquery(
+                Base.objects.filter(producer=OuterRef("pk"))
+                .order_by()
+                .values("producer")
+                .annotate(s=Sum("area_mu"))
+                .values("s")
+            ),
+            n_lots=Count("products__lots", distinct=True),
+            n_certificates=Count("products__lots__certificates", distinct=True),
+            n_failed=Count(
+                "products__lots__events",
+                filter=Q(
+                    products__lots__events__biz_step=BizStep.INSPECTING,
+                    products__lots__events__test_passed=False,
+                ),
+                distinct=True,
+            ),
+            sales_12m=Subquery(sales),
+            consent_at=Subquery(
+                DirectoryConsent.objects.filter(producer=OuterRef("pk"), status="given").values("given_at")[
+                    :1
+                ]
+            ),
+            consenting=Exists(DirectoryConsent.objects.filter(producer=OuterRef("pk"), status="given")),
+        ).order_by("place__code", "name")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        page = getattr(self, "_served", [])
+        directory.record_served(request.user, page, ROUTE, directory.fields_for(request.user))
+        return response
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._served = page or []
+        return page
+
+    def retrieve(self, request, *args, **kwargs):
+        entity = self.get_object()
+        if directory.is_client(request.user) and not entity.consenting:
+            directory.refuse_without_consent(request.user, entity, ROUTE)
+        fields = directory.fields_for(request.user)
+        directory.record_served(request.user, [entity], ROUTE, fields)
+        return Response(self.get_serializer(entity).data)

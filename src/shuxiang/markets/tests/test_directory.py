@@ -1,0 +1,126 @@
+"""The directory for banks: consent on both routes, fields by client, rate, refusals audited, and
+the entity sees who looked."""
+
+import pytest
+
+from shuxiang.core.actors import OPERATOR
+from shuxiang.core.models import AuditEntry
+from shuxiang.markets import directory
+from shuxiang.markets.models import DirectoryClient, DirectoryLookup
+from shuxiang.trace import codes
+from shuxiang.trace import services as trace
+
+pytestmark = pytest.mark.django_db
+ID_NUMBER = "43090319750501123" + __import__("shuxiang.core.pii", fromlist=["x"]).id_check_char(
+    "43090319750501123"
+)
+CREDIT_CODE = "93430903MA4L12345" + codes.credit_check_char("93430903MA4L12345")
+
+
+@pytest.fixture
+def entities(places, cast):
+    a = trace.do_create_producer(
+        actor=OPERATOR,
+        name="清水村稻米专业合作社",
+        kind="cooperative",
+        place=places.village_a.code,
+        credit_code=CREDIT_CODE,
+        main_products="优质稻",
+        contact_name="李建国",
+        contact_phone="13907371234",
+    )
+    b = trace.do_create_producer(
+        actor=OPERATOR,
+        name="荷花村家庭农场",
+        kind="family_farm",
+        place=places.village_b.code,
+        main_products="莲藕",
+        contact_name="周桂兰",
+        contact_id_number=ID_NUMBER,
+    )
+    a.operators.add(cast.producer)
+    directory.do_set_consent(a, actor=OPERATOR, given=True)
+    return {"a": a, "b": b}
+
+
+@pytest.mark.parametrize("route", ["/api/v1/directory/entities/", "/api/v1/trace/directory/"])
+def test_a_bank_lists_only_entities_that_consented_on_both_routes(entities, cast, api_for, route):
+    rows = api_for(cast.bank).get(route).json()["results"]
+    assert [r["name"] for r in rows] == ["清水村稻米专业合作社"]
+
+
+def test_a_bank_asking_for_an_entity_without_consent_is_refused_audited_and_the_entity_sees_it(
+    entities, cast, api_for
+):
+    response = api_for(cast.bank).get(f"/api/v1/directory/entities/{entities['b'].pk}/")
+    assert response.status_code == 404 and response.json()["code"] == "no_consent"
+    assert AuditEntry.objects.filter(actor=cast.bank, action="refused", changes__reason="no_consent").exists()
+    assert DirectoryLookup.objects.get(producer=entities["b"]).outcome == "no_consent"
+
+
+def test_revoking_consent_takes_the_entity_out_at_once(entities, cast, api_for):
+    directory.do_set_consent(entities["a"], actor=cast.producer, given=False)
+    assert api_for(cast.bank).get("/api/v1/directory/entities/").json()["count"] == 0
+    assert api_for(cast.bank).get(f"/api/v1/directory/entities/{entities['a'].pk}/").status_code == 404
+
+
+def test_a_bank_gets_only_its_field_set_and_every_served_entity_is_logged(entities, cast, api_for):
+    DirectoryClient.objects.create(
+        user=cast.bank, institution="赫山农商银行", fields=["name", "credit_code", "area_mu"], rate="100/m"
+    )
+    row = api_for(cast.bank).get("/api/v1/directory/entities/").json()["results"][0]
+    assert set(row) == {"id", "name", "credit_code", "area_mu"}
+    lookup = DirectoryLookup.objects.get(producer=entities["a"])
+    assert (
+        lookup.institution == "赫山农商银行"
+        and lookup.outcome == "served"
+        and lookup.fields == ["name", "credit_code", "area_mu"]
+    )
+
+
+def test_a_bank_above_its_rate_gets_429_and_the_refusal_is_audited(entities, cast, api_for):
+    DirectoryClient.objects.create(user=cast.bank, institution="赫山农商银行", fields=["name"], rate="2/h")
+    api = api_for(cast.bank)
+    assert [api.get("/api/v1/directory/entities/").status_code for _ in range(3)] == [200, 200, 429]
+    assert (
+        AuditEntry.objects.filter(actor=cast.bank, action="refused", changes__reason="rate_limited").count()
+        == 1
+    )
+    assert DirectoryLookup.objects.count() == 2
+
+
+def test_staff_with_the_directory_grant_read_every_entity_and_are_not_logged_as_a_bank(
+    entities, cast, api_for
+):
+    rows = api_for(cast.district).get("/api/v1/directory/entities/").json()["results"]
+    assert {r["name"] for r in rows} == {"清水村稻米专业合作社", "荷花村家庭农场"}
+    assert "contact_phone" in rows[0] and "*" in next(r["contact_phone"] for r in rows if r["contact_phone"])
+    assert not DirectoryLookup.objects.exists()
+
+
+def test_a_township_officer_has_no_directory_grant(entities, cast, api_for, client_for):
+    assert api_for(cast.township_a).get("/api/v1/directory/entities/").status_code == 403
+    assert client_for(cast.township_a).get("/directory/").status_code == 403
+
+
+def test_the_entity_sees_who_looked(entities, cast, api_for, client_for):
+    api_for(cast.bank).get("/api/v1/directory/entities/")
+    page = client_for(cast.producer).get("/directory/lookups/")
+    assert (
+        page.status_code == 200
+        and cast.bank.username in page.content.decode()
+        or "t_bank" in page.content.decode()
+    )
+
+
+def test_staff_record_consent_on_the_entitys_page(entities, cast, client_for):
+    web = client_for(cast.district)
+    page = web.get(f"/directory/{entities['b'].pk}/")
+    assert page.status_code == 200 and "未同意" in page.content.decode()
+    # the district role may record consent (village and up); the page posts the choice
+    assert web.post(f"/directory/{entities['b'].pk}/consent/", {"given": "true"}).status_code == 302
+    assert entities["b"].directory_consent.status == "given"
+
+
+def test_the_bank_cannot_write_consent_or_use_the_web(entities, cast, client_for, api_for):
+    assert client_for(cast.bank).get("/directory/").status_code == 403
