@@ -248,6 +248,35 @@ def handle_batch(items: list[Item], stats: Stats | None = None) -> list[Item]:
     return items
 
 
+DB_ERRORS = (db.OperationalError, db.InterfaceError)
+RETRY_PAUSES = (0.05, 0.2, 0.5, 1.0)
+
+
+def handle_batch_retrying(items: list[Item], stats: Stats | None = None) -> list[Item]:
+    """handle_batch, tried again a few times when the database refuses for a moment (a lock, a restart).
+
+    Uploads are not resent by every station and a 9011/9012 reply to a command never is, so a brief
+    refusal must not drop them. Trying again is safe: readings are stored without duplicates and a
+    command's transition is conditional on its current status; the answers are rebuilt each time."""
+    stats = stats or Stats()
+    for pause in (*RETRY_PAUSES, None):
+        packets = stats.packets
+        try:
+            return handle_batch(items, stats)
+        except DB_ERRORS:
+            if pause is None:
+                raise
+            stats.packets = packets  # counted again by the next try
+            log.warning("hj212: database refused a batch of %d packets; trying again", len(items))
+            for item in items:
+                item.replies = []
+                item.station_ok = False
+            if not db.connection.in_atomic_block:
+                db.connection.close()
+            time.sleep(pause)
+    return items
+
+
 def _device_id(mn):
     info = services.caches.devices.get(mn) if mn else None
     return info.id if info else None
@@ -384,10 +413,10 @@ class Server(ThreadedServer):
                 size += len(entry[0])
             items = [item for entry in batch for item in entry[0]]
             try:
-                await self.loop.run_in_executor(self.pool, handle_batch, items, self.stats)
+                await self.loop.run_in_executor(self.pool, handle_batch_retrying, items, self.stats)
             except (
                 Exception
-            ):  # the database away for a moment: these packets get no answer, the station resends
+            ):  # the database away for longer: these packets get no answer, the station resends
                 log.exception("hj212: a batch of %d packets failed", len(items))
             for entry_items, future in batch:
                 if not future.done():

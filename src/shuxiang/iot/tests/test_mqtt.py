@@ -250,12 +250,6 @@ def test_a_restarted_database_server_loses_no_acknowledged_message(broker, place
             stderr=subprocess.PIPE,
         )
         pub = Publisher(broker)
-        for i in range(300):
-            pub.publish(topic_for(device.code), json.dumps({"ts": _ms(i), "values": {"Z": i}}))
-            if i == 100:
-                server.restart(down_seconds=1.0)
-            time.sleep(0.003)
-        assert wait_for(lambda: len(pub.acked) == 300), "the broker did not acknowledge every publish"
 
         def stored():
             with psycopg.connect(server.url()) as conn:
@@ -264,6 +258,21 @@ def test_a_restarted_database_server_loses_no_acknowledged_message(broker, place
                     "WHERE s.device_id = %s",
                     [device.pk],
                 ).fetchone()[0]
+
+        for i in range(100):
+            pub.publish(topic_for(device.code), json.dumps({"ts": _ms(i), "values": {"Z": i}}))
+        # The listener must be consuming (connected to the database) before the server goes away; on a
+        # loaded machine its start can take longer than the whole publish loop.
+        assert wait_for(lambda: stored() == 100, timeout=60), f"{stored()} of the first 100 stored"
+        # The server goes down in the background while messages keep arriving, so that the listener
+        # meets the outage with messages in hand.
+        restart = threading.Thread(target=server.restart, kwargs={"down_seconds": 2.0})
+        restart.start()
+        for i in range(100, 300):
+            pub.publish(topic_for(device.code), json.dumps({"ts": _ms(i), "values": {"Z": i}}))
+            time.sleep(0.01)
+        restart.join(timeout=60)
+        assert wait_for(lambda: len(pub.acked) == 300), "the broker did not acknowledge every publish"
 
         assert wait_for(lambda: stored() == 300, timeout=60), f"{stored()} of 300 stored"
         listener.wait(timeout=60)
