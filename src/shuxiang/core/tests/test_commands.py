@@ -61,24 +61,6 @@ def test_check_reports_a_too_short_audit_retention(settings, db):
     assert "shuxiang.E001" in str(exc.value)
 
 
-def test_demo_builds_every_module_and_prints_accounts(db, settings):
-    from shuxiang.core.models import Place
-    from shuxiang.core.tests.demo_checks import assert_demo_is_realistic
-    from shuxiang.demo import builder
-
-    settings.MQTT_URL = ""  # as under `make run`
-    out = io.StringIO()
-    call_command("demo", stdout=out)
-    text = out.getvalue()
-    assert "admin" in text and builder.DEMO_PASSWORD in text
-    assert Place.objects.filter(level=2).count() == 18
-    assert Place.objects.get(code="430972109000").parent.code == "430903000000"  # 谢林港镇
-    assert not Place.objects.filter(level__gte=3, synthetic=False).exists()
-    for label, _ in builder.app_builders():
-        assert f"已生成 {label} 演示数据" in text
-    assert_demo_is_realistic()
-
-
 def registry_fingerprint():
     from shuxiang.core.models import Person, Place, Unit, User
 

@@ -1,6 +1,7 @@
-"""Every page renders for the demo's objects: no template error waits for the first user who opens it.
+"""The demo builds every module, and every page renders for its objects: no template error waits for the
+first user who opens it.
 
-The demo is built once; then every HTML and API route that shows one object is requested as the admin for
+The demo is built once (its printed accounts and realism checked first); then every HTML and API route that shows one object is requested as the admin for
 the objects of its model (all of them for the small registries, an even spread of 40 for the big ones), and
 every route without parameters once. Any 5xx fails the test with the URL. The producer page, which failed
 for every producer on a missing URL name, is the kind of defect this catches.
@@ -28,10 +29,24 @@ def _objects(model):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_page_renders_for_the_demo_s_objects(client_for, api_for):
-    from shuxiang.core.models import User
+def test_the_demo_builds_every_module_and_every_page_renders_for_its_objects(client_for, api_for, settings):
+    """One demo build serves both checks: building it is the suite's most expensive step."""
+    from shuxiang.core.models import Place, User
+    from shuxiang.core.tests.demo_checks import assert_demo_is_realistic
+    from shuxiang.demo import builder
 
-    call_command("demo", stdout=io.StringIO())
+    settings.MQTT_URL = ""  # as under `make run`
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    text = out.getvalue()
+    assert "admin" in text and builder.DEMO_PASSWORD in text
+    assert Place.objects.filter(level=2).count() == 18
+    assert Place.objects.get(code="430972109000").parent.code == "430903000000"  # 谢林港镇
+    assert not Place.objects.filter(level__gte=3, synthetic=False).exists()
+    for label, _ in builder.app_builders():
+        assert f"已生成 {label} 演示数据" in text
+    assert_demo_is_realistic()
+
     admin = User.objects.get(username="admin")
     web, api = client_for(admin), api_for(admin)
     failures, checked = [], 0
