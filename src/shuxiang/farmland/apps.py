@@ -51,10 +51,9 @@ class FarmlandConfig(AppConfig):
         facilities.register()
         if apps.is_installed("shuxiang.warnings"):
             from shuxiang.farmland import rice_weather
+            from shuxiang.warnings.registry import register_signal_type
 
-            post_migrate.connect(
-                rice_weather.ensure_signal_type, sender=self, dispatch_uid="farmland_rice_weather_signal"
-            )
+            register_signal_type(rice_weather.SIGNAL_TYPE, order=910)
         post_migrate.connect(rules.ensure_default_rules, sender=self, dispatch_uid="farmland_default_rules")
         if apps.is_installed("shuxiang.indicators"):
             from shuxiang.farmland import indicators  # noqa: F401  (registers the computed sources)

@@ -76,14 +76,6 @@ HAZARDS = {
 MAX_DAYS = 10
 
 
-def ensure_signal_type(sender=None, using="default", **kwargs):
-    """水稻生育期气象提示 exists among the warnings engine's signal types; a county's edits stay."""
-    from shuxiang.warnings.models import SignalType
-
-    if not SignalType.objects.using(using).filter(code=SIGNAL_TYPE["code"]).exists():
-        SignalType.objects.using(using).create(**SIGNAL_TYPE, order=910)
-
-
 def exposure(hazard: Hazard, start: date, days: int, user=None) -> list[dict]:
     """Villages with rice in the hazard's stages on any day of [start, start + days): area per village,
     grouped by township, largest first. `user` restricts to their region (None: the whole county)."""

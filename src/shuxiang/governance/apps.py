@@ -62,10 +62,9 @@ class GovernanceConfig(AppConfig):
             mediation.register()
         if apps.is_installed("shuxiang.warnings"):
             from shuxiang.governance import awareness
+            from shuxiang.warnings.registry import register_signal_type
 
-            post_migrate.connect(
-                awareness.ensure_signal_type, sender=self, dispatch_uid="governance_awareness_signal"
-            )
+            register_signal_type(awareness.SIGNAL_TYPE, order=910)
         if apps.is_installed("shuxiang.indicators"):
             from shuxiang.governance import indicators
 

@@ -30,14 +30,6 @@ SOURCE = "反诈普法提示"
 MAX_DAYS = 30
 
 
-def ensure_signal_type(sender=None, using="default", **kwargs):
-    """安全宣传提示 exists among the warnings engine's signal types; a county's edits stay."""
-    from shuxiang.warnings.models import SignalType
-
-    if not SignalType.objects.using(using).filter(code=SIGNAL_TYPE["code"]).exists():
-        SignalType.objects.using(using).create(**SIGNAL_TYPE, order=910)
-
-
 @transaction.atomic
 def do_issue_awareness_notice(*, actor, topic, headline, description, areas, days=7, instruction=None):
     """Write and issue a blue 安全宣传提示 (反诈 or 普法) to `areas` (division codes) through the

@@ -158,8 +158,9 @@ def build_awareness(ctx, rng):
     gateway's receipts for about four in five of their deliveries (the rest still unanswered)."""
     from shuxiang.governance import awareness
     from shuxiang.warnings import services as warnings
+    from shuxiang.warnings.apps import ensure_signal_types
 
-    awareness.ensure_signal_type()
+    ensure_signal_types()
     district = ctx.users.get("district")
     gateway = ctx.users.get("gateway")
     towns = [t for t in ctx.townships if t.name in ("泉交河镇", "兰溪镇")] or ctx.townships[:2]

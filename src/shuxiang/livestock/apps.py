@@ -80,9 +80,9 @@ class LivestockConfig(AppConfig):
                 alarm_actions.ensure_case_category, sender=self, dispatch_uid="livestock_case_category"
             )
         if apps.is_installed("shuxiang.warnings"):
-            post_migrate.connect(
-                disease.ensure_signal_type, sender=self, dispatch_uid="livestock_signal_type"
-            )
+            from shuxiang.warnings.registry import register_signal_type
+
+            register_signal_type({"code": disease.SIGNAL_TYPE, **disease.SIGNAL_DEFAULTS}, order=100)
         if apps.is_installed("shuxiang.indicators"):
             from shuxiang.livestock import indicators  # noqa: F401  (registers the computed figures)
         register_menu(

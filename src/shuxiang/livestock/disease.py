@@ -315,15 +315,6 @@ def do_issue_outbreak_warning(report: DiseaseReport, *, actor, colour="orange"):
     return warning
 
 
-def ensure_signal_type(sender=None, using="default", **kwargs):
-    """动物疫情 exists among the warning signal types after every migrate (an edited row stays)."""
-    if not apps.is_installed("shuxiang.warnings"):
-        return
-    from shuxiang.warnings.models import SignalType
-
-    SignalType.objects.using(using).get_or_create(code=SIGNAL_TYPE, defaults=SIGNAL_DEFAULTS)
-
-
 # --- mortality clue -------------------------------------------------------------------------
 
 

@@ -17,9 +17,10 @@ class MarketsConfig(AppConfig):
         post_migrate.connect(services.ensure_methods, sender=self, dispatch_uid="markets_methods")
         from shuxiang.markets import public_warning
 
-        post_migrate.connect(
-            public_warning.ensure_signal_type, sender=self, dispatch_uid="markets_price_signal"
-        )
+        if apps.is_installed("shuxiang.warnings"):
+            from shuxiang.warnings.registry import register_signal_type
+
+            register_signal_type(public_warning.SIGNAL_TYPE, order=910)
         if apps.is_installed("shuxiang.indicators"):
             from shuxiang.markets import indicators  # noqa: F401  (online sales, logistics, grain paid)
         if apps.is_installed("shuxiang.cases"):

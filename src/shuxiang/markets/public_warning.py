@@ -32,14 +32,6 @@ COLOUR_OF = {Level.ALERT: "blue", Level.CRISIS: "yellow"}
 MAX_DAYS = 30
 
 
-def ensure_signal_type(sender=None, using="default", **kwargs):
-    """农产品价格预警 exists among the warnings engine's signal types; a county's edits stay."""
-    from shuxiang.warnings.models import SignalType
-
-    if not SignalType.objects.using(using).filter(code=SIGNAL_TYPE["code"]).exists():
-        SignalType.objects.using(using).create(**SIGNAL_TYPE, order=910)
-
-
 def default_text(level: WarningLevel) -> tuple[str, str]:
     """The headline and broadcast text a level suggests: product, place, method, value, last price."""
     product, place = level.product, level.place

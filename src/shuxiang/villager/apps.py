@@ -49,10 +49,9 @@ class VillagerConfig(AppConfig):
             )
         if apps.is_installed("shuxiang.warnings"):
             from shuxiang.villager import health
+            from shuxiang.warnings.registry import register_signal_type
 
-            post_migrate.connect(
-                health.ensure_signal_type, sender=self, dispatch_uid="villager_health_signal"
-            )
+            register_signal_type(health.SIGNAL_TYPE, order=900)
         if apps.is_installed("shuxiang.indicators"):
             from shuxiang.villager import indicators  # noqa: F401  (registers the computed figures)
         from shuxiang.villager import pending, tasks  # noqa: F401  (tasks: the nightly expiry)

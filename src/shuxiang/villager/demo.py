@@ -550,7 +550,9 @@ def build(ctx):
     build_culture(ctx, villages)
     build_tourism(ctx, villages)
     if apps.is_installed("shuxiang.warnings"):
-        health.ensure_signal_type()
+        from shuxiang.warnings.apps import ensure_signal_types
+
+        ensure_signal_types()
         build_health(ctx)
     if apps.is_installed("shuxiang.plan"):
         build_service_points(ctx, villages)

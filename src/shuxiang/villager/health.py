@@ -42,14 +42,6 @@ TOPICS = {
 MAX_DAYS = 30
 
 
-def ensure_signal_type(sender=None, using="default", **kwargs):
-    """公共卫生提示 exists among the warnings engine's signal types; a county's edits stay."""
-    from shuxiang.warnings.models import SignalType
-
-    if not SignalType.objects.using(using).filter(code=SIGNAL_TYPE["code"]).exists():
-        SignalType.objects.using(using).create(**SIGNAL_TYPE, order=900)
-
-
 @transaction.atomic
 def do_issue_health_notice(*, actor, topic, headline, description, areas, days=7, instruction=None):
     """Write and issue a blue 公共卫生提示 to `areas` (division codes) through the warnings engine,

@@ -54,18 +54,17 @@ class WarningsConfig(AppConfig):
 
 
 def ensure_signal_types(sender=None, using="default", **kwargs):
-    """The national signal types exist in every database, also after `flush` (demo --reset, tests),
-    which empties what the data migration loaded. Existing rows, possibly edited by the county, stay."""
+    """The national signal types, and those the domain apps registered (warnings.registry), exist in
+    every database, also after `flush` (demo --reset, tests), which empties what the data migration
+    loaded. Existing rows, possibly edited by the county, stay."""
+    from shuxiang.warnings import registry
     from shuxiang.warnings.data.signal_types import SIGNAL_TYPES
     from shuxiang.warnings.models import SignalType
 
     have = set(SignalType.objects.using(using).values_list("code", flat=True))
+    rows = [{**row, "order": i * 10} for i, row in enumerate(SIGNAL_TYPES, start=1)] + registry.registered()
     SignalType.objects.using(using).bulk_create(
-        [
-            SignalType(**row, order=i * 10)
-            for i, row in enumerate(SIGNAL_TYPES, start=1)
-            if row["code"] not in have
-        ]
+        [SignalType(**row) for row in rows if row["code"] not in have]
     )
 
 

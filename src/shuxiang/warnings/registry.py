@@ -1,0 +1,19 @@
+"""Signal types that domain apps add to the warnings engine.
+
+The engine never imports a domain app. An app that issues its own kind of warning (动物疫情, 农产品价格预警,
+公共卫生提示, …) registers the type once in its AppConfig.ready(); the engine creates every registered type
+beside the national ones after each migrate and flush (`ensure_signal_types`). A row already there — possibly
+edited by the county — is left as it is.
+"""
+
+_REGISTERED: dict[str, dict] = {}
+
+
+def register_signal_type(fields: dict, *, order: int) -> None:
+    """`fields`: the SignalType's columns (code, name, category, colours, guides, …); `order` places it
+    among the types in lists and forms (national types are 10–990 in steps of 10)."""
+    _REGISTERED[fields["code"]] = {**fields, "order": order}
+
+
+def registered() -> list[dict]:
+    return [dict(row) for row in _REGISTERED.values()]
