@@ -18,6 +18,7 @@ from shuxiang.ecology.models import (
     CollectionRecord,
     Limit,
     MonitoringPoint,
+    River,
     Sample,
     SampleValue,
     Standard,
@@ -87,6 +88,23 @@ class StandardViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["code", "edition", "kind"]
 
 
+class RiverSerializer(serializers.ModelSerializer):
+    flows_into = serializers.CharField(source="flows_into.name", read_only=True, default=None)
+
+    class Meta:
+        model = River
+        fields = ["id", "name", "flows_into", "joins_at_km", "length_km", "source"]
+
+
+class RiverViewSet(viewsets.ReadOnlyModelViewSet):
+    """本区水系表：河流、汇入哪条河流及汇入处里程（ecology.river.view）。溯源据此区分上游和下游；
+    由区里以文件导入（/ecology/rivers/ 或 `shuxiang rivers FILE`）。"""
+
+    queryset = River.objects.select_related("flows_into").order_by("name")
+    serializer_class = RiverSerializer
+    filterset_fields = ["name"]
+
+
 # --- points ------------------------------------------------------------------------------------------
 
 
@@ -113,6 +131,7 @@ class MonitoringPointSerializer(serializers.ModelSerializer):
             "grade_display",
             "lake",
             "river",
+            "river_km",
             "responsible_unit",
             "device",
             "latitude",

@@ -7,6 +7,7 @@ router.include_root_view = False
 router.register("ecology/points", api.MonitoringPointViewSet, basename="ecology-point")
 router.register("ecology/samples", api.SampleViewSet, basename="ecology-sample")
 router.register("ecology/standards", api.StandardViewSet, basename="ecology-standard")
+router.register("ecology/rivers", api.RiverViewSet, basename="ecology-river")
 router.register("sanitation/collections", api.CollectionRecordViewSet, basename="sanitation-collection")
 
 urlpatterns = router.urls

@@ -29,11 +29,19 @@ class EcologyConfig(AppConfig):
         # is recorded by whoever sees it done — township, village cadre, grid worker.
         keepers = (Role.ADMIN, Role.DISTRICT, Role.DEPARTMENT)
         # The standards, their limits and the factor table are county-wide reference data (not scoped).
-        for reference in ("ecology.standard", "ecology.limit", "ecology.factor", "ecology.beautyitem"):
+        for reference in (
+            "ecology.standard",
+            "ecology.limit",
+            "ecology.factor",
+            "ecology.beautyitem",
+            "ecology.river",
+        ):
             default_grant(STAFF_ROLES, reference, ["view"])
         default_grant((Role.ADMIN, Role.DISTRICT), "ecology.standard", ["add", "change"])
         # the county's 美丽屋场 checklist is loaded from its file by the district (replaces the placeholders)
         default_grant((Role.ADMIN, Role.DISTRICT), "ecology.beautyitem", ["change"])
+        # the river network (水系) for tracing is loaded from the county's file by the district
+        default_grant((Role.ADMIN, Role.DISTRICT), "ecology.river", ["change"])
         default_grant(keepers, "ecology.monitoringpoint", ["add", "change"])
         default_grant((*keepers, Role.TOWNSHIP), "ecology.sample", ["add"])
         default_grant(keepers, "ecology.pollutionsource", ["add", "change"])
@@ -61,6 +69,7 @@ class EcologyConfig(AppConfig):
             MenuItem("水质样品", "ecology:sample_list"),
             MenuItem("生态一张图", "ecology:map"),
             MenuItem("污染源", "ecology:source_list"),
+            MenuItem("水系表", "ecology:river_list"),
             MenuItem("垃圾收运", "sanitation:index"),
             MenuItem("美丽屋场", "sanitation:beauty_list"),
             MenuItem("美丽屋场细则", "sanitation:beauty_items"),

@@ -18,6 +18,15 @@ from shuxiang.ecology import services
 from shuxiang.ecology.models import CollectionPoint, CollectionRecord, Standard
 
 RIVERS = ["资江", "志溪河", "兰溪河", "撇洪新河", "沾溪河"]
+# The demo's river network (水系表): which river flows into which, at which kilometre of it, and each
+# river's length — synthetic figures of the right order, to be replaced by the county's own file.
+NETWORK = [
+    ("资江", "", None, 653.0),
+    ("志溪河", "资江", 612.0, 70.0),
+    ("沾溪河", "资江", 598.0, 45.0),
+    ("撇洪新河", "", None, 69.0),
+    ("兰溪河", "撇洪新河", 40.0, 28.0),
+]
 TRANSFER = [
     "泉交河镇垃圾中转站",
     "兰溪镇垃圾中转站",
@@ -259,6 +268,17 @@ def build(ctx):
             owner=rng.choice(people) if people else None,
         )
         farms.append(p)
+    from shuxiang.ecology import importers
+
+    importers.import_rivers(
+        [
+            (n, {"河流": name, "汇入": into, "汇入处里程": "" if at is None else at, "河长": length})
+            for n, (name, into, at, length) in enumerate(NETWORK, start=2)
+        ],
+        actor=OPERATOR,
+        source="演示水系表（合成数据）",
+    )
+    lengths = {name: length for name, _, _, length in NETWORK}
     for i, river in enumerate(RIVERS * 2):
         v = home[(i + 6) % len(home)] if i < 2 else rng.choice(villages)
         point(
@@ -270,6 +290,7 @@ def build(ctx):
             "III",
             "surface",
             river=river,
+            river_km=round(rng.uniform(5, lengths[river] - 5), 1),
             responsible_unit=bureau,
         )
 
@@ -334,8 +355,20 @@ def build(ctx):
                 rng.uniform(0.5, 1.5),
             )
         )
+    sections = [p for p, _ in points if p.kind == "surface_section"]
     for i, (kind, name, v, outfall, scale, load) in enumerate(survey):
         lat, lng = (outfall.latitude + 0.002, outfall.longitude + 0.002) if outfall else _near(rng, v, 0.02)
+        # the survey's receiving water: the river of the nearest section within 8 km, a few km above or
+        # below it; a farm's own outfall and sources far from any section stay unmarked
+        river, river_km = "", None
+        if outfall is None and sections:
+            d, near = min(
+                ((services.distance_km(lat, lng, p.latitude, p.longitude), p) for p in sections),
+                key=lambda pair: pair[0],
+            )
+            if d <= 8:
+                river = near.river
+                river_km = round(min(max(near.river_km + rng.uniform(-6, 6), 0.5), lengths[river]), 1)
         services.do_create_source(
             actor=OPERATOR,
             code=f"HS-WR-{i + 1:03d}",
@@ -349,6 +382,8 @@ def build(ctx):
             outfall=outfall,
             survey_year=2024,
             note="演示用合成数据（第二次全国污染源普查口径）",
+            river=river,
+            river_km=river_km,
         )
 
     # four monthly samples per point; a few exceed in the latest round (cases open), one recovered

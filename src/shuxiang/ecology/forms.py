@@ -85,6 +85,10 @@ class BeautyItemsForm(forms.Form):
     file = forms.FileField(label="本区评分细则（.xlsx 或 .csv）")
 
 
+class RiversForm(forms.Form):
+    file = forms.FileField(label="本区水系表（.xlsx 或 .csv）")
+
+
 class PointForm(ServiceFormMixin, forms.Form):
     """A monitoring point and the standard it is judged by; the service checks the grade against it."""
 
@@ -101,6 +105,12 @@ class PointForm(ServiceFormMixin, forms.Form):
     )
     lake = forms.BooleanField(label="湖泊水库", required=False)
     river = forms.CharField(label="所在水体", max_length=60, required=False)
+    river_km = forms.FloatField(
+        label="河道里程（公里）",
+        required=False,
+        min_value=0,
+        help_text="自河源起的公里数（桩号）；溯源据此排除下游的污染源",
+    )
     responsible_unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False)
     latitude = forms.FloatField(label="纬度", required=False, min_value=-90, max_value=90)
     longitude = forms.FloatField(label="经度", required=False, min_value=-180, max_value=180)

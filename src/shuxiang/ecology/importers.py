@@ -161,3 +161,106 @@ def import_beauty_items(rows, *, actor, source: str) -> ImportResult:
                 item.save(update_fields=["is_active"])
                 audit.record_update(actor, item, before)
     return result
+
+
+RIVER_COLUMNS = {"河流": "name", "汇入": "flows_into", "汇入处里程": "joins_at_km", "河长": "length_km"}
+
+
+def _km(text: str) -> float | None | str:
+    """A kilometre figure from a cell: None when empty, the float, or "" when it is not a number ≥ 0."""
+    if text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return ""
+    return value if 0 <= value <= 10000 else ""
+
+
+def import_rivers(rows, *, actor, source: str) -> ImportResult:
+    """The county's river network (水系) from a CSV/XLSX sheet (columns 河流, 汇入, 汇入处里程, 河长).
+
+    All or nothing: names 1–60 characters and unique; a river that flows into another names one of the
+    file and the kilometre of that river where it enters (0–10000, within that river's length when it is
+    given); no river flows, through others, into itself. Loaded, the file is the network: rivers in it are
+    added or updated, rivers not in it are removed (points and sources keep their river names)."""
+    from shuxiang.core import audit
+    from shuxiang.core.permissions import require
+    from shuxiang.ecology import rivers
+    from shuxiang.ecology.models import River
+
+    require(actor, "ecology.river.change")
+    problems, clean, numbers = [], {}, {}
+    for number, row in rows:
+        values = {field: str(row.get(header, "") or "").strip() for header, field in RIVER_COLUMNS.items()}
+        name = values["name"]
+        if not 1 <= len(name) <= 60:
+            problems.append(Problem(number, "河流", "河流名称不能为空，最多 60 字"))
+            continue
+        if name in clean:
+            problems.append(Problem(number, "河流", f"河流“{name}”重复"))
+            continue
+        joins_at, length = _km(values["joins_at_km"]), _km(values["length_km"])
+        if joins_at == "":
+            problems.append(Problem(number, "汇入处里程", "汇入处里程为 0–10000 的公里数"))
+            continue
+        if length == "":
+            problems.append(Problem(number, "河长", "河长为 0–10000 的公里数"))
+            continue
+        into = values["flows_into"] or None
+        if into == name:
+            problems.append(Problem(number, "汇入", "河流不能汇入自身"))
+            continue
+        if into and joins_at is None:
+            problems.append(Problem(number, "汇入处里程", f"请填写在“{into}”上的汇入处里程"))
+            continue
+        if not into and joins_at is not None:
+            problems.append(Problem(number, "汇入", "填写了汇入处里程，但没有填写汇入哪条河流"))
+            continue
+        clean[name] = (into, joins_at, length)
+        numbers[name] = number
+    for name, (into, joins_at, _) in clean.items():
+        if into is None:
+            continue
+        if into not in clean:
+            problems.append(Problem(numbers[name], "汇入", f"“{into}”不在本表中：请把它也列为一行"))
+            continue
+        length = clean[into][2]
+        if length is not None and joins_at > length:
+            problems.append(Problem(numbers[name], "汇入处里程", f"超过“{into}”的河长 {length:g} 公里"))
+    if not problems:
+        loop = rivers.cycle_in({name: (into, at) for name, (into, at, _) in clean.items()})
+        if loop:
+            problems.append(Problem(numbers[loop[0]], "汇入", "汇入关系成环：" + " → ".join(loop)))
+    if not clean and not problems:
+        problems.append(Problem(0, "", "文件中没有河流（表头应为 河流、汇入、汇入处里程、河长）"))
+    if problems:
+        raise ImportRejected(problems)
+    result = ImportResult(kind="rivers")
+    source = (source or "")[:120]
+    with transaction.atomic():
+        existing = {r.name: r for r in River.objects.select_for_update()}
+        for name, river in list(existing.items()):
+            if name not in clean:
+                audit.record_delete(actor, river)
+                river.delete()
+                del existing[name]
+        saved = {}
+        for name, (_, _, length) in clean.items():  # first every river, then who flows into whom
+            river = existing.get(name)
+            if river is None:
+                saved[name] = (River.objects.create(name=name, length_km=length, source=source), None)
+                result.created += 1
+            else:
+                saved[name] = (river, audit.snapshot(river))
+        for name, (into, joins_at, length) in clean.items():
+            river, before = saved[name]
+            river.flows_into = saved[into][0] if into else None
+            river.joins_at_km, river.length_km, river.source = joins_at, length, source
+            river.save()
+            if before is None:
+                audit.record_create(actor, river)
+            else:
+                audit.record_update(actor, river, before)
+                result.updated += 1
+    return result

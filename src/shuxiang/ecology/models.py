@@ -152,6 +152,12 @@ class MonitoringPoint(models.Model):
     )
     lake = models.BooleanField("湖泊水库", default=False, help_text="湖库点位按湖库限值评价总磷、总氮")
     river = models.CharField("所在水体", max_length=60, blank=True)
+    river_km = models.FloatField(
+        "河道里程",
+        null=True,
+        blank=True,
+        help_text="自河源起沿河道的公里数（桩号）；与水系表一起判断污染源在上游还是下游",
+    )
     responsible_unit = models.ForeignKey(
         "core.Unit",
         verbose_name="责任单位",
@@ -359,6 +365,8 @@ class PollutionSource(models.Model):
     )
     survey_year = models.PositiveSmallIntegerField("调查年度", null=True, blank=True)
     note = models.CharField("说明", max_length=300, blank=True)
+    river = models.CharField("受纳水体", max_length=60, blank=True, help_text="排入的河流（水系表中的名称）")
+    river_km = models.FloatField("入河处里程", null=True, blank=True, help_text="排入处自河源起的公里数")
 
     objects = ScopedQuerySet.as_manager()
 
@@ -454,6 +462,40 @@ class BeautyItem(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class River(models.Model):
+    """One river of the county's network (水系): where it flows into another, and at which kilometre of
+    that river. With the kilometre of a point and of a source on their rivers, this is what tells
+    upstream from downstream in tracing (溯源). Loaded from the county's file (`shuxiang rivers FILE`)."""
+
+    name = models.CharField("河流", max_length=60, unique=True)
+    flows_into = models.ForeignKey(
+        "self",
+        verbose_name="汇入",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tributaries",
+    )
+    joins_at_km = models.FloatField(
+        "汇入处里程", null=True, blank=True, help_text="汇入处在干流上自河源起的公里数"
+    )
+    length_km = models.FloatField("河长（公里）", null=True, blank=True)
+    source = models.CharField("来源", max_length=120, blank=True, help_text="导入的文件名")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "河流"
+        verbose_name_plural = "河流"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+declare_unscoped(River, "全区统一的水系表（河流及汇入关系），所有登录用户可读，由区里导入维护")
 
 
 declare_unscoped(BeautyItem, "全区统一的评分细则，所有登录用户可读，由管理员维护")

@@ -54,6 +54,21 @@ def _coords(fields, errors, required=False):
     return lat, lng
 
 
+def _river_position(fields, errors) -> tuple[str, float | None]:
+    """A river name and the kilometre on it (from its source): what tracing needs to tell upstream
+    from downstream (ecology.rivers). A kilometre without its river means nothing and is refused."""
+    river = (fields.get("river") or "").strip()
+    km = fields.get("river_km")
+    if len(river) > 60:
+        errors["river"] = ["河流名称最多 60 字"]
+    if km in (None, ""):
+        return river, None
+    km = _number(km, "river_km", errors, low=0, high=10000)
+    if km is not None and not river:
+        errors["river"] = ["填写河道里程时请同时填写所在河流"]
+    return river, km
+
+
 def valid_grades(standard: Standard) -> list[str]:
     return list(standard.grades or [""])
 
@@ -116,6 +131,7 @@ def do_create_point(
         errors["grade"] = [f"{standard.code} 的等级为：{choices}"]
     lat, lng = _coords(fields, errors)
     zones = _validate_zones(fields.get("protection_zones"), errors)
+    river, river_km = _river_position(fields, errors)
     if errors:
         raise ServiceError("invalid", "监测点位信息有误", errors)
     point = MonitoringPoint.objects.create(
@@ -126,7 +142,8 @@ def do_create_point(
         standard=standard,
         grade=grade,
         lake=bool(lake),
-        river=(fields.get("river") or "")[:60],
+        river=river,
+        river_km=river_km,
         responsible_unit=fields.get("responsible_unit"),
         owner=fields.get("owner"),
         device=fields.get("device"),
@@ -431,6 +448,7 @@ def do_create_source(*, actor, code, name, kind, place, **fields) -> PollutionSo
     lat, lng = _coords(fields, errors, required=True)
     load = fields.get("load_index", 1.0)
     load = _number(load, "load_index", errors, low=0, high=1000)
+    river, river_km = _river_position(fields, errors)
     if errors:
         raise ServiceError("invalid", "污染源信息有误", errors)
     source = PollutionSource.objects.create(
@@ -446,6 +464,8 @@ def do_create_source(*, actor, code, name, kind, place, **fields) -> PollutionSo
         outfall=fields.get("outfall"),
         survey_year=fields.get("survey_year"),
         note=(fields.get("note") or "")[:300],
+        river=river,
+        river_km=river_km,
     )
     audit.record_create(actor, source)
     return source
@@ -460,32 +480,42 @@ def distance_km(lat1, lng1, lat2, lng2) -> float:
 
 
 def nearby_sources(point: MonitoringPoint, user=None, radius_km: float = 5.0) -> list:
-    """Pollution sources within `radius_km` of a point, ranked by load over distance (the likeliest
-    contributors first); the point's own discharger first of all. Without a river network the
-    platform cannot tell upstream from downstream: the list is where to look, not a verdict."""
+    """Tracing (溯源): the pollution sources within `radius_km` of a point whose water can reach it,
+    likeliest contributors first — the point's own discharger, then upstream sources by load over
+    distance, then sources whose river position is not recorded (they cannot be ruled out). Sources
+    downstream or in another basin (ecology.rivers) are left out; `tracing` also returns those."""
+    return tracing(point, user, radius_km)[0]
+
+
+def tracing(point: MonitoringPoint, user=None, radius_km: float = 5.0) -> tuple[list, list]:
+    """(kept, left out): every source within `radius_km`, each with `.distance_km`, `.score` (load
+    over distance) and `.relation` (ecology.rivers: own, upstream, unknown, downstream, elsewhere)."""
+    from shuxiang.ecology import rivers
+
     if point.latitude is None:
-        return []
+        return [], []
     qs = PollutionSource.objects.restrict(user) if user is not None else PollutionSource.objects.all()
     # a box first (1° latitude ≈ 111 km), then the exact distance
     dlat = radius_km / 111.0
     dlng = radius_km / max(1e-6, 111.0 * math.cos(math.radians(point.latitude)))
-    rows = []
     box = qs.filter(
         latitude__range=(point.latitude - dlat, point.latitude + dlat),
         longitude__range=(point.longitude - dlng, point.longitude + dlng),
     ).select_related("place")
+    network = rivers.Network.load()
+    order = {rivers.OWN: 0, rivers.UPSTREAM: 1, rivers.UNKNOWN: 2, rivers.DOWNSTREAM: 3, rivers.ELSEWHERE: 4}
+    rows = []
     for s in box:
         d = distance_km(point.latitude, point.longitude, s.latitude, s.longitude)
         if d <= radius_km:
-            own = s.outfall_id == point.pk
-            rows.append((not own, -(s.load_index / max(d, 0.2)), d, s))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    out = []
-    for _own, score, d, s in rows:
-        s.distance_km = round(d, 2)
-        s.score = round(-score, 2)
-        out.append(s)
-    return out
+            s.relation = network.relation(point, s)
+            s.relation_label = rivers.LABELS[s.relation]
+            s.distance_km = round(d, 2)
+            s.score = round(s.load_index / max(d, 0.2), 2)
+            rows.append(s)
+    rows.sort(key=lambda s: (order[s.relation], -s.score, s.distance_km))
+    kept = [s for s in rows if s.relation in rivers.KEPT]
+    return kept, [s for s in rows if s.relation not in rivers.KEPT]
 
 
 # --- garbage collection -------------------------------------------------------------------------------

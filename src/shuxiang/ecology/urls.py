@@ -17,6 +17,7 @@ urlpatterns = [
     path("map/", views.eco_map, name="map"),
     path("map.json", views.map_data, name="map_data"),
     path("sources/", views.SourceListView.as_view(), name="source_list"),
+    path("rivers/", views.river_list, name="river_list"),
     path("standards/", views.standard_list, name="standard_list"),
     path("standards/<int:pk>/limits/", views.limit_edit, name="limit_edit"),
 ]

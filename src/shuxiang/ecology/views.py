@@ -116,6 +116,7 @@ class PointDetailView(ObjectDetailView):
             limits.append((any_limit.factor, limit, by_grade if p.standard.classifies else None))
         limits.sort(key=lambda row: row[0].order)
         device = p.device
+        kept, left_out = services.tracing(p, user)
         context.update(
             limits=limits,
             classes=list(CLASS_LABELS.items())[:5],
@@ -125,7 +126,8 @@ class PointDetailView(ObjectDetailView):
             .select_related("case", "sample")[:10],
             sensors=Sensor.objects.filter(device=device).order_by("key") if device else [],
             flagged=FlaggedReading.objects.filter(device=device)[:20] if device else [],
-            sources=services.nearby_sources(p, user),
+            sources=kept,
+            sources_left_out=left_out,
             may_sample=has_perm(user, "ecology.sample.add", p),
             commands=StationCommand.objects.restrict(user).filter(device=device)[:10] if device else [],
             command_choices=hj212_commands.command_choices()
@@ -378,6 +380,9 @@ class SourceListView(ObjectListView):
         Column("规模", "scale"),
         Column("排污口监测点", lambda s: s.outfall.name if s.outfall_id else "—"),
         Column("调查年度", "survey_year"),
+        Column(
+            "受纳水体", lambda s: f"{s.river} {s.river_km:g} km" if s.river_km is not None else s.river or "—"
+        ),
     ]
 
 
@@ -391,17 +396,75 @@ def point_sources(request, pk):
         radius = min(max(float(request.GET.get("km", 5)), 0.1), 50)
     except ValueError:
         radius = 5.0
-    rows = [
-        {
+    kept, left_out = services.tracing(point, request.user, radius)
+
+    def row(s):
+        return {
             "code": s.code,
             "name": s.name,
             "kind": s.get_kind_display(),
             "distance_km": s.distance_km,
             "score": s.score,
             "own_outfall": s.outfall_id == point.pk,
+            "relation": s.relation,
+            "relation_display": s.relation_label,
+            "river": s.river,
+            "river_km": s.river_km,
         }
-        for s in services.nearby_sources(point, request.user, radius)
-    ]
+
     return JsonResponse(
-        {"point": point.code, "radius_km": radius, "at": timezone.now().isoformat(), "sources": rows}
+        {
+            "point": point.code,
+            "river": point.river,
+            "river_km": point.river_km,
+            "radius_km": radius,
+            "at": timezone.now().isoformat(),
+            "sources": [row(s) for s in kept],
+            "left_out": [row(s) for s in left_out],
+        }
+    )
+
+
+@requires("ecology.river.view", post="ecology.river.change")
+def river_list(request):
+    """/ecology/rivers/: the county's river network (水系) that tracing uses to tell upstream from
+    downstream; the district loads it from a CSV/XLSX file — one bad row and nothing changes."""
+    from shuxiang.core.importers import ImportRejected, read_rows
+    from shuxiang.ecology import importers
+    from shuxiang.ecology.models import River
+
+    form = forms.RiversForm(request.POST or None, request.FILES or None)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = importers.import_rivers(
+                read_rows(upload.read(), upload.name), actor=request.user, source=upload.name
+            )
+        except ImportRejected as exc:
+            problems = [p.as_text() for p in exc.problems]
+            form.add_error(None, exc.message)
+        except ServiceError as exc:
+            form.add_error("file", exc.message)
+        else:
+            messages.success(request, f"水系表已导入：新增 {result.created} 条河流，更新 {result.updated} 条")
+            return redirect("ecology:river_list")
+    rivers = list(River.objects.select_related("flows_into").annotate(tributary_count=Count("tributaries")))
+    counts = dict(
+        MonitoringPoint.objects.restrict(request.user)
+        .exclude(river="")
+        .values_list("river")
+        .annotate(n=Count("id"))
+    )
+    for r in rivers:
+        r.point_count = counts.get(r.name, 0)
+    return render(
+        request,
+        "ecology/river_list.html",
+        {
+            "title": "水系表",
+            "rivers": rivers,
+            "form": form if has_perm(request.user, "ecology.river.change") else None,
+            "problems": problems,
+        },
     )
