@@ -8,8 +8,8 @@ disclosures. Everything is synthetic and marked so."""
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 import shapely
-import shapely.ops
 from django.utils import timezone
 from pyproj import Transformer
 
@@ -59,7 +59,7 @@ def _grid(village, rng, n):
         w, h = rng.uniform(35, 60), rng.uniform(25, 40)
         x, y = x0 + c * 64 - 380, y0 + r * 44 - 220
         box = shapely.box(x, y, x + w, y + h)
-        shapes.append(shapely.ops.transform(back.transform, box))
+        shapes.append(shapely.transform(box, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))))
     return shapes
 
 
