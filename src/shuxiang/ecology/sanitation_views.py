@@ -160,27 +160,17 @@ def beauty_items(request):
     district loads the county's own from a CSV/XLSX file — one bad row and nothing changes."""
     from django.contrib import messages
 
-    from shuxiang.core.errors import ServiceError
-    from shuxiang.core.importers import ImportRejected, read_rows
+    from shuxiang.core.importers import import_upload
     from shuxiang.core.permissions import has_perm
     from shuxiang.ecology import importers
 
     form = forms.BeautyItemsForm(request.POST or None, request.FILES or None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = importers.import_beauty_items(
-                read_rows(upload.read(), upload.name), actor=request.user, source=upload.name
-            )
-        except ImportRejected as exc:
-            problems = [p.as_text() for p in exc.problems]
-            form.add_error(None, exc.message)
-        except ServiceError as exc:
-            form.add_error("file", exc.message)
-        else:
-            messages.success(request, f"评分细则已导入：新增 {result.created} 项，更新 {result.updated} 项")
-            return redirect("sanitation:beauty_items")
+    result, problems = import_upload(
+        request, form, lambda rows, name: importers.import_beauty_items(rows, actor=request.user, source=name)
+    )
+    if result is not None:
+        messages.success(request, f"评分细则已导入：新增 {result.created} 项，更新 {result.updated} 项")
+        return redirect("sanitation:beauty_items")
     items = list(BeautyItem.objects.filter(is_active=True))
     return render(
         request,

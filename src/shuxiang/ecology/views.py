@@ -280,24 +280,16 @@ def sample_import(request):
     """A lab's XLSX/CSV: every row checked and judged; one bad row and nothing is written."""
     from django.contrib import messages
 
-    from shuxiang.core.errors import ServiceError
-    from shuxiang.core.importers import ImportRejected, read_rows
+    from shuxiang.core.importers import import_upload
     from shuxiang.ecology import importers
 
     form = forms.SampleImportForm(request.POST or None, request.FILES or None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = importers.import_samples(read_rows(upload.read(), upload.name), actor=request.user)
-        except ImportRejected as exc:
-            problems = [p.as_text() for p in exc.problems]
-            form.add_error(None, exc.message)
-        except ServiceError as exc:
-            form.add_error("file", exc.message)
-        else:
-            messages.success(request, f"导入完成：{result.created} 个样品已评价入库")
-            return redirect("ecology:sample_list")
+    result, problems = import_upload(
+        request, form, lambda rows, name: importers.import_samples(rows, actor=request.user)
+    )
+    if result is not None:
+        messages.success(request, f"导入完成：{result.created} 个样品已评价入库")
+        return redirect("ecology:sample_list")
     return render(
         request,
         "ecology/sample_import.html",
@@ -429,26 +421,17 @@ def point_sources(request, pk):
 def river_list(request):
     """/ecology/rivers/: the county's river network (水系) that tracing uses to tell upstream from
     downstream; the district loads it from a CSV/XLSX file — one bad row and nothing changes."""
-    from shuxiang.core.importers import ImportRejected, read_rows
+    from shuxiang.core.importers import import_upload
     from shuxiang.ecology import importers
     from shuxiang.ecology.models import River
 
     form = forms.RiversForm(request.POST or None, request.FILES or None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = importers.import_rivers(
-                read_rows(upload.read(), upload.name), actor=request.user, source=upload.name
-            )
-        except ImportRejected as exc:
-            problems = [p.as_text() for p in exc.problems]
-            form.add_error(None, exc.message)
-        except ServiceError as exc:
-            form.add_error("file", exc.message)
-        else:
-            messages.success(request, f"水系表已导入：新增 {result.created} 条河流，更新 {result.updated} 条")
-            return redirect("ecology:river_list")
+    result, problems = import_upload(
+        request, form, lambda rows, name: importers.import_rivers(rows, actor=request.user, source=name)
+    )
+    if result is not None:
+        messages.success(request, f"水系表已导入：新增 {result.created} 条河流，更新 {result.updated} 条")
+        return redirect("ecology:river_list")
     rivers = list(River.objects.select_related("flows_into").annotate(tributary_count=Count("tributaries")))
     counts = dict(
         MonitoringPoint.objects.restrict(request.user)

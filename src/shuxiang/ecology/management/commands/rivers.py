@@ -3,11 +3,10 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from shuxiang.core.actors import OPERATOR
-from shuxiang.core.errors import ServiceError
-from shuxiang.core.importers import ImportRejected, read_rows
+from shuxiang.core.importers import import_file
 from shuxiang.ecology import importers
 
 
@@ -18,17 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args, **opts):
-        path = Path(opts["file"])
-        if not path.is_file():
-            raise CommandError(f"文件不存在：{path}")
-        try:
-            result = importers.import_rivers(
-                read_rows(path.read_bytes(), path.name), actor=OPERATOR, source=path.name
-            )
-        except ImportRejected as exc:
-            raise CommandError("\n".join([exc.message, *(p.as_text() for p in exc.problems)])) from None
-        except ServiceError as exc:
-            raise CommandError(exc.message) from None
+        result = import_file(
+            opts["file"], lambda rows, path: importers.import_rivers(rows, actor=OPERATOR, source=path)
+        )
+        path = Path(opts["file"]).name
         self.stdout.write(
-            f"水系表已导入：新增 {result.created} 条河流，更新 {result.updated} 条（来源 {path.name}）"
+            f"水系表已导入：新增 {result.created} 条河流，更新 {result.updated} 条（来源 {path}）"
         )
