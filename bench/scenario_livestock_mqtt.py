@@ -6,9 +6,9 @@ SQLite scratch database. Each round is one message from every feeder (what arriv
 published as a burst — the feeders of a county report on the same minute — and the rounds follow one
 another as fast as the listener drains them, so the measured CPU is the listener's whole cost of a
 round (MQTT decoding, batching, do_ingest, rules), not diluted by idle time. Share of one core =
-listener CPU per round / 600 s (goal ≤ 25 %). The broker is the machine's own Mosquitto
-(`SHUXIANG_BENCH_BROKER`, default mqtt://127.0.0.1:1883); the scenario's listener has its own client
-id (a persistent session, created before publishing so nothing is lost while the listener starts).
+listener CPU per round / 600 s (goal ≤ 25 %). The broker is a private Mosquitto started with the queue
+settings of deploy/mosquitto/shuxiang.conf (or the one `SHUXIANG_BENCH_BROKER` names); the scenario's
+listener has its own client id (a persistent session, created before publishing so nothing is lost while the listener starts).
 """
 
 import json
@@ -63,8 +63,35 @@ def _publisher(host, port):
     return client, acked
 
 
+def _private_broker():
+    """A Mosquitto of our own with the queue settings of deploy/mosquitto/shuxiang.conf: a machine's
+    packaged broker keeps Debian's `max_queued_messages 1000` and drops what a burst queues beyond it."""
+    import tempfile
+
+    from shuxiang.iot.tests.broker import Broker
+
+    broker = Broker(Path(tempfile.mkdtemp(prefix="bench-mosquitto-")))
+    conf = broker.conf.read_text()
+    conf = conf.replace("max_queued_messages 0", "max_queued_messages 100000")
+    broker.conf.write_text(conf.replace("max_inflight_messages 0\n", ""))
+    broker.start()
+    return broker
+
+
 def run(args):
-    url = os.environ.get("SHUXIANG_BENCH_BROKER", "mqtt://127.0.0.1:1883")
+    own = None
+    url = os.environ.get("SHUXIANG_BENCH_BROKER")
+    if not url:
+        own = _private_broker()
+        url = own.url
+    try:
+        return _run(args, url, own is not None)
+    finally:
+        if own is not None:
+            own.stop()
+
+
+def _run(args, url, private):
     broker = urlparse(url)
     n_pens = 300 if args.quick else 3000
     rounds = 3 if args.quick else 6
@@ -130,8 +157,9 @@ def run(args):
         ("barns with feeders / pigs", f"{len(codes):,} / {setup['heads']:,}"),
         ("rounds × messages published (QoS 1)", f"{rounds} × {len(codes):,}"),
         (
-            "stored / rejected messages",
-            f"{stats['stored_messages']:,} / {stats['rejected_messages']:,}",
+            "stored / rejected / lost messages",
+            f"{stats['stored_messages']:,} / {stats['rejected_messages']:,} / "
+            f"{rounds * len(codes) - stats['stored_messages'] - stats['rejected_messages']:,}",
         ),
         ("listener throughput while draining", f"{stats['stored_messages'] / wall:,.0f} messages/s"),
         ("listener CPU per round (MQTT decode + ingest + rules)", f"{per_round:.2f} s"),
@@ -140,7 +168,13 @@ def run(args):
     ]
     return (
         "## Livestock: feeders through a real MQTT broker\n\n"
-        f"Command: `python -m bench livestock_mqtt{' --quick' if args.quick else ''}` (Mosquitto at {url}, "
+        f"Command: `python -m bench livestock_mqtt{' --quick' if args.quick else ''}` ("
+        + (
+            "a private Mosquitto with deploy/mosquitto/shuxiang.conf's queue settings"
+            if private
+            else f"Mosquitto at {url}"
+        )
+        + ", "
         f"`shuxiang mqtt` one process, SQLite; setup {setup['setup']:.0f} s).\n\n"
         + table(rows, ["measure", "value"])
         + "\n"

@@ -565,8 +565,8 @@ __all__ = ["run_import", "read_rows", "ImportRejected", "ImportResult", "User"]
 
 
 def import_upload(request, form, run):
-    """The upload half of every import page, in one place: on a valid POST, `run(rows)` with the rows of
-    the uploaded CSV/XLSX (`read_rows`). A refused file puts its message on the form and returns every bad
+    """The upload half of every import page, in one place: on a valid POST, `run(content, name)` with the
+    bytes and name of the form's `file`. A refused file puts its message on the form and returns every bad
     row as text for the page; nothing is written then (the importers are all or nothing).
 
     Returns (the importer's result or None, the problems as text)."""
@@ -576,7 +576,7 @@ def import_upload(request, form, run):
         return None, []
     upload = form.cleaned_data["file"]
     try:
-        return run(read_rows(upload.read(), upload.name), upload.name), []
+        return run(upload.read(), upload.name), []
     except ImportRejected as exc:
         form.add_error(None, exc.message)
         return None, [p.as_text() for p in exc.problems]
@@ -586,8 +586,8 @@ def import_upload(request, form, run):
 
 
 def import_file(path, run):
-    """The same for a command: `run(rows, file name)` with the rows of the file at `path`; a refused file
-    becomes a CommandError listing every bad row."""
+    """The same for a command: `run(content, name)` with the bytes and name of the file at `path`; a
+    refused file becomes a CommandError listing every bad row."""
     from django.core.management.base import CommandError
 
     from shuxiang.core.errors import ServiceError
@@ -596,7 +596,7 @@ def import_file(path, run):
     if not path.is_file():
         raise CommandError(f"文件不存在：{path}")
     try:
-        return run(read_rows(path.read_bytes(), path.name), path.name)
+        return run(path.read_bytes(), path.name)
     except ImportRejected as exc:
         raise CommandError("\n".join([exc.message, *(p.as_text() for p in exc.problems)])) from None
     except ServiceError as exc:

@@ -39,7 +39,7 @@ from shuxiang.core.generic import (
     object_view,
     submit_form,
 )
-from shuxiang.core.importers import ImportRejected, run_import
+from shuxiang.core.importers import import_upload, run_import
 from shuxiang.core.models import Attachment, AuditEntry, Person, Place, Unit, User
 from shuxiang.core.navigation import pending_for
 from shuxiang.core.permissions import has_perm
@@ -549,19 +549,14 @@ def import_view(request):
     if not has_perm(request.user, "import.run"):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = run_import(form.cleaned_data["kind"], upload.read(), upload.name, actor=request.user)
-        except ImportRejected as exc:
-            problems = [p.as_text() for p in exc.problems]
-            form.add_error(None, exc.message)
-        except ServiceError as exc:
-            form.add_error("file", exc.message)
-        else:
-            messages.success(request, f"导入完成：新增 {result.created} 条，更新 {result.updated} 条")
-            return redirect("import")
+    result, problems = import_upload(
+        request,
+        form,
+        lambda content, name: run_import(form.cleaned_data["kind"], content, name, actor=request.user),
+    )
+    if result is not None:
+        messages.success(request, f"导入完成：新增 {result.created} 条，更新 {result.updated} 条")
+        return redirect("import")
     return render(request, "core/import.html", {"form": form, "problems": problems})
 
 

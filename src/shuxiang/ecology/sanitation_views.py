@@ -160,13 +160,17 @@ def beauty_items(request):
     district loads the county's own from a CSV/XLSX file — one bad row and nothing changes."""
     from django.contrib import messages
 
-    from shuxiang.core.importers import import_upload
+    from shuxiang.core.importers import import_upload, read_rows
     from shuxiang.core.permissions import has_perm
     from shuxiang.ecology import importers
 
     form = forms.BeautyItemsForm(request.POST or None, request.FILES or None)
     result, problems = import_upload(
-        request, form, lambda rows, name: importers.import_beauty_items(rows, actor=request.user, source=name)
+        request,
+        form,
+        lambda content, name: importers.import_beauty_items(
+            read_rows(content, name), actor=request.user, source=name
+        ),
     )
     if result is not None:
         messages.success(request, f"评分细则已导入：新增 {result.created} 项，更新 {result.updated} 项")

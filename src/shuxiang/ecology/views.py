@@ -280,12 +280,14 @@ def sample_import(request):
     """A lab's XLSX/CSV: every row checked and judged; one bad row and nothing is written."""
     from django.contrib import messages
 
-    from shuxiang.core.importers import import_upload
+    from shuxiang.core.importers import import_upload, read_rows
     from shuxiang.ecology import importers
 
     form = forms.SampleImportForm(request.POST or None, request.FILES or None)
     result, problems = import_upload(
-        request, form, lambda rows, name: importers.import_samples(rows, actor=request.user)
+        request,
+        form,
+        lambda content, name: importers.import_samples(read_rows(content, name), actor=request.user),
     )
     if result is not None:
         messages.success(request, f"导入完成：{result.created} 个样品已评价入库")
@@ -421,13 +423,17 @@ def point_sources(request, pk):
 def river_list(request):
     """/ecology/rivers/: the county's river network (水系) that tracing uses to tell upstream from
     downstream; the district loads it from a CSV/XLSX file — one bad row and nothing changes."""
-    from shuxiang.core.importers import import_upload
+    from shuxiang.core.importers import import_upload, read_rows
     from shuxiang.ecology import importers
     from shuxiang.ecology.models import River
 
     form = forms.RiversForm(request.POST or None, request.FILES or None)
     result, problems = import_upload(
-        request, form, lambda rows, name: importers.import_rivers(rows, actor=request.user, source=name)
+        request,
+        form,
+        lambda content, name: importers.import_rivers(
+            read_rows(content, name), actor=request.user, source=name
+        ),
     )
     if result is not None:
         messages.success(request, f"水系表已导入：新增 {result.created} 条河流，更新 {result.updated} 条")

@@ -414,24 +414,19 @@ def request_step(request, pk, step):
 @requires("machinery.machine.add")
 def import_machines(request):
     """Upload an XLSX/CSV of machines: all rows are registered, or none and every problem is listed."""
-    from shuxiang.core.importers import ImportRejected, read_rows
+    from shuxiang.core.importers import import_upload, read_rows
     from shuxiang.machinery import importers
     from shuxiang.machinery.forms import UploadForm
 
     form = UploadForm(request.POST or None, request.FILES or None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = importers.import_machines(read_rows(upload.read(), upload.name), actor=request.user)
-        except ImportRejected as exc:
-            problems = [p.as_text() for p in exc.problems]
-            form.add_error(None, exc.message)
-        except ServiceError as exc:
-            form.add_error("file", exc.message)
-        else:
-            messages.success(request, f"导入完成：新增农机 {result.created} 台")
-            return redirect("machinery:machine_list")
+    result, problems = import_upload(
+        request,
+        form,
+        lambda content, name: importers.import_machines(read_rows(content, name), actor=request.user),
+    )
+    if result is not None:
+        messages.success(request, f"导入完成：新增农机 {result.created} 台")
+        return redirect("machinery:machine_list")
     return render(
         request,
         "machinery/import.html",

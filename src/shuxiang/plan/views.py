@@ -18,7 +18,7 @@ from shuxiang.core.choices import AuditAction
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.files import attachments_of
 from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
-from shuxiang.core.importers import ImportRejected
+from shuxiang.core.importers import import_upload
 from shuxiang.core.models import AuditEntry, Place, Unit
 from shuxiang.core.permissions import has_perm
 from shuxiang.core.scope import place_in_scope
@@ -492,24 +492,19 @@ def service_point_edit(request, pk):
 def registry_import(request):
     """Both registries are granted together; the importer checks the chosen one's own permissions."""
     form = RegistryImportForm(request.POST or None, request.FILES or None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        run = (
+
+    def run(content, name):
+        importer = (
             importers.import_coverage
             if form.cleaned_data["kind"] == "coverage"
             else importers.import_service_points
         )
-        try:
-            result = run(upload.read(), upload.name, actor=request.user)
-        except ImportRejected as exc:
-            problems = [p.as_text() for p in exc.problems]
-            form.add_error(None, exc.message)
-        except ServiceError as exc:
-            form.add_error("file", exc.message)
-        else:
-            messages.success(request, f"导入完成：新增 {result.created} 条，更新 {result.updated} 条")
-            return redirect("plan_registry_import")
+        return importer(content, name, actor=request.user)
+
+    result, problems = import_upload(request, form, run)
+    if result is not None:
+        messages.success(request, f"导入完成：新增 {result.created} 条，更新 {result.updated} 条")
+        return redirect("plan_registry_import")
     return render(
         request, "plan/registry_import.html", {"form": form, "problems": problems, "title": "导入登记台账"}
     )

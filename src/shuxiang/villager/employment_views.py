@@ -10,7 +10,7 @@ from django.utils import timezone
 from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
-from shuxiang.core.importers import ImportRejected
+from shuxiang.core.importers import import_upload
 from shuxiang.core.permissions import has_perm
 from shuxiang.core.pii import mask_name
 from shuxiang.villager import employment, market
@@ -157,19 +157,14 @@ def employment_update(request, pk):
 @requires("villager.employmentrecord.add")
 def employment_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = employment.do_import_employment(upload.read(), upload.name, actor=request.user)
-        except ImportRejected as exc:
-            problems = [p.as_text() for p in exc.problems]
-            form.add_error(None, exc.message)
-        except ServiceError as exc:
-            form.add_error("file", exc.message)
-        else:
-            messages.success(request, f"导入完成：新增 {result.created} 条，更新 {result.updated} 条")
-            return redirect("villager:employment")
+    result, problems = import_upload(
+        request,
+        form,
+        lambda content, name: employment.do_import_employment(content, name, actor=request.user),
+    )
+    if result is not None:
+        messages.success(request, f"导入完成：新增 {result.created} 条，更新 {result.updated} 条")
+        return redirect("villager:employment")
     return render(
         request,
         "villager/employment_import.html",

@@ -153,3 +153,28 @@ def test_service_points_import_from_xlsx(places, cast):
     with pytest.raises(ImportRejected):
         importers.import_service_points(bad, "网点.xlsx", actor=cast.township_a)
     assert ServicePoint.objects.count() == 1
+
+
+def test_the_registry_import_page_loads_a_file_and_lists_every_bad_row_of_a_refused_one(
+    places, cast, client_for
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    c = client_for(cast.township_a)
+    good = xlsx([["区划代码", "4G", "光纤"], [places.hamlet_a.code, "是", "是"]])
+    response = c.post(
+        "/plan/registries/import/",
+        {"kind": "coverage", "file": SimpleUploadedFile("覆盖.xlsx", good)},
+    )
+    assert response.status_code == 302
+    assert NetworkCoverage.objects.get(place=places.hamlet_a).has_fibre is True
+    bad = xlsx(
+        [["区划代码", "4G", "光纤"], [places.hamlet_a.code, "否", "否"], ["43090310320199", "是", "是"]]
+    )
+    response = c.post(
+        "/plan/registries/import/",
+        {"kind": "coverage", "file": SimpleUploadedFile("覆盖.xlsx", bad)},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "import-problems" in page and "第3行" in page
+    assert NetworkCoverage.objects.get(place=places.hamlet_a).has_fibre is True  # nothing written

@@ -252,3 +252,25 @@ def test_an_officer_enrols_a_person_by_id_number_and_marks_completion(client_for
     assert enrolment.completed
     page = c.get(f"/employment/courses/{course.pk}/").content.decode()
     assert "已结业" in page and a.id_number not in page
+
+
+def test_the_import_page_loads_a_sheet_and_lists_every_bad_row_of_a_refused_one(
+    places, cast, people, client_for
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    a, _ = people
+    c = client_for(cast.district)
+    bad = sheet(
+        [
+            ["赵小军", a.id_number, "脱贫人口", "2026", "4", "县内就业", "农林牧渔", "本村茶厂", ""],
+            ["孙某", _valid("43090319700101999"), "脱贫人口", "2026", "4", "未就业", "", "", ""],
+        ]
+    )
+    response = c.post("/employment/import/", {"file": SimpleUploadedFile("renshe.csv", bad)})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'id="problems"' in page and "人员库中没有此人" in page
+    assert not EmploymentRecord.objects.exists()
+    good = sheet([["赵小军", a.id_number, "脱贫人口", "2026", "4", "县内就业", "农林牧渔", "本村茶厂", ""]])
+    response = c.post("/employment/import/", {"file": SimpleUploadedFile("renshe.csv", good)})
+    assert response.status_code == 302 and EmploymentRecord.objects.count() == 1

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from shuxiang.core.actors import OPERATOR
-from shuxiang.core.importers import import_file
+from shuxiang.core.importers import import_file, read_rows
 from shuxiang.ecology import importers
 
 
@@ -18,7 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         result = import_file(
-            opts["file"], lambda rows, path: importers.import_rivers(rows, actor=OPERATOR, source=path)
+            opts["file"],
+            lambda content, name: importers.import_rivers(
+                read_rows(content, name), actor=OPERATOR, source=name
+            ),
         )
         path = Path(opts["file"]).name
         self.stdout.write(
