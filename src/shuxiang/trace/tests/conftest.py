@@ -99,7 +99,14 @@ def other_farm(places, cast):
 
 
 def days_ago(n, hour=9):
-    return (timezone.localtime() - timedelta(days=n)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    """`hour` o'clock (Beijing) n days ago — never in the future: early in the day (a run between 16:00
+    and 01:00 UTC), today's hours are squeezed into the part of today that has passed, in their order."""
+    now = timezone.localtime()
+    at = (now - timedelta(days=n)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    if at > now:
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        at = start + (now - start) * hour / 24
+    return at
 
 
 @pytest.fixture

@@ -40,7 +40,10 @@ def _farm():
 
 
 def _local(days_ago):
-    return (timezone.localtime() - timedelta(days=days_ago)).strftime("%Y-%m-%dT09:00")
+    """09:00 (Beijing) `days_ago` days back, as the form's datetime-local; today before 09:00, a minute ago."""
+    now = timezone.localtime()
+    at = (now - timedelta(days=days_ago)).replace(hour=9, minute=0)
+    return min(at, now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
 
 
 def _record(page, step, days_ago, **fields):
