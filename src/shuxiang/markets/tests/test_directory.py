@@ -124,3 +124,52 @@ def test_staff_record_consent_on_the_entitys_page(entities, cast, client_for):
 
 def test_the_bank_cannot_write_consent_or_use_the_web(entities, cast, client_for, api_for):
     assert client_for(cast.bank).get("/directory/").status_code == 403
+
+
+def test_an_entitys_figures_and_fields_read_the_same_as_the_generic_serializer(
+    entities, cast, places, api_for
+):
+    """The directory's hand-written figures (one SQL statement) and field readers (no DRF field
+    machinery) give what the declared serializer fields document."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from shuxiang.markets import commerce
+    from shuxiang.markets.api import DirectoryEntitySerializer
+    from shuxiang.trace.models import DirectoryEntry
+
+    a = entities["a"]
+    trace.do_create_base(
+        a, actor=OPERATOR, name="一号基地", kind="planting", place=places.village_a.code, area_mu="12.5"
+    )
+    trace.do_create_base(
+        a, actor=OPERATOR, name="二号基地", kind="planting", place=places.village_a.code, area_mu="7.25"
+    )
+    seller = commerce.do_create_seller(
+        actor=OPERATOR, name="清水稻米网店", place=places.village_a, producer=a
+    )
+    month = timezone.localdate().replace(day=1)
+    commerce.do_report_sales(
+        actor=OPERATOR,
+        rows=[
+            {
+                "month": month,
+                "seller": seller.name,
+                "platform": "douyin",
+                "product": "优质稻",
+                "amount": "3200.50",
+                "orders": 41,
+            }
+        ],
+    )
+    row = api_for(cast.district).get(f"/api/v1/directory/entities/{a.pk}/").json()
+    assert (row["bases"], row["area_mu"], row["online_sales_12m"]) == (2, "19.75", "3200.50")
+    assert row["lots"] == row["certificates"] == row["failed_tests"] == 0 and row["consent_given_at"]
+
+    entity = DirectoryEntry.objects.select_related("place", "contact", "directory_consent").get(pk=a.pk)
+    directory.attach_figures([entity])
+    assert entity.total_area == Decimal("19.75") and entity.consenting
+    generic = serializers.ModelSerializer.to_representation(DirectoryEntitySerializer(), entity)
+    assert DirectoryEntitySerializer(entity).data == generic
