@@ -29,6 +29,27 @@ def free_port() -> int:
 
 
 @contextmanager
+def scratch_database(server_url: str | None, name: str):
+    """A fresh PostgreSQL database on `server_url` (e.g. postgres://postgres@127.0.0.1:5432) for one
+    run, dropped afterwards; yields its URL. Without a server URL yields None (scratch SQLite)."""
+    if not server_url:
+        yield None
+        return
+    import psycopg
+
+    server_url = server_url.rstrip("/")
+    db = f"{name}_{os.getpid()}"
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db}")
+        conn.execute(f"CREATE DATABASE {db}")
+    try:
+        yield f"{server_url}/{db}"
+    finally:
+        with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+@contextmanager
 def scratch_env(database_url: str | None = None):
     """Environment for a throw-away instance: its own var dir and (by default) its own SQLite file."""
     var = Path(tempfile.mkdtemp(prefix="shuxiang-bench-"))

@@ -1,6 +1,6 @@
 """HJ 212 minute data from 500 stations through `shuxiang hj212 serve`, beside `do_ingest` alone.
 
-A scratch SQLite instance (or PostgreSQL with BENCH_PG_HJ212=postgres://…/db), 500 stations registered with
+A scratch SQLite instance (or a scratch PostgreSQL database with BENCH_PG=postgres://postgres@127.0.0.1:5432), 500 stations registered with
 protocol hj212 and a password. The production listener (`shuxiang hj212 serve`, one process) on a loopback
 port; in this process an asyncio client opens one TCP connection per station and each station sends its
 minute uploads (CN 2051, Flag=5, 10 factors, each -Min/-Avg/-Max, the average stored) one after another, waiting
@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import ROOT, SHUXIANG, free_port, scratch_env, table
+from bench.harness import ROOT, SHUXIANG, free_port, scratch_database, scratch_env, table
 
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -110,7 +110,10 @@ async def _load(port, per, stations):
 def run(args):
     per = 4 if args.quick else 12
     stations = 100 if args.quick else STATIONS
-    with scratch_env(os.environ.get("BENCH_PG_HJ212")) as env:
+    with (
+        scratch_database(os.environ.get("BENCH_PG"), "sx_bench_hj212") as database_url,
+        scratch_env(database_url) as env,
+    ):
         subprocess.run([SHUXIANG, "migrate", "-v0"], env=env, check=True)
         _sh(env, SETUP.format(n=stations, prefix="ST"))
         _sh(env, SETUP.format(n=stations, prefix="BASE"))
@@ -162,7 +165,7 @@ def run(args):
     ]
     return (
         f"## HJ 212 minute data, {stations} stations × {per} uploads, 10 factors each\n\n"
-        f"Command: `python -m bench hj212{' --quick' if args.quick else ''}` (SQLite unless BENCH_PG_HJ212; "
+        f"Command: `python -m bench hj212{' --quick' if args.quick else ''}` (SQLite unless BENCH_PG; "
         f"listener `--workers {WORKERS}`). "
         f"{counts['answered']} of {packets} uploads answered 9014; {stored} values stored.\n\n"
         + table(rows, ["path", "packets", "values", "latency"])

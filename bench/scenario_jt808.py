@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import ROOT, SHUXIANG, free_port, manage, scratch_env, table
+from bench.harness import ROOT, SHUXIANG, free_port, manage, scratch_database, scratch_env, table
 
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -162,9 +162,17 @@ def _wait_for(port, proc, timeout=120):
 
 
 def run(args):
+    """`BENCH_PG=postgres://postgres@127.0.0.1:5432` runs on a scratch PostgreSQL database instead of
+    SQLite; `BENCH_JT808_PROCESSES=N` starts N listener processes on one port (`--reuse-port`)."""
+    import os
+
     n, per, window = (100, 20, 10) if args.quick else (1000, 30, 10)
+    processes = int(os.environ.get("BENCH_JT808_PROCESSES", "1"))
     rows = []
-    with scratch_env() as env:
+    with (
+        scratch_database(os.environ.get("BENCH_PG"), "sx_bench_jt808") as database_url,
+        scratch_env(database_url) as env,
+    ):
         manage(env, "migrate", "-v0")
         out = subprocess.run(
             [SHUXIANG, "shell", "-c", SETUP.format(n=n)], env=env, capture_output=True, text=True
@@ -172,20 +180,34 @@ def run(args):
         if out.returncode:
             raise RuntimeError(out.stderr[-2000:])
         port = free_port()
-        proc = subprocess.Popen(
-            [SHUXIANG, "jt808", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        reuse = ["--reuse-port"] if processes > 1 else []
+        procs = [
+            subprocess.Popen(
+                [SHUXIANG, "jt808", "serve", "--host", "127.0.0.1", "--port", str(port), *reuse],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(processes)
+        ]
         try:
-            _wait_for(port, proc)
+            for proc in procs:
+                _wait_for(port, proc)
+            time.sleep(1 if processes > 1 else 0)  # every process bound before the terminals connect
             acked, seconds = asyncio.run(_drive(port, n, per, window))
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
         rate = acked / seconds if seconds else 0
-        rows.append(("`jt808 serve` (1 process), acknowledged", acked, f"{seconds:.1f}", f"{rate:,.0f}"))
+        rows.append(
+            (
+                f"`jt808 serve` ({processes} process(es)), acknowledged",
+                acked,
+                f"{seconds:.1f}",
+                f"{rate:,.0f}",
+            )
+        )
         base = subprocess.run(
             [SHUXIANG, "shell", "-c", BASELINE.format(n=n, per=per)], env=env, capture_output=True, text=True
         )
@@ -210,7 +232,8 @@ def run(args):
         [
             "## JT/T 808 ingestion and worked area",
             "",
-            f"`python -m bench jt808` — SQLite, {n} terminals × {per} locations, window {window} frames;"
+            f"`python -m bench jt808` — {'PostgreSQL' if os.environ.get('BENCH_PG') else 'SQLite'}, "
+            f"{n} terminals × {per} locations, window {window} frames;"
             " 10 readings per location (position, speed, direction, alarm/status words, acc, positioned).",
             "",
             table(rows, ["path", "locations", "seconds", "locations/s"]),
