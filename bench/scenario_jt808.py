@@ -54,7 +54,7 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "locations": len(me
 """
 
 
-async def _terminal(port, phone, frames, window, acks, ready, go):
+async def _terminal(port, phone, frames, window, acks, ready, go, first):
     from shuxiang.iot import jt808
 
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -74,9 +74,13 @@ async def _terminal(port, phone, frames, window, acks, ready, go):
     code = reply.body[3:]
     writer.write(jt808.encode_frame(jt808.AUTH, phone, 2, code))
     await receive()
+    # a first location, not timed: a terminal's sensors are made on its first report, once in its life
+    writer.write(jt808.encode_frame(jt808.LOCATION, phone, 3, first))
+    await writer.drain()
+    await receive()
     ready.append(phone)
     await go.wait()
-    serial = 3
+    serial = 4
     for s in range(0, len(frames), window):
         chunk = frames[s : s + window]
         writer.write(
@@ -110,7 +114,12 @@ async def _drive(port, n, per, window):
             )
             for k in range(per)
         ]
-        tasks.append(asyncio.create_task(_terminal(port, f"0139{i:08d}", frames, window, acks, ready, go)))
+        first = jt808.location_body(
+            lat=28.47 + i * 1e-4, lon=112.6, time=base - timedelta(minutes=1), speed=0.0, direction=0
+        )
+        tasks.append(
+            asyncio.create_task(_terminal(port, f"0139{i:08d}", frames, window, acks, ready, go, first))
+        )
         if i % 100 == 99:
             await asyncio.sleep(0.05)
     while len(ready) < n:
