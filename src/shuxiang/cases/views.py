@@ -62,6 +62,7 @@ from shuxiang.core.generic import (
     ObjectListView,
     object_or_404,
     object_view,
+    reverse_one,
     submit_form,
 )
 from shuxiang.core.middleware import client_ip
@@ -368,7 +369,7 @@ def public_map_json(request):
 
 
 def case_url(case):
-    return reverse("cases:detail", args=[case.pk])
+    return reverse_one("cases:detail", case.pk)
 
 
 class CaseListView(ObjectListView):

@@ -4,7 +4,9 @@ paginated list that exports what it shows (CSV, XLSX), and a scoped detail.
 Apps configure them (model, filterset, columns); they hold no domain logic.
 """
 
+import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,10 +17,13 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import QuerySet
+from django.dispatch import receiver
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, format_html
@@ -222,6 +227,57 @@ def rows_html(rows, width: int) -> str:
                 out.append(f"<td>{text}</td>")
         out.append("</tr>\n")
     return mark_safe("".join(out))
+
+
+_SENTINELS = (987654321, "Zz9sentinel")
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def reverse_one(url_name: str, value) -> str:
+    """`reverse(url_name, args=[value])` for a route with one argument, the way a list writes its rows' links.
+
+    Reversing walks the URLconf's patterns every time (25 rows: ~1 ms a page); the route's path is the
+    same around its one argument, so it is reversed once per process with a stand-in value and the
+    value put in its place. A non-negative int, or text of letters, digits, "_" and "-" (which no
+    converter quotes) for a route that takes text, goes that way; anything else is reversed as before.
+    """
+    template = _one_arg_template(url_name, get_script_prefix())
+    if template is not None:
+        head, tail, takes_text = template
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return f"{head}{value}{tail}"
+        if takes_text and isinstance(value, str) and _PLAIN_TEXT.fullmatch(value):
+            return f"{head}{value}{tail}"
+    return reverse(url_name, args=[value])
+
+
+@functools.lru_cache(maxsize=512)
+def _one_arg_template(url_name: str, prefix: str) -> tuple[str, str, bool] | None:
+    """(path before the argument, path after it, whether text is accepted) — None when the route is
+    not one plain argument in a path."""
+    parts = []
+    for sentinel in _SENTINELS:
+        try:
+            url = reverse(url_name, args=[sentinel])
+        except NoReverseMatch:
+            parts.append(None)
+            continue
+        if url.count(str(sentinel)) != 1:
+            return None
+        head, tail = url.split(str(sentinel))
+        parts.append((head, tail))
+    number, text = parts
+    if number is None:
+        return None  # only text fits: every value is checked by reverse()
+    if text is not None and text != number:
+        return None
+    return (*number, text is not None)
+
+
+@receiver(setting_changed)
+def _forget_url_templates(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _one_arg_template.cache_clear()
 
 
 def _plan_rows(plan) -> int:

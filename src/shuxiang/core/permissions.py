@@ -186,12 +186,39 @@ def user_grants(user) -> dict[str, tuple[tuple[frozenset, object], ...]]:
     for each distinct set of rows (the same for every user of a role), which was ~1.5 ms of every
     page through the ORM. The answer is shared: read it, never change it.
     """
+    return _loaded_grants(user)[1]
+
+
+def _loaded_grants(user) -> tuple:
+    """(generation, parsed grants, the rows they were parsed from), read once per request."""
     cached = getattr(user, "_shuxiang_grants", None)
     if cached is not None and cached[0] == _current_generation[0]:
-        return cached[1]
-    result = _parse_grant_rows(_grant_rows(user.role, user.pk))
-    user._shuxiang_grants = (_current_generation[0], result)
-    return result
+        return cached
+    rows = _grant_rows(user.role, user.pk)
+    user._shuxiang_grants = cached = (_current_generation[0], _parse_grant_rows(rows), rows)
+    return cached
+
+
+def type_level_key(actor) -> tuple | None:
+    """What every type-level answer about a user depends on — `has_perm(user, perm)` without an object
+    and `in_domain(user, domain)` — as a hashable key; None for anything but a signed-in person.
+
+    Two users with the same key get the same answers (a grant's constraint only matters once an object
+    is asked about), so answers computed from these (the menu) may be kept per key. The grant rows are
+    the ones read on this request, so a grant revoked a moment ago gives a new key at once.
+    """
+    actor = _unwrap(actor)
+    if isinstance(actor, Actor) or getattr(actor, "pk", None) is None:
+        return None
+    user = _user_of(actor)
+    if user is None:
+        return ("inactive",)
+    if user.is_superuser:
+        return ("superuser",)
+    domains = None
+    if user.role == Role.DEPARTMENT:
+        domains = tuple(user.unit.domains or []) if user.unit is not None else ()
+    return (str(user.role), bool(user.can_reveal_pii), domains, _loaded_grants(user)[2])
 
 
 def _grant_rows(role, user_pk) -> tuple:

@@ -37,6 +37,7 @@ from shuxiang.core.generic import (
     ObjectListView,
     object_or_404,
     object_view,
+    reverse_one,
     submit_form,
 )
 from shuxiang.core.importers import import_upload, run_import
@@ -372,7 +373,7 @@ class PersonListView(ObjectListView):
 
     @staticmethod
     def detail_url(obj):
-        return reverse("person_detail", args=[obj.pk])
+        return reverse_one("person_detail", obj.pk)
 
 
 class PersonDetailView(ObjectDetailView):

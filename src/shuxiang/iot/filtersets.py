@@ -1,6 +1,7 @@
 """One FilterSet per model, shared by the HTML lists and the API."""
 
 import django_filters as filters
+from django.db import connections
 from django.db.models import Q
 
 from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
@@ -10,8 +11,23 @@ from shuxiang.iot.models import Alarm, AlarmRule, Device
 
 
 def _kinds_in_use():
-    """Kinds found on devices, so an undeclared code is still a choice (a few distinct values, indexed)."""
-    return Device.objects.order_by().values_list("kind", flat=True).distinct()
+    """Kinds found on devices, so an undeclared code is still a choice (a few distinct values, indexed).
+
+    `SELECT DISTINCT kind` read every device on every view of the device list (~100 ms at 200,000
+    devices); on PostgreSQL the index on kind is walked from one value to the next instead, one probe
+    per kind in use (a "loose index scan").
+    """
+    connection = connections[Device.objects.db]
+    if connection.vendor != "postgresql":
+        return Device.objects.order_by().values_list("kind", flat=True).distinct()
+    table = connection.ops.quote_name(Device._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE kinds(kind) AS ((SELECT kind FROM {table} ORDER BY kind LIMIT 1) UNION ALL "
+            f"SELECT (SELECT d.kind FROM {table} d WHERE d.kind > kinds.kind ORDER BY d.kind LIMIT 1) "
+            "FROM kinds WHERE kinds.kind IS NOT NULL) SELECT kind FROM kinds WHERE kind IS NOT NULL"
+        )
+        return [kind for (kind,) in cursor.fetchall()]
 
 
 class DeviceFilterSet(FilterSet):

@@ -74,6 +74,9 @@ class Device(models.Model):
         verbose_name = "设备"
         verbose_name_plural = "设备"
         ordering = ["code"]
+        # The device list's 设备类别 filter offers the kinds in use: read from this index by skipping from
+        # one kind to the next (iot.filtersets._kinds_in_use), not by scanning every device.
+        indexes = [models.Index(fields=["kind"], name="iot_device_kind_idx")]
 
     def __str__(self):
         return f"{self.name}（{self.code}）"

@@ -14,6 +14,7 @@ from shuxiang.core.generic import (
     ObjectListView,
     object_or_404,
     object_view,
+    reverse_one,
     submit_form,
 )
 from shuxiang.core.permissions import has_perm
@@ -46,7 +47,7 @@ class DeviceListView(ObjectListView):
 
     @staticmethod
     def detail_url(obj):
-        return reverse("iot:device_detail", args=[obj.code])
+        return reverse_one("iot:device_detail", obj.code)
 
 
 class DeviceDetailView(ObjectDetailView):

@@ -34,6 +34,7 @@ from shuxiang.core.generic import (
     object_or_404,
     object_view,
     public_view,
+    reverse_one,
     submit_form,
 )
 from shuxiang.core.importers import ImportRejected, read_rows
@@ -182,7 +183,7 @@ class HouseholdListView(MonitoringPermissionMixin, ObjectListView):
 
     @staticmethod
     def detail_url(obj):
-        return reverse("monitoring:household_detail", args=[obj.pk])
+        return reverse_one("monitoring:household_detail", obj.pk)
 
 
 def _history(household):

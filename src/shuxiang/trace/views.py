@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
+from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, reverse_one, submit_form
 from shuxiang.core.permissions import in_domain
 from shuxiang.trace import forms, labels, proof, qr, services
 from shuxiang.trace.filtersets import LotFilterSet, ProducerFilterSet
@@ -271,7 +271,7 @@ class LotListView(ObjectListView):
 
     @staticmethod
     def detail_url(obj):
-        return reverse("trace:lot_detail", args=[obj.pk])
+        return reverse_one("trace:lot_detail", obj.pk)
 
 
 def scan_stats(lot):

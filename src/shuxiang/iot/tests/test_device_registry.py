@@ -539,3 +539,18 @@ def test_device_kinds_are_picked_by_their_chinese_name_not_typed_as_codes(cast, 
     assert code in listed and "泵站监测终端" in listed
     wrong = client.get("/iot/devices/", {"kind": "nonsense"}).content.decode()
     assert "筛选条件有误" in wrong and code not in wrong
+
+
+def test_the_kind_filter_offers_every_kind_in_use_declared_or_not(cast, places, client_for):
+    """The kinds in use are read by skipping along an index on PostgreSQL (iot.filtersets._kinds_in_use):
+    the filter still offers an undeclared code found on a device, by its code, and each kind once."""
+    from shuxiang.iot.filtersets import _kinds_in_use
+
+    for kind in ("pump", "pump", "zz_undeclared", ""):
+        code = unique_code("KI")
+        Device.objects.create(code=code, protocol="http", place=places.hamlet_a, kind=kind, token_digest=code)
+    kinds = list(_kinds_in_use())
+    assert sorted(kinds) == sorted(set(Device.objects.values_list("kind", flat=True)))
+    page = client_for(cast.district).get("/iot/devices/").content.decode()
+    assert '<option value="zz_undeclared">zz_undeclared</option>' in page
+    assert page.count('<option value="pump">') == 1
