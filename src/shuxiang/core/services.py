@@ -604,9 +604,14 @@ def authenticate_token(key: str) -> User | None:
     from axes.helpers import get_credentials
     from django.http import HttpRequest
 
+    from shuxiang.core.backends import with_place
     from shuxiang.core.context import current_origin
 
-    token = ApiToken.objects.select_related("user").filter(key_digest=pii.digest(key)).first()
+    token = (
+        with_place(ApiToken.objects.select_related("user"), "user__")
+        .filter(key_digest=pii.digest(key))
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     # The token is the same account's credential: while django-axes holds the account locked after

@@ -108,3 +108,27 @@ def test_department_users_act_only_in_their_units_domains(cast):
     assert in_domain(cast.department, "trace")  # 区农业农村局 holds cases and trace
     assert not in_domain(cast.department, "warnings")
     assert in_domain(cast.township_a, "warnings")
+
+
+def test_a_signed_in_request_reads_the_users_place_in_one_query_without_its_boundary(cast, client, places):
+    """A real township boundary is hundreds of kilobytes of GeoJSON: not read on every request."""
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    from shuxiang.core.backends import ModelBackend
+    from shuxiang.core.models import ApiToken, Place
+
+    Place.objects.filter(pk=cast.grid_a.place_id).update(
+        geometry={
+            "type": "Polygon",
+            "coordinates": [[[112.3, 28.5], [112.4, 28.5], [112.4, 28.6], [112.3, 28.5]]],
+        }
+    )
+    client.post("/login/", {"username": "t_grid", "password": "Test-pass-2025"})
+    assert client.session[BACKEND_SESSION_KEY] == "shuxiang.core.backends.ModelBackend"
+    user = ModelBackend().get_user(cast.grid_a.pk)
+    assert "place" in user._state.fields_cache and "geometry" in user.place.get_deferred_fields()
+    assert user.place.geometry["type"] == "Polygon"  # still there for the pages that draw it
+    key = services.do_issue_token(cast.grid_a, actor=OPERATOR)
+    by_token = services.authenticate_token(key)
+    assert by_token == cast.grid_a and "geometry" in by_token.place.get_deferred_fields()
+    assert ApiToken.objects.filter(user=cast.grid_a).exists()
