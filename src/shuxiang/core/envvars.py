@@ -199,6 +199,12 @@ VARIABLES: tuple[Var, ...] = (
     Var("SHUXIANG_BENCH_VIEWS", "服务", "开启基准测试用的空视图 /__bench__/bare（仅基准测试）", "false"),
     # --- sign-in and privacy ---
     Var("SHUXIANG_IDLE_TIMEOUT_SECONDS", "登录与隐私", "无操作多久后退出登录（秒）", "1800"),
+    Var(
+        "SHUXIANG_SESSION_RENEW_SECONDS",
+        "登录与隐私",
+        "使用中的会话每隔多少秒续期一次（空闲超时按最后一次请求计，误差不超过此值；不必每次请求都写数据库）",
+        "60",
+    ),
     Var("SHUXIANG_SESSION_MAX_HOURS", "登录与隐私", "登录后最长有效小时数（无论是否活跃）", "12"),
     Var("SHUXIANG_LOGIN_FAILURE_LIMIT", "登录与隐私", "连续登录失败多少次后锁定", "5"),
     Var("SHUXIANG_LOCKOUT_MINUTES", "登录与隐私", "锁定分钟数", "30"),

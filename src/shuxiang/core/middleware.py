@@ -186,6 +186,7 @@ class NoStoreMiddleware:
 # --- absolute session lifetime ------------------------------------------------------------------
 
 SESSION_LOGIN_AT = "shuxiang_login_at"
+SESSION_RENEWED_AT = "shuxiang_renewed_at"  # when the session was last saved for its idle timeout
 
 
 @receiver(user_logged_in, dispatch_uid="shuxiang_session_login_at")
@@ -395,9 +396,27 @@ class SessionMiddleware(DjangoSessionMiddleware):
     """Django's session middleware, except that a read (GET/HEAD) whose session was replaced by a concurrent
     request of the same browser (a page's POST and its images load together) still answers: Django answers
     such a read 400 ("the request's session was deleted before the request completed"), and a resident's
-    tracking page lost a photo that way. A write still fails as Django makes it fail."""
+    tracking page lost a photo that way. A write still fails as Django makes it fail.
+
+    The idle timeout (SESSION_COOKIE_AGE) counts from the last request to within SESSION_RENEW_SECONDS: a
+    session in use is saved again (expiry and cookie renewed) when its last save is that old, not on every
+    request as SESSION_SAVE_EVERY_REQUEST would — that was a database write on every page view, and on
+    SQLite every writer waits for the one before it.
+    """
+
+    @staticmethod
+    def _renew(request):
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.is_empty():
+            return
+        now = int(time.time())
+        renewed = session.get(SESSION_RENEWED_AT)
+        stale = not isinstance(renewed, int) or now - renewed >= settings.SESSION_RENEW_SECONDS
+        if session.modified or stale:  # saved either way: note when, so the next minute writes nothing
+            session[SESSION_RENEWED_AT] = now
 
     def process_response(self, request, response):
+        self._renew(request)
         try:
             return super().process_response(request, response)
         except SessionInterrupted:

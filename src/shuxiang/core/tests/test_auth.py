@@ -31,9 +31,25 @@ def test_weak_passwords_are_refused(cast, weak):
     assert exc.value.code == "weak_password"
 
 
-def test_sessions_expire_after_thirty_idle_minutes():
-    assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+def test_sessions_expire_after_thirty_idle_minutes_renewed_at_most_once_a_minute(cast, client):
+    """The idle timeout counts from the last request, to within a minute; a page view inside that
+    minute writes nothing (it was a session write on every request)."""
+    from unittest import mock
+
+    from django.contrib.sessions.models import Session
+
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_RENEW_SECONDS == 60
+    client.post("/login/", {"username": "t_grid", "password": "Test-pass-2025"})
+    key = client.session.session_key
+    expiry = Session.objects.get(session_key=key).expire_date
+    now = __import__("time").time()
+    with mock.patch("shuxiang.core.middleware.time.time", return_value=now + 30):
+        assert client.get("/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == expiry  # nothing written
+    with mock.patch("shuxiang.core.middleware.time.time", return_value=now + 90):
+        response = client.get("/")
+    assert response.status_code == 200 and settings.SESSION_COOKIE_NAME in response.cookies
+    assert Session.objects.get(session_key=key).expire_date > expiry  # renewed: a fresh 30 minutes
 
 
 def test_pages_require_sign_in(db, client):
