@@ -291,11 +291,6 @@ def _overlaps(plans, *, kind, village, replace) -> list[FeatureProblem]:
     return problems
 
 
-def _bbox(shape) -> dict:
-    minx, miny, maxx, maxy = shape.bounds
-    return {"min_lon": minx, "min_lat": miny, "max_lon": maxx, "max_lat": maxy}
-
-
 def _change_text(parcel: Parcel, plan: Planned, geojson: dict) -> str:
     parts = []
     if parcel.retired_at is not None:
@@ -403,10 +398,14 @@ def _write(plans, *, actor, kind, village, replace, file_name, crs_label) -> Lay
             (p.code, p) for p in Parcel.objects.select_for_update().filter(kind=kind, code__in=chunk)
         )
     new, versions, changed = [], [], []
-    shapes = geometry.to_geojson_many([p.shape for p in plans]) if plans else []
-    for plan, geojson in zip(plans, shapes, strict=True):
+    # GeoJSON texts straight from GEOS (new rows are inserted as they are: parsing them only to encode
+    # them again cost a fifth of a large import), and every bounding box in one call.
+    texts = geometry.to_geojson_and_shapes([p.shape for p in plans], parse=False)[0] if plans else []
+    boxes = shapely.bounds(np.array([p.shape for p in plans], dtype=object)).tolist() if plans else []
+    for plan, text, (minx, miny, maxx, maxy) in zip(plans, texts, boxes, strict=True):
         parcel = existing.get(plan.code)
         result.codes.append(plan.code)
+        bbox = {"min_lon": minx, "min_lat": miny, "max_lon": maxx, "max_lat": maxy}
         if parcel is None:
             new.append(
                 {
@@ -415,7 +414,7 @@ def _write(plans, *, actor, kind, village, replace, file_name, crs_label) -> Lay
                     "place_id": plan.place.pk,
                     "land_class": plan.land_class,
                     "project_id": plan.project.pk if plan.project else None,
-                    "geometry": geojson,
+                    "geometry": text,  # encoded already (see _insert)
                     "area_m2": plan.area_m2,
                     "properties": plan.properties,
                     "version": 1,
@@ -425,10 +424,11 @@ def _write(plans, *, actor, kind, village, replace, file_name, crs_label) -> Lay
                     "changed_by_id": user.pk if user else None,
                     "changed_by_label": label,
                     "retired_at": None,
-                    **_bbox(plan.shape),
+                    **bbox,
                 }
             )
             continue
+        geojson = json.loads(text)
         change = _change_text(parcel, plan, geojson)
         if not change:
             result.unchanged += 1
@@ -439,7 +439,7 @@ def _write(plans, *, actor, kind, village, replace, file_name, crs_label) -> Lay
         parcel.source, parcel.crs, parcel.retired_at = file_name, crs_label[:120], None
         parcel.changed_at, parcel.changed_by, parcel.changed_by_label = now, user, label
         parcel.version += 1
-        for k, v in _bbox(plan.shape).items():
+        for k, v in bbox.items():
             setattr(parcel, k, v)
         changed.append(parcel)
     retired = []
@@ -517,7 +517,8 @@ def _insert(parcels: list[dict]) -> None:
         return adapted[raw]
 
     def dump(raw):
-        return json.dumps(raw, ensure_ascii=False)
+        # a str is GeoJSON text encoded by GEOS (_write): a geometry is never a JSON string itself
+        return raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
 
     convert = [
         dump if f.attname in json_fields else when if isinstance(f, models.DateTimeField) else None
