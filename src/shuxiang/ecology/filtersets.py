@@ -154,7 +154,7 @@ class ForestStandFilterSet(FilterSet):
     def filter_q(self, qs, name, value):
         return qs.filter(Q(code__startswith=value.strip()) | Q(species__contains=value.strip()))
 
-    def filter_township(self, qs, name, value):
+    def filter_township(self, qs, name, value: str):
         place = Place.objects.filter(code=value).only("path").first()
         return qs.filter(place__path__startswith=place.path) if place else qs.none()
 

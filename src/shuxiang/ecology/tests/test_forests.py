@@ -331,3 +331,13 @@ def test_the_one_map_offers_the_forest_layer_with_its_legend_and_a_stand_page_dr
     assert "64.5 亩" in stand and "国家级公益林" in stand  # the file's own attributes are kept
     imports = client_for(cast.district).get("/ecology/forests/import/").content.decode()
     assert "第 1 版" in imports and "heshan-xiaoban.geojson" in imports
+
+
+def test_the_forest_area_indicator_counts_the_current_stands_per_village(imported, places):
+    from shuxiang.ecology.indicators import forest_area
+    from shuxiang.indicators.periods import parse_period
+
+    rows = {pk: value for pk, value, _ in forest_area(parse_period("2026Q1"))}
+    expected = imported["QS-001"].area_mu + imported["QS-002"].area_mu
+    assert float(rows[places.village_a.pk]) == pytest.approx(expected, abs=0.1)
+    assert float(rows[places.village_b.pk]) == pytest.approx(imported["HH-001"].area_mu, abs=0.1)
