@@ -565,7 +565,9 @@ def forest_import(request):
         messages.success(
             request,
             f"林地图层第{result.record.version}版已导入：新增 {result.added} 个小班，变更 {result.changed} 个，"
-            f"未变 {result.unchanged} 个，停用 {result.retired} 个（原坐标系：{result.crs}）",
+            f"未变 {result.unchanged} 个，停用 {result.retired} 个（原坐标系：{result.crs}"
+            + (f"；申报面积单位：{result.record.area_unit}" if result.record.area_unit else "")
+            + "）",
         )
         return redirect("ecology:forest_list")
     return render(
