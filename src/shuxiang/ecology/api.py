@@ -10,12 +10,14 @@ from shuxiang.ecology import hj212_commands, services
 from shuxiang.ecology.choices import grade_label
 from shuxiang.ecology.filtersets import (
     CollectionRecordFilterSet,
+    ForestStandFilterSet,
     MonitoringPointFilterSet,
     SampleFilterSet,
 )
 from shuxiang.ecology.models import (
     CollectionPoint,
     CollectionRecord,
+    ForestStand,
     Limit,
     MonitoringPoint,
     River,
@@ -26,6 +28,9 @@ from shuxiang.ecology.models import (
 )
 
 GEOJSON_CAP = 5000
+# A forest GeoJSON answer is one FeatureCollection, not paged: a township's stands (a few thousand) fit;
+# a request that would return more is asked to narrow it (township, place, bbox).
+FOREST_GEOJSON_LIMIT = 5000
 
 
 class GeoJSONRenderer(renderers.JSONRenderer):
@@ -266,6 +271,96 @@ class MonitoringPointViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             value=body.validated_data.get("value", ""),
         )
         return Response(StationCommandSerializer(command).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- the forest layer --------------------------------------------------------------------------------
+
+
+class ForestStandSerializer(serializers.ModelSerializer):
+    place = PlaceCodeField(read_only=True)
+    place_name = serializers.CharField(source="place.name", read_only=True)
+    forest_type_display = serializers.CharField(source="get_forest_type_display", read_only=True)
+    category_display = serializers.CharField(source="get_category_display", read_only=True)
+    origin_display = serializers.CharField(source="get_origin_display", read_only=True)
+    area_mu = serializers.FloatField(read_only=True, help_text="按图形计算的面积（亩）")
+
+    class Meta:
+        model = ForestStand
+        fields = [
+            "id",
+            "code",
+            "place",
+            "place_name",
+            "forest_type",
+            "forest_type_display",
+            "category",
+            "category_display",
+            "origin",
+            "origin_display",
+            "species",
+            "area_m2",
+            "area_mu",
+            "declared_area_mu",
+            "version",
+            "source",
+            "changed_at",
+        ]
+
+
+def forest_feature(stand) -> dict:
+    """A stand as a GeoJSON Feature (CGCS2000 longitude/latitude): code, type, area in 亩, where it lies."""
+    return {
+        "type": "Feature",
+        "id": stand.pk,
+        "geometry": stand.geometry,
+        "properties": {
+            "code": stand.code,
+            "forest_type": stand.forest_type,
+            "forest_type_display": stand.get_forest_type_display(),
+            "category_display": stand.get_category_display(),
+            "origin_display": stand.get_origin_display(),
+            "species": stand.species,
+            "area_mu": stand.area_mu,
+            "declared_area_mu": stand.declared_area_mu,
+            "place": stand.place.code,
+            "place_name": stand.place.name,
+            "url": stand.get_absolute_url(),
+        },
+    }
+
+
+class ForestStandViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """林地小班（ecology.foreststand.view）：现行小班及其林地类型、森林类别、起源、优势树种、按图形计算的面积（亩）
+    和文件申报面积。筛选 `township`、`place`（含下级）、`forest_type`、`category`、`origin`、`q`、`bbox`（西,南,东,北）；
+    `?format=geojson` 输出 FeatureCollection（CGCS2000 经纬度，不分页；超过 5000 个小班时请缩小范围）。"""
+
+    queryset = ForestStand.objects.filter(retired_at__isnull=True).select_related("place")
+    serializer_class = ForestStandSerializer
+    filterset_class = ForestStandFilterSet
+    renderer_classes = [renderers.JSONRenderer, GeoJSONRenderer]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("code")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=["json", "geojson"], description="geojson：输出 FeatureCollection"
+            )
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", "") != "geojson":
+            return super().list(request, *args, **kwargs)
+        qs = self.filter_queryset(self.get_queryset())
+        if qs[FOREST_GEOJSON_LIMIT : FOREST_GEOJSON_LIMIT + 1].exists():
+            raise ServiceError(
+                "too_many",
+                f"结果超过 {FOREST_GEOJSON_LIMIT} 个小班，请用 township、place 或 bbox 缩小范围",
+                {"bbox": ["请缩小范围"]},
+            )
+        features = [forest_feature(s) for s in qs]
+        return Response({"type": "FeatureCollection", "count": len(features), "features": features})
 
 
 # --- samples -----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ router.register("ecology/points", api.MonitoringPointViewSet, basename="ecology-
 router.register("ecology/samples", api.SampleViewSet, basename="ecology-sample")
 router.register("ecology/standards", api.StandardViewSet, basename="ecology-standard")
 router.register("ecology/rivers", api.RiverViewSet, basename="ecology-river")
+router.register("ecology/forests", api.ForestStandViewSet, basename="ecology-forest")
 router.register("sanitation/collections", api.CollectionRecordViewSet, basename="sanitation-collection")
 
 urlpatterns = router.urls

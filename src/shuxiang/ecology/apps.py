@@ -19,7 +19,7 @@ class EcologyConfig(AppConfig):
 
         from shuxiang.core.choices import STAFF_ROLES, Role
         from shuxiang.core.navigation import MenuItem, register_menu
-        from shuxiang.core.permissions import default_grant, system_grant
+        from shuxiang.core.permissions import default_grant, define, system_grant
         from shuxiang.ecology import case_actions, standards
 
         # Staff roles view points, samples, standards, sources and garbage collection in their region by
@@ -45,6 +45,10 @@ class EcologyConfig(AppConfig):
         default_grant(keepers, "ecology.monitoringpoint", ["add", "change"])
         default_grant((*keepers, Role.TOWNSHIP), "ecology.sample", ["add"])
         default_grant(keepers, "ecology.pollutionsource", ["add", "change"])
+        # The forest layer (林业资源数据库) is the forestry bureau's annual file: the district's staff load
+        # it; everyone on the staff sees the stands of their region.
+        define("ecology.forest_import", "ecology.foreststand", "import", "导入图层")
+        default_grant(keepers, "ecology.foreststand", ["import"])
         # Commands to an online station (set its clock, its password, start real-time data) are the
         # district's: they change what the station does. `hj212 serve` moves them on as the listener.
         default_grant(keepers, "ecology.stationcommand", ["add"])
@@ -69,6 +73,7 @@ class EcologyConfig(AppConfig):
             MenuItem("水质样品", "ecology:sample_list"),
             MenuItem("生态一张图", "ecology:map"),
             MenuItem("污染源", "ecology:source_list"),
+            MenuItem("林地小班", "ecology:forest_list"),
             MenuItem("水系表", "ecology:river_list"),
             MenuItem("垃圾收运", "sanitation:index"),
             MenuItem("美丽屋场", "sanitation:beauty_list"),

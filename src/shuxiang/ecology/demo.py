@@ -3,7 +3,8 @@ sources with protection zones, irrigation intakes, township sewage outlets, live
 river sections on 资江/志溪河/兰溪河/撇洪新河 — four months of monthly samples judged against the standards
 (a few exceed: their 超标告警 and cases show on first login), two HJ 212 online stations with a day of
 hourly data (a few values flagged M/D, kept aside), the pollution-source survey, and garbage collection
-points with two weeks of emptying records (a few overdue, with their cases).
+points with two weeks of emptying records (a few overdue, with their cases), and a forest layer of a few
+dozen stands (小班) in the hilly southern townships, imported as the forestry bureau's file would be.
 """
 
 import math
@@ -412,6 +413,7 @@ def build(ctx):
 
     _online_stations(ctx, rng, points, now)
     _garbage(ctx, rng, villages, home, now)
+    _forests(ctx)
     from django.apps import apps
 
     if apps.is_installed("shuxiang.indicators"):
@@ -586,3 +588,101 @@ def _beauty(rng, villages, now):
             services.do_assess_village(
                 actor=OPERATOR, place=v, period=period.code, scores={k: max(0, x) for k, x in scores.items()}
             )
+
+
+# The hilly south of the district (雪峰山余脉: 泥江口, 衡龙桥, 岳家桥, 谢林港), where the forest is.
+FOREST_TOWNSHIPS = ("泥江口镇", "衡龙桥镇", "岳家桥镇", "谢林港镇")
+# (地类 as the bureau writes it, dominant species, origin, 公益林 share) — Hunan hill forest of the right kind
+STAND_KINDS = [
+    ("乔木林地", "杉木", "人工", 0.2),
+    ("乔木林地", "马尾松", "天然", 0.6),
+    ("乔木林地", "湿地松", "人工", 0.3),
+    ("乔木林地", "樟树", "天然", 0.7),
+    ("乔木林地", "枫香", "天然", 0.8),
+    ("竹林地", "毛竹", "人工", 0.2),
+    ("竹林地", "毛竹", "天然", 0.3),
+    ("灌木林地", "檵木", "天然", 0.9),
+    ("疏林地", "马尾松", "天然", 0.5),
+    ("采伐迹地", "杉木", "人工", 0.0),
+    ("苗圃地", "桂花", "人工", 0.0),
+]
+STAND_WEIGHTS = [6, 4, 3, 2, 2, 3, 1, 2, 1, 1, 1]
+
+
+def _blob(rng, lng, lat, metres):
+    """An irregular stand outline: a ring of 9 points at a wandering radius around (lng, lat)."""
+    import shapely
+
+    dlat, dlng = metres / 111_000, metres / (111_000 * math.cos(math.radians(lat)))
+    ring = []
+    for i in range(9):
+        angle = 2 * math.pi * i / 9 + rng.uniform(-0.2, 0.2)
+        r = rng.uniform(0.65, 1.2)
+        ring.append((lng + dlng * r * math.cos(angle), lat + dlat * r * math.sin(angle)))
+    return shapely.Polygon(ring)
+
+
+def _forests(ctx):
+    """About three dozen stands in three villages of each hilly township, on the slopes away from the
+    village's fields (which lie around its centre), loaded through the layer import in the forestry
+    database's own columns (county, township and village codes, 林班, 小班, hectares)."""
+    import random
+
+    import shapely
+
+    from shuxiang.core import geometry
+    from shuxiang.ecology import forests
+
+    rng = random.Random(26_0307)  # its own seed: the other apps' demo data stay as they were
+    townships = [t for t in ctx.townships if t.name in FOREST_TOWNSHIPS]
+    features, placed = [], []
+    for township in townships:
+        villages = [v for v in ctx.villages if v.parent_id == township.pk and v.geometry]
+        for village in sorted(villages, key=lambda v: v.code)[:3]:
+            outline = geometry.from_geojson(village.geometry)
+            west, south, east, north = outline.bounds
+            fields = shapely.box(village.longitude - 0.005, village.latitude - 0.0032,
+                                 village.longitude + 0.005, village.latitude + 0.0032)  # fmt: skip
+            lin_ban, made = rng.randint(1, 40), 0
+            for _ in range(60):
+                if made == 4:
+                    break
+                lng, lat = rng.uniform(west, east), rng.uniform(south, north)
+                shape = _blob(rng, lng, lat, rng.uniform(120, 260))
+                if (
+                    not outline.contains(shape)
+                    or shape.intersects(fields)
+                    or any(shape.intersects(other) for other in placed)
+                ):
+                    continue
+                made += 1
+                placed.append(shape)
+                di_lei, species, origin, welfare = rng.choices(STAND_KINDS, weights=STAND_WEIGHTS)[0]
+                hectares = geometry.area_m2(shape) / 10_000 * rng.uniform(0.98, 1.02)
+                features.append(
+                    (
+                        len(features) + 1,
+                        {
+                            "XIAN": village.code[:6],
+                            "XIANG": village.code[6:9],
+                            "CUN": village.code[9:],
+                            "LIN_BAN": f"{lin_ban:03d}",
+                            "XIAO_BAN": f"{made:03d}",
+                            "DI_LEI": di_lei,
+                            "SEN_LIN_LB": "公益林" if rng.random() < welfare else "商品林",
+                            "QI_YUAN": origin,
+                            "YOU_SHI_SZ": species,
+                            "MIAN_JI": round(hectares, 2),
+                        },
+                        shape,
+                    )
+                )
+    if not features:
+        return
+    fields = list(features[0][1])
+    forests.do_import_forest_features(
+        features,
+        actor=ctx.users.get("district") or OPERATOR,
+        fields=fields,
+        source="演示用合成小班（林业资源数据库）",
+    )

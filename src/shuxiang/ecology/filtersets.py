@@ -2,11 +2,21 @@ import django_filters as filters
 from django.db.models import Q
 
 from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
-from shuxiang.ecology.choices import CLASS_LABELS, PointKind, SampleSource, SourceKind
+from shuxiang.core.models import Place
+from shuxiang.ecology.choices import (
+    CLASS_LABELS,
+    ForestCategory,
+    ForestOrigin,
+    ForestType,
+    PointKind,
+    SampleSource,
+    SourceKind,
+)
 from shuxiang.ecology.models import (
     BeautyAssessment,
     CollectionPoint,
     CollectionRecord,
+    ForestStand,
     MonitoringPoint,
     PollutionSource,
     Sample,
@@ -95,3 +105,59 @@ class BeautyFilterSet(FilterSet):
     class Meta:
         model = BeautyAssessment
         fields = ["place", "period"]
+
+
+def _bbox(value) -> tuple[float, ...]:
+    """(west, south, east, north) from "112.2,28.2,112.6,28.5"; a form error otherwise."""
+    import math
+
+    from django.core.exceptions import ValidationError
+
+    try:
+        box = tuple(float(v) for v in str(value).split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not all(math.isfinite(v) for v in box) or box[0] > box[2] or box[1] > box[3]:
+        raise ValidationError("范围写作 西,南,东,北（经纬度，如 112.2,28.2,112.6,28.5）")
+    return box
+
+
+def township_choices():
+    return list(Place.objects.filter(level=2).order_by("code").values_list("code", "name"))
+
+
+class ForestStandFilterSet(FilterSet):
+    """The forest layer's stands: by township (a pick list) or any place code, type, category, origin;
+    `bbox` (the API and the map) keeps those whose bounding box meets a longitude/latitude box."""
+
+    q = filters.CharFilter(method="filter_q", label="搜索（小班编号或树种）")
+    township = filters.ChoiceFilter(
+        label="乡镇", choices=township_choices, method="filter_township", empty_label="全部乡镇"
+    )
+    place = WithinPlaceFilter(scope_field="place", label="村或乡镇（区划代码）")
+    forest_type = filters.ChoiceFilter(choices=ForestType.choices, label="林地类型")
+    category = filters.ChoiceFilter(choices=ForestCategory.choices, label="森林类别")
+    origin = filters.ChoiceFilter(choices=ForestOrigin.choices, label="起源")
+    bbox = filters.CharFilter(method="filter_bbox", label="范围（西,南,东,北 经纬度）", validators=[_bbox])
+
+    class Meta:
+        model = ForestStand
+        fields = ["q", "township", "place", "forest_type", "category", "origin", "bbox"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if user is not None:  # the pick list offers the townships of the reader's region only
+            townships = Place.objects.restrict(user).filter(level=2).order_by("code")
+            self.filters["township"].extra["choices"] = list(townships.values_list("code", "name"))
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(Q(code__startswith=value.strip()) | Q(species__contains=value.strip()))
+
+    def filter_township(self, qs, name, value: str):
+        place = Place.objects.filter(code=value).only("path").first()
+        return qs.filter(place__path__startswith=place.path) if place else qs.none()
+
+    def filter_bbox(self, qs, name, value):
+        west, south, east, north = _bbox(value)
+        return qs.filter(min_lon__lte=east, max_lon__gte=west, min_lat__lte=north, max_lat__gte=south)

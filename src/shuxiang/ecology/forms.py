@@ -168,3 +168,16 @@ class BeautyForm(ServiceFormMixin, forms.Form):
             "photo": d.get("photo") or None,
             "scores": {code: d[f"s_{code}"] for code in self.item_codes},
         }
+
+
+class ForestImportForm(forms.Form):
+    file = forms.FileField(
+        label="林地小班图层（.geojson、打包的 Shapefile .zip 或 .gpkg）",
+        help_text="每个要素一个小班：小班编号（或 林班 + 小班）、村代码（或 乡镇代码）、林地类型，可有森林类别、起源、优势树种、面积",
+    )
+    crs = forms.CharField(
+        label="坐标系（文件缺少坐标系说明时填写）",
+        max_length=40,
+        required=False,
+        help_text="如 EPSG:4525（CGCS2000 3度带第37带）；有 .prj 或为经纬度时留空",
+    )

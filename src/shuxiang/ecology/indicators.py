@@ -8,10 +8,14 @@
 - `ecology.collection_on_schedule`: 垃圾收运按期 — per village with collection points, 1/1 when every
   active point was emptied within its interval at the moment counted, else 0/1.
 
+- `ecology.forest_area`: 林地面积 — per village (or township, for stands placed there), the measured area
+  in 亩 of the forest layer's current stands (林业资源数据库); a number, summed up the tree.
+
 The moment counted is the quarter's last instant, or now for the current quarter.
 """
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -83,6 +87,25 @@ def beautiful_village_score(period, now=None):
     return [(pk, total, top) for pk, total, top in rows if top]
 
 
+def forest_area(period, now=None):
+    """The forest layer as it stands now: a stand's history is not kept, so every period counts the
+    current layer (a past quarter's figure is refreshed only when someone asks for it)."""
+    from django.db.models import Sum
+
+    from shuxiang.ecology.choices import M2_PER_MU
+    from shuxiang.ecology.models import ForestStand
+
+    rows = (
+        ForestStand.objects.filter(retired_at__isnull=True)
+        .values("place_id")
+        .annotate(total=Sum("area_m2"))
+        .order_by()
+        .values_list("place_id", "total")
+    )
+    return [(pk, Decimal(f"{total / M2_PER_MU:.1f}"), None) for pk, total in rows if total]
+
+
+register_source("ecology.forest_area", "林地小班面积（生态环境·林业资源数据库）", forest_area)
 register_source(
     "ecology.beautiful_village_score", "美丽屋场“六个一”得分率（生态环境·评分）", beautiful_village_score
 )

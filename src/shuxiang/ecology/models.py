@@ -15,11 +15,15 @@ from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped
 from shuxiang.ecology.choices import (
     CommandStatus,
     ExceedanceStatus,
+    ForestCategory,
+    ForestOrigin,
+    ForestType,
     PointKind,
     SampleSource,
     SourceKind,
     StandardKind,
     grade_label,
+    mu,
 )
 
 
@@ -598,3 +602,108 @@ class StationCommand(models.Model):
     def params_text(self) -> str:
         """The parameters as shown to people: a new password is never shown."""
         return "，".join(f"{k}={'******' if k == 'NewPW' else v}" for k, v in self.params.items())
+
+
+@scoped("place")
+class ForestImport(models.Model):
+    """One accepted import of the forest layer file — the layer's version number, what it added, changed
+    and retired, from which file and coordinate system, who ran it. The stands carry the version they
+    were last written by."""
+
+    version = models.PositiveIntegerField("图层版本", unique=True)
+    place = models.ForeignKey(
+        "core.Place", verbose_name="范围（乡镇，或全区）", on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField("文件", max_length=200)
+    crs = models.CharField("原坐标系", max_length=120)
+    area_unit = models.CharField("申报面积单位", max_length=40, blank=True)
+    townships = models.JSONField("覆盖乡镇", default=list, blank=True)
+    added = models.PositiveIntegerField("新增", default=0)
+    changed = models.PositiveIntegerField("变更", default=0)
+    unchanged = models.PositiveIntegerField("未变", default=0)
+    retired = models.PositiveIntegerField("停用", default=0)
+    imported_at = models.DateTimeField("导入时间")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_by_label = models.CharField("导入人", max_length=100)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "林地图层导入记录"
+        verbose_name_plural = "林地图层导入记录"
+        ordering = ["-version"]
+
+    def __str__(self):
+        return f"第{self.version}版 {self.file_name}"
+
+
+@scoped("place")
+class ForestStand(models.Model):
+    """One stand (小班) of the county's forest-resource database (林业资源数据库): a polygon of forest
+    land with its code, the village (or township) it lies in, its land class (三调 林地 class), 公益林
+    or 商品林, origin and dominant species.
+
+    The geometry is CGCS2000 longitude/latitude GeoJSON with its bounding box, as every polygon layer
+    of the platform (core.geometry); `area_m2` is measured from it, `declared_area_mu` is what the
+    file said. A re-import updates a stand by its code; a stand of a covered township that the new
+    file no longer holds is retired (kept), not deleted."""
+
+    code = models.CharField("小班编号", max_length=40, unique=True)
+    place = models.ForeignKey(
+        "core.Place", verbose_name="所在村（乡镇）", on_delete=models.PROTECT, related_name="+"
+    )
+    forest_type = models.CharField("林地类型", max_length=10, choices=ForestType.choices)
+    category = models.CharField("森林类别", max_length=16, choices=ForestCategory.choices, blank=True)
+    origin = models.CharField("起源", max_length=10, choices=ForestOrigin.choices, blank=True)
+    species = models.CharField("优势树种", max_length=30, blank=True)
+    geometry = models.JSONField("图形（CGCS2000 GeoJSON）")
+    area_m2 = models.FloatField("面积（m²）")
+    declared_area_mu = models.FloatField("申报面积（亩）", null=True, blank=True)
+    min_lon = models.FloatField()
+    min_lat = models.FloatField()
+    max_lon = models.FloatField()
+    max_lat = models.FloatField()
+    properties = models.JSONField("原始属性", default=dict, blank=True)
+    version = models.PositiveIntegerField("图层版本", help_text="最后一次写入本小班的导入版本")
+    source = models.CharField("来源文件", max_length=200, blank=True)
+    changed_at = models.DateTimeField("更新时间")
+    retired_at = models.DateTimeField("停用时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "林地小班"
+        verbose_name_plural = "林地小班"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(area_m2__gt=0),
+                name="ecology_forest_area_positive",
+                violation_error_message="面积应大于0",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["place", "forest_type"], name="ecology_forest_place_type"),
+            models.Index(fields=["min_lon", "max_lon"], name="ecology_forest_bbox"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.get_forest_type_display()}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("ecology:forest_detail", args=[self.pk])
+
+    @property
+    def area_mu(self) -> float:
+        return mu(self.area_m2)
+
+    @property
+    def area_difference(self) -> float | None:
+        """The declared area's departure from the measured one, as a share of the measured one."""
+        if self.declared_area_mu is None or not self.area_m2:
+            return None
+        return round((self.declared_area_mu - self.area_mu) / self.area_mu, 4)

@@ -18,6 +18,9 @@ urlpatterns = [
     path("map.json", views.map_data, name="map_data"),
     path("sources/", views.SourceListView.as_view(), name="source_list"),
     path("rivers/", views.river_list, name="river_list"),
+    path("forests/", views.ForestListView.as_view(), name="forest_list"),
+    path("forests/import/", views.forest_import, name="forest_import"),
+    path("forests/<int:pk>/", views.ForestDetailView.as_view(), name="forest_detail"),
     path("standards/", views.standard_list, name="standard_list"),
     path("standards/<int:pk>/limits/", views.limit_edit, name="limit_edit"),
 ]

@@ -18,11 +18,25 @@ from shuxiang.core.generic import (
     submit_form,
 )
 from shuxiang.core.permissions import has_perm
-from shuxiang.ecology import forms, hj212_commands, services, standards
-from shuxiang.ecology.choices import CLASS_COLOURS, CLASS_LABELS, ExceedanceStatus, grade_label
-from shuxiang.ecology.filtersets import MonitoringPointFilterSet, PollutionSourceFilterSet, SampleFilterSet
+from shuxiang.ecology import api, forests, forms, hj212_commands, services, standards
+from shuxiang.ecology.choices import (
+    CLASS_COLOURS,
+    CLASS_LABELS,
+    FOREST_COLOURS,
+    ExceedanceStatus,
+    ForestType,
+    grade_label,
+)
+from shuxiang.ecology.filtersets import (
+    ForestStandFilterSet,
+    MonitoringPointFilterSet,
+    PollutionSourceFilterSet,
+    SampleFilterSet,
+)
 from shuxiang.ecology.models import (
     Exceedance,
+    ForestImport,
+    ForestStand,
     MonitoringPoint,
     PollutionSource,
     Sample,
@@ -302,10 +316,20 @@ def sample_import(request):
 @requires("ecology.monitoringpoint.view")
 @require_GET
 def eco_map(request):
+    forest_types = [(label, FOREST_COLOURS[value]) for value, label in ForestType.choices]
     return render(
         request,
         "ecology/map.html",
-        {"title": "生态环境一张图", "classes": CLASS_LABELS, "colours": CLASS_COLOURS},
+        {
+            "title": "生态环境一张图",
+            "classes": CLASS_LABELS,
+            "colours": CLASS_COLOURS,
+            "forest_types": forest_types,
+            # the forest layer is read from the API (bounding box of the view) when its box is ticked
+            "forests_url": reverse("ecology-forest-list") + "?format=geojson"
+            if has_perm(request.user, "ecology.foreststand.view")
+            else "",
+        },
     )
 
 
@@ -455,5 +479,105 @@ def river_list(request):
             "rivers": rivers,
             "form": form if has_perm(request.user, "ecology.river.change") else None,
             "problems": problems,
+        },
+    )
+
+
+# --- the forest-resource layer (林业资源数据库) -------------------------------------------------------
+
+
+class ForestListView(ObjectListView):
+    """/ecology/forests/: the stands of the user's region with filters, and their totals by type and by
+    township for what the filters keep (the totals change with the filters, the table under them)."""
+
+    model = ForestStand
+    filterset_class = ForestStandFilterSet
+    title = "林地小班"
+    template_name = "ecology/forest_list.html"
+    partial_template = "ecology/_forest_table.html"
+    select_related = ("place", "place__parent")
+    columns = [
+        Column("小班编号", "code", link=True),
+        Column("所在乡镇", lambda s: s.place.name if s.place.level == 2 else s.place.parent.name),
+        Column("所在村", lambda s: s.place.name if s.place.level == 3 else "—"),
+        Column("林地类型", "get_forest_type_display"),
+        Column("森林类别", lambda s: s.get_category_display() or "—"),
+        Column("起源", lambda s: s.get_origin_display() or "—"),
+        Column("优势树种", lambda s: s.species or "—"),
+        Column("面积（亩）", "area_mu"),
+        Column("申报面积（亩）", lambda s: "—" if s.declared_area_mu is None else s.declared_area_mu),
+        Column("版本", "version"),
+    ]
+
+    def get_queryset(self):
+        return forests.current(super().get_queryset()).order_by("code")
+
+    @staticmethod
+    def detail_url(obj):
+        return obj.get_absolute_url()
+
+    def get_extra_context(self, queryset) -> dict:
+        user = self.request.user
+        return {
+            "totals": forests.totals(queryset),
+            "may_import": has_perm(user, "ecology.foreststand.import"),
+            "last_import": ForestImport.objects.restrict(user).first(),
+        }
+
+
+class ForestDetailView(ObjectDetailView):
+    """/ecology/forests/{id}/: one stand with its shape on our own map, measured and declared area, the
+    file and layer version it came from, and the file's own attributes."""
+
+    model = ForestStand
+    template_name = "ecology/forest_detail.html"
+    select_related = ("place", "place__parent")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        stand = self.object
+        context.update(
+            feature={"type": "FeatureCollection", "features": [api.forest_feature(stand)]},
+            colour=FOREST_COLOURS.get(stand.forest_type, "#166534"),
+            record=ForestImport.objects.filter(version=stand.version).first(),
+            difference=""
+            if stand.area_difference is None
+            else f"{'多' if stand.area_difference >= 0 else '少'} {abs(stand.area_difference) * 100:.1f}%",
+        )
+        return context
+
+
+@requires("ecology.foreststand.import")
+def forest_import(request):
+    """The district loads the forestry bureau's stand file: every stand checked (code, place, type,
+    shape inside the county, no overlaps); one bad stand and nothing is written, every problem named."""
+    from shuxiang.core.importers import import_upload
+
+    form = forms.ForestImportForm(request.POST or None, request.FILES or None)
+    result, problems = import_upload(
+        request,
+        form,
+        lambda content, name: forests.import_upload(
+            content, name, actor=request.user, crs=form.cleaned_data.get("crs") or None
+        ),
+    )
+    if result is not None:
+        messages.success(
+            request,
+            f"林地图层第{result.record.version}版已导入：新增 {result.added} 个小班，变更 {result.changed} 个，"
+            f"未变 {result.unchanged} 个，停用 {result.retired} 个（原坐标系：{result.crs}"
+            + (f"；申报面积单位：{result.record.area_unit}" if result.record.area_unit else "")
+            + "）",
+        )
+        return redirect("ecology:forest_list")
+    return render(
+        request,
+        "ecology/forest_import.html",
+        {
+            "form": form,
+            "problems": problems,
+            "title": "导入林地小班图层",
+            "imports": ForestImport.objects.restrict(request.user)[:10],
+            "columns": forests.COLUMN_HELP,
         },
     )

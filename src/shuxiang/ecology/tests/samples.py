@@ -6,6 +6,7 @@ from shuxiang.ecology.models import (
     BeautyAssessment,
     CollectionPoint,
     CollectionRecord,
+    ForestStand,
     MonitoringPoint,
     PollutionSource,
     Sample,
@@ -79,4 +80,24 @@ def make_collection_record(place, marker):
 def make_beauty_assessment(place, marker):
     return BeautyAssessment.objects.create(
         place=place, period=f"20{_next() % 90 + 10}Q1", scores={}, total=80, max_total=100, note=marker
+    )
+
+
+@sample(ForestStand)
+def make_forest_stand(place, marker):
+    lng, lat = place.longitude or 112.4, place.latitude or 28.5
+    ring = [[lng, lat], [lng + 0.001, lat], [lng + 0.001, lat + 0.001], [lng, lat + 0.001], [lng, lat]]
+    return ForestStand.objects.create(
+        code=marker[:40],
+        place=place,
+        forest_type="arbor",
+        species=marker[:30],
+        geometry={"type": "Polygon", "coordinates": [ring]},
+        area_m2=10_800,
+        min_lon=lng,
+        min_lat=lat,
+        max_lon=lng + 0.001,
+        max_lat=lat + 0.001,
+        version=1,
+        changed_at=timezone.now(),
     )

@@ -89,7 +89,7 @@ def test_tasks_26_and_27_carry_the_ecology_indicators_computed_by_registered_sou
         for t in Task.objects.filter(plan=plan, number__in=[26, 27])
     }
     assert attached == {
-        26: ["ecology.samples_meeting_standard", "ecology.sources_meeting_standard"],
+        26: ["ecology.forest_area", "ecology.samples_meeting_standard", "ecology.sources_meeting_standard"],
         27: ["ecology.beautiful_village_score", "ecology.collection_on_schedule"],
     }
     assert all(by in sources for by in attached[26] + attached[27])
