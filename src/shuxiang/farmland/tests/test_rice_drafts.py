@@ -35,7 +35,7 @@ def cap_xml(*, event="寒潮黄色预警信号", identifier="43090341600000_2026
         "<instruction>注意防寒保暖。</instruction>"
         f"<area><areaDesc>赫山区</areaDesc><geocode><valueName>GB/T 2260</valueName><value>{area_code}</value>"
         "</geocode></area></info></alert>"
-    ).encode("utf-8")
+    ).encode()
 
 
 @pytest.fixture
@@ -132,7 +132,9 @@ def test_a_warning_issued_in_the_browser_drafts_too(heading, cast, django_captur
     assert advisory.colour == "blue" and [v["code"] for v in advisory.villages] == [village_a.code]
 
 
-def test_issuing_the_draft_goes_through_the_warnings_engine(heading, cast, django_capture_on_commit_callbacks):
+def test_issuing_the_draft_goes_through_the_warnings_engine(
+    heading, cast, django_capture_on_commit_callbacks
+):
     village_a, _ = heading
     imported(cap_xml(), cast.district, django_capture_on_commit_callbacks)
     advisory = RiceAdvisory.objects.get()
@@ -183,7 +185,9 @@ def test_the_bureau_reviews_and_issues_in_the_browser_with_one_click(
     assert advisory.status == "issued"
 
 
-def test_setting_a_draft_aside_needs_a_reason(heading, cast, client_for, api_for, django_capture_on_commit_callbacks):
+def test_setting_a_draft_aside_needs_a_reason(
+    heading, cast, client_for, api_for, django_capture_on_commit_callbacks
+):
     imported(cap_xml(), cast.district, django_capture_on_commit_callbacks)
     advisory = RiceAdvisory.objects.get()
     api = api_for(cast.district)
@@ -193,5 +197,7 @@ def test_setting_a_draft_aside_needs_a_reason(heading, cast, client_for, api_for
     assert refused.status_code == 400
     advisory.refresh_from_db()
     assert advisory.status == "draft"
-    done = api.post(f"/api/v1/rice/advisories/{advisory.pk}/dismiss/", {"note": "降温对晚稻影响不大"}, format="json")
+    done = api.post(
+        f"/api/v1/rice/advisories/{advisory.pk}/dismiss/", {"note": "降温对晚稻影响不大"}, format="json"
+    )
     assert done.status_code == 200 and done.json()["status"] == "dismissed"
