@@ -191,3 +191,17 @@ def test_the_field_page_and_api_say_where_the_stage_came_from(station, fields, c
     assert rows[own.pk]["stage"] == "拔节孕穗期"
     # today is projected one day from the last week: 219 + 11
     assert rows[own.pk]["degree_days"] == TOTAL + 11
+
+
+def test_the_nightly_task_and_the_command_compute_the_same_rows(station, places, capsys):
+    from django.core.management import call_command
+
+    from shuxiang.farmland.tasks import compute_daily_temperatures
+
+    DailyAirTemperature.objects.all().delete()
+    compute_daily_temperatures()  # the last three days, as the tasks actor
+    assert DailyAirTemperature.objects.filter(place=places.township_a).count() == 3
+    start = (timezone.localdate() - timedelta(days=DAYS)).isoformat()
+    call_command("farmland", "temperatures", "--from", start)
+    assert DailyAirTemperature.objects.count() == 2 * DAYS
+    assert "已计算日平均气温 40 条" in capsys.readouterr().out
