@@ -453,9 +453,9 @@ class RiceVariety(models.Model):
     # season stretches the day calendar. Empty stages_gdd: the variety's stages follow the day count.
     base_temperature = models.FloatField("生物学下限温度（℃）", default=10.0)
     stages_gdd = models.JSONField(
-        "生育期（播后有效积温 ℃·d）", default=list, blank=True
+        "生育期（播后有效积温 ℃·日）", default=list, blank=True
     )  # [["分蘖期", 420], …] effective degree-days from sowing at which each stage starts
-    maturity_gdd = models.FloatField("成熟所需有效积温（℃·d）", null=True, blank=True)
+    maturity_gdd = models.FloatField("成熟所需有效积温（℃·日）", null=True, blank=True)
 
     class Meta:
         verbose_name = "水稻品种"

@@ -21,12 +21,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ricevariety',
             name='maturity_gdd',
-            field=models.FloatField(blank=True, null=True, verbose_name='成熟所需有效积温（℃·d）'),
+            field=models.FloatField(blank=True, null=True, verbose_name='成熟所需有效积温（℃·日）'),
         ),
         migrations.AddField(
             model_name='ricevariety',
             name='stages_gdd',
-            field=models.JSONField(blank=True, default=list, verbose_name='生育期（播后有效积温 ℃·d）'),
+            field=models.JSONField(blank=True, default=list, verbose_name='生育期（播后有效积温 ℃·日）'),
         ),
         migrations.CreateModel(
             name='RiceAdvisory',
