@@ -21,10 +21,19 @@ from shuxiang.farmland.filtersets import (
     FindingFilterSet,
     ParcelFilterSet,
     PlantingFilterSet,
+    RiceAdvisoryFilterSet,
     RiceSeasonFilterSet,
     SeedlingBatchFilterSet,
 )
-from shuxiang.farmland.models import Facility, Finding, Parcel, Planting, RiceSeason, SeedlingBatch
+from shuxiang.farmland.models import (
+    Facility,
+    Finding,
+    Parcel,
+    Planting,
+    RiceAdvisory,
+    RiceSeason,
+    SeedlingBatch,
+)
 
 # A GeoJSON answer is one FeatureCollection, not paginated: a village's layer (a few thousand
 # polygons) fits; a request that would return more is asked to narrow it down.
@@ -279,6 +288,8 @@ class RiceSeasonSerializer(serializers.ModelSerializer):
     transplant_display = serializers.CharField(source="get_transplant_display", read_only=True)
     area_mu = serializers.FloatField(read_only=True)
     stage = serializers.SerializerMethodField()
+    stage_source = serializers.SerializerMethodField()
+    degree_days = serializers.SerializerMethodField()
 
     class Meta:
         model = RiceSeason
@@ -295,11 +306,34 @@ class RiceSeasonSerializer(serializers.ModelSerializer):
             "transplant",
             "transplant_display",
             "stage",
+            "stage_source",
+            "degree_days",
             "yield_kg_per_mu",
         ]
 
+    def _info(self, obj):
+        """(stage, accumulation), computed once per field with the temperatures shared by the page."""
+        from shuxiang.farmland.thermal import Thermal
+
+        cache = self.context.setdefault("_stages", {})
+        if obj.pk not in cache:
+            thermal = self.context.setdefault("_thermal", Thermal())
+            cache[obj.pk] = rice.stage_info(obj, thermal=thermal)
+        return cache[obj.pk]
+
     def get_stage(self, obj) -> str:
-        return rice.stage_of(obj)
+        return self._info(obj)[0]
+
+    @extend_schema_field(serializers.ChoiceField(choices=["override", "station", "county", "mixed", "days"]))
+    def get_stage_source(self, obj) -> str:
+        """override: corrected by hand; station / county / mixed: degree-days from the township's stations,
+        the county mean or both; days: the day-count calendar."""
+        return "override" if obj.stage_override else self._info(obj)[1].kind
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_degree_days(self, obj):
+        """Effective accumulated temperature since sowing (℃·d), null when the day count applies."""
+        return None if obj.stage_override else self._info(obj)[1].gdd
 
 
 class RiceFieldViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -308,6 +342,73 @@ class RiceFieldViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = RiceSeason.objects.select_related("parcel__place", "variety")
     serializer_class = RiceSeasonSerializer
     filterset_class = RiceSeasonFilterSet
+
+
+class RiceAdvisorySerializer(serializers.ModelSerializer):
+    source_identifier = serializers.CharField(source="source.identifier", read_only=True)
+    source_headline = serializers.CharField(source="source.headline", read_only=True)
+    hazard_name = serializers.CharField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    place = PlaceCodeField(read_only=True)
+
+    class Meta:
+        model = RiceAdvisory
+        fields = [
+            "id",
+            "source",
+            "source_identifier",
+            "source_headline",
+            "place",
+            "hazard",
+            "hazard_name",
+            "start",
+            "days",
+            "colour",
+            "forecast",
+            "villages",
+            "area_mu",
+            "status",
+            "status_display",
+            "warning",
+            "note",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+
+
+class AdvisoryDismissSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=200)
+
+
+class RiceAdvisoryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Stage advisories drafted from the meteorological bureau's warnings; `issue` sends one through the
+    warnings engine (the caller must be allowed to author warnings), `dismiss` sets it aside."""
+
+    queryset = RiceAdvisory.objects.select_related("source", "place")
+    serializer_class = RiceAdvisorySerializer
+    filterset_class = RiceAdvisoryFilterSet
+    required_perms = {"issue": "farmland.riceadvisory.change", "dismiss": "farmland.riceadvisory.change"}
+
+    @extend_schema(request=None, responses={200: RiceAdvisorySerializer})
+    @action(detail=True, methods=["post"], url_path="issue")
+    def issue(self, request, pk=None):
+        from shuxiang.farmland import rice_weather
+
+        advisory = rice_weather.do_issue_advisory(self.get_object(), actor=request.user)
+        return Response(RiceAdvisorySerializer(advisory).data)
+
+    @extend_schema(request=AdvisoryDismissSerializer, responses={200: RiceAdvisorySerializer})
+    @action(detail=True, methods=["post"], url_path="dismiss")
+    def dismiss(self, request, pk=None):
+        from shuxiang.farmland import rice_weather
+
+        data = AdvisoryDismissSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        advisory = rice_weather.do_dismiss_advisory(
+            self.get_object(), actor=request.user, note=data.validated_data["note"]
+        )
+        return Response(RiceAdvisorySerializer(advisory).data)
 
 
 class SeedlingBatchSerializer(serializers.ModelSerializer):

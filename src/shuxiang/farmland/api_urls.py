@@ -9,6 +9,7 @@ router.register("farmland/plantings", api.PlantingViewSet, basename="farmland-pl
 router.register("farmland/facilities", api.FacilityViewSet, basename="farmland-facility")
 router.register("farmland/findings", api.FindingViewSet, basename="farmland-finding")
 router.register("rice/fields", api.RiceFieldViewSet, basename="rice-field")
+router.register("rice/advisories", api.RiceAdvisoryViewSet, basename="rice-advisory")
 router.register("seedlings/batches", api.SeedlingBatchViewSet, basename="seedling-batch")
 
 urlpatterns = router.urls

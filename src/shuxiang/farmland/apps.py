@@ -49,11 +49,28 @@ class FarmlandConfig(AppConfig):
                 facilities.ensure_case_category, sender=self, dispatch_uid="farmland_facility_category"
             )
         facilities.register()
+        # Air temperature for degree-day stages: weather stations' daily means (thermal.py), by a task.
+        system_grant("tasks", "farmland.dailyairtemperature.add")
+        if apps.is_installed("shuxiang.iot"):
+            from shuxiang.farmland.thermal import STATION_KIND
+            from shuxiang.iot.kinds import register_device_kind
+
+            register_device_kind(STATION_KIND, "农业气象站")
         if apps.is_installed("shuxiang.warnings"):
+            from shuxiang.core.actors import SYSTEM_LABELS, Actor
+            from shuxiang.core.navigation import register_pending
             from shuxiang.farmland import rice_weather
-            from shuxiang.warnings.registry import register_signal_type
+            from shuxiang.warnings.registry import register_on_issued, register_signal_type
 
             register_signal_type(rice_weather.SIGNAL_TYPE, order=910)
+            # A meteorological warning issued or imported drafts the rice stage advisory it calls for;
+            # the bureau issues the draft as a person (the warnings engine's own gate).
+            SYSTEM_LABELS.setdefault("rice", "水稻生育期气象提示起草")
+            rice_weather.RICE = Actor.system("rice")
+            system_grant("rice", "farmland.riceadvisory.add", "farmland.riceadvisory.change")
+            default_grant(district, "farmland.riceadvisory", ["change"])
+            register_on_issued(rice_weather.on_warning_issued)
+            register_pending(rice_weather.pending_items)
         post_migrate.connect(rules.ensure_default_rules, sender=self, dispatch_uid="farmland_default_rules")
         if apps.is_installed("shuxiang.indicators"):
             from shuxiang.farmland import indicators  # noqa: F401  (registers the computed sources)

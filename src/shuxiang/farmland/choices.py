@@ -214,3 +214,12 @@ class FacilityStatus(models.TextChoices):
 class RiceInputKind(models.TextChoices):
     FERTILIZER = "fertilizer", "肥料"
     PESTICIDE = "pesticide", "农药"
+
+
+class AdvisoryStatus(models.TextChoices):
+    DRAFT = "draft", "待审核"
+    ISSUED = "issued", "已发布"
+    DISMISSED = "dismissed", "不发布"
+
+
+ADVISORY_TAG = {"draft": "tag-warn", "issued": "tag-ok", "dismissed": ""}

@@ -496,12 +496,89 @@ def _indicators():
             indicator_services.do_refresh_computed(indicator, f"2025Q{quarter}", actor=OPERATOR)
 
 
+# Degree-day calendars (effective ℃·d above 10 ℃ from sowing, and to maturity): calibrated so that a field
+# sown on the variety's usual date reaches each stage on its calendar day under Heshan's normal temperatures
+# (NORMAL below) — synthetic, like the rest of the demo; the bureau enters the breeder's published values.
+DEGREE_DAYS = {
+    "中早39": ([0, 200, 470, 830, 1010], 1490),
+    "株两优819": ([0, 180, 430, 770, 940], 1410),
+    "泰优390": ([0, 570, 1090, 1470, 1600], 1850),
+    "玉针香": ([0, 570, 1130, 1510, 1630], 1870),
+    "隆两优华占": ([0, 460, 1120, 1680, 1850], 2280),
+}
+STATIONS = [("泉交河镇", "QX-HS-01", "泉交河镇农业气象站"), ("兰溪镇", "QX-HS-02", "兰溪镇农业气象站")]
+
+
+def normal_temperature(day: date) -> float:
+    """Heshan's (Yiyang's) daily mean air temperature through the year, smoothed: about 5 ℃ in mid-January,
+    29 ℃ in mid-July, 23 ℃ in mid-September, 17 ℃ in mid-October."""
+    import math
+
+    return 17.2 - 12.2 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365)
+
+
+def _weather(ctx, villages, rng):
+    """Two agro-met stations reporting air temperature (AI) every hour, March–November of the demo's two
+    years (as far as iot keeps readings): the normal, a wandering weather anomaly, a day–night swing, a
+    寒露风 spell in late September and a four-day outage at one station (the county mean covers it)."""
+    import math
+
+    from shuxiang.farmland.thermal import (
+        AIR_TEMPERATURE_KEY,
+        BEIJING,
+        STATION_KIND,
+        do_compute_daily_temperatures,
+    )
+    from shuxiang.iot import conf as iot_conf
+    from shuxiang.iot import services as iot
+
+    by_township = {}
+    for v in villages:
+        by_township.setdefault(v.parent.name, v)
+    now = timezone.now()
+    earliest = (now - timedelta(days=iot_conf.RETENTION_DAYS - 30)).astimezone(BEIJING).date()
+    messages, first = [], None
+    for n, (township, code, name) in enumerate(STATIONS):
+        village = by_township.get(township) or villages[n]
+        device, _ = iot.do_register_device(
+            actor=OPERATOR, code=code, protocol="mqtt", place=village, name=name, kind=STATION_KIND,
+            sensors=[{"key": AIR_TEMPERATURE_KEY, "name": "气温", "unit": "℃", "min_value": -20, "max_value": 50}],
+        )  # fmt: skip
+        for year in (2025, 2026):
+            day, anomaly = max(date(year, 3, 1), earliest), 0.0
+            while day <= date(year, 11, 30):
+                anomaly = 0.7 * anomaly + rng.gauss(0, 1.2)
+                spell = -5.0 if date(year, 9, 21) <= day <= date(year, 9, 25) else 0.0
+                outage = n == 1 and date(year, 8, 10) <= day <= date(year, 8, 13)
+                mean = normal_temperature(day) + anomaly + spell + (0.4 if n == 0 else -0.3)
+                values = []
+                for hour in range(24):
+                    at = datetime.combine(day, time(hour), tzinfo=BEIJING)
+                    if at > now or outage:
+                        break
+                    swing = 4.0 * math.cos(2 * math.pi * (hour - 15) / 24)
+                    values.append((AIR_TEMPERATURE_KEY, at, round(mean + swing + rng.uniform(-0.4, 0.4), 1)))
+                if values:
+                    first = min(first or day, day)
+                    messages.append(iot.Message(device.code, values))
+                day += timedelta(days=1)
+    iot.do_ingest(messages, actor=OPERATOR)
+    if first is not None:
+        do_compute_daily_temperatures(first, timezone.localdate(), actor=OPERATOR)
+
+
 def build(ctx):
     rng = ctx.rng
     for name, kind, days, stages, tasks in VARIETIES:
+        gdd, maturity = DEGREE_DAYS[name]
         RiceVariety.objects.get_or_create(
-            name=name, defaults={"rice_type": kind, "growth_days": days, "stages": stages, "tasks": tasks}
-        )
+            name=name,
+            defaults={
+                "rice_type": kind, "growth_days": days, "stages": stages, "tasks": tasks,
+                "stages_gdd": [[stage, g] for (stage, _), g in zip(stages, gdd, strict=True)],
+                "maturity_gdd": maturity,
+            },
+        )  # fmt: skip
     villages = _rural_villages(ctx)
     projects = _projects(ctx)
     _layers(ctx, villages, projects, rng)
@@ -510,6 +587,7 @@ def build(ctx):
     _findings(ctx, rng)
     _patrols(ctx, villages, rng)
     _rice(rng)
+    _weather(ctx, villages, rng)
     _seedlings(ctx, villages, rng)
     _facilities(ctx, projects, rng)
     _indicators()

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
 from shuxiang.farmland.choices import (
+    AdvisoryStatus,
     BatchStatus,
     Crop,
     FacilityKind,
@@ -19,6 +20,7 @@ from shuxiang.farmland.models import (
     Parcel,
     PatrolReport,
     Planting,
+    RiceAdvisory,
     RiceSeason,
     SeedlingBatch,
 )
@@ -120,3 +122,11 @@ class FacilityFilterSet(FilterSet):
     class Meta:
         model = Facility
         fields = ["kind", "status", "village", "project"]
+
+
+class RiceAdvisoryFilterSet(FilterSet):
+    status = filters.ChoiceFilter(choices=AdvisoryStatus.choices, label="状态")
+
+    class Meta:
+        model = RiceAdvisory
+        fields = ["status"]

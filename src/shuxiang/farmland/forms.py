@@ -167,3 +167,7 @@ class StageWarningForm(ServiceFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["hazard"].choices = [(h.code, h.name) for h in HAZARDS.values()]
         self.fields["start"].initial = timezone.localdate() + timezone.timedelta(days=1)
+
+
+class AdvisoryDismissForm(ServiceFormMixin, forms.Form):
+    note = forms.CharField(label="不发布的原因", max_length=200, help_text="如：本次降温对晚稻影响不大")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped
 from shuxiang.farmland.choices import (
+    AdvisoryStatus,
     BatchStatus,
     Crop,
     FacilityKind,
@@ -448,6 +449,13 @@ class RiceVariety(models.Model):
         "生育期（播后天数）", default=list
     )  # [["分蘖期", 35], …] start day of each stage
     tasks = models.JSONField("农事提醒（播后天数）", default=list)  # [[day, "施分蘖肥…"], …]
+    # Degree-day calendar: rice develops with accumulated warmth above its base temperature, so a cool
+    # season stretches the day calendar. Empty stages_gdd: the variety's stages follow the day count.
+    base_temperature = models.FloatField("生物学下限温度（℃）", default=10.0)
+    stages_gdd = models.JSONField(
+        "生育期（播后有效积温 ℃·日）", default=list, blank=True
+    )  # [["分蘖期", 420], …] effective degree-days from sowing at which each stage starts
+    maturity_gdd = models.FloatField("成熟所需有效积温（℃·日）", null=True, blank=True)
 
     class Meta:
         verbose_name = "水稻品种"
@@ -515,6 +523,88 @@ class RiceSeason(models.Model):
     @property
     def season_display(self) -> str:
         return season_label(self.season)
+
+
+class DailyAirTemperature(models.Model):
+    """The daily mean air temperature of a township — or of the whole county (the district's place) — from
+    the weather stations' readings in iot (SL 651 element AI, 瞬时气温), one row per place and Beijing day.
+    Rice stages accumulate degree-days from these rows; written by a daily task, idempotently."""
+
+    place = models.ForeignKey(
+        "core.Place", verbose_name="乡镇（或全区）", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField("日期")
+    mean = models.FloatField("日平均气温（℃）")
+    stations = models.PositiveSmallIntegerField("站点数")
+    station_names = models.CharField("站点", max_length=200)
+    readings = models.PositiveIntegerField("读数条数")
+
+    class Meta:
+        verbose_name = "日平均气温"
+        verbose_name_plural = "日平均气温"
+        ordering = ["place", "day"]
+        constraints = [models.UniqueConstraint(fields=["place", "day"], name="farmland_air_temperature_once")]
+
+    def __str__(self):
+        return f"{self.place_id} {self.day} {self.mean:.1f}℃"
+
+
+declare_unscoped(
+    DailyAirTemperature, "county weather derived from station readings; not sensitive, shown per field"
+)
+
+
+@scoped("place")
+class RiceAdvisory(models.Model):
+    """A stage weather advisory drafted automatically when the meteorological bureau's warning reaches the
+    warnings engine: the rice hazard it means, its window, the villages whose rice is exposed then. The
+    agriculture bureau issues it (through the warnings engine) or sets it aside."""
+
+    source = models.OneToOneField(
+        "warnings.Warning", verbose_name="气象预警", on_delete=models.PROTECT, related_name="+"
+    )
+    place = models.ForeignKey(
+        "core.Place", verbose_name="覆盖范围", on_delete=models.PROTECT, related_name="+"
+    )
+    hazard = models.CharField("灾害", max_length=30)
+    start = models.DateField("开始日期")
+    days = models.PositiveSmallIntegerField("影响天数")
+    colour = models.CharField("颜色", max_length=8)
+    forecast = models.CharField("气象预警内容", max_length=500)
+    villages = models.JSONField("受影响的村", default=list)  # [{"code", "name", "township", "area_mu"}, …]
+    area_mu = models.FloatField("受影响面积（亩）")
+    status = models.CharField(
+        "状态", max_length=10, choices=AdvisoryStatus.choices, default=AdvisoryStatus.DRAFT
+    )
+    warning = models.ForeignKey(
+        "warnings.Warning",
+        verbose_name="已发布的提示",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    decided_by = models.CharField("处理人", max_length=100, blank=True)
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    created_at = models.DateTimeField("起草时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "生育期气象提示草稿"
+        verbose_name_plural = "生育期气象提示草稿"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.hazard_name} {self.start:%m-%d}起{self.days}天"
+
+    @property
+    def hazard_name(self) -> str:
+        from shuxiang.farmland.rice_weather import HAZARDS
+
+        found = HAZARDS.get(self.hazard)
+        return found.name if found else self.hazard
 
 
 @scoped("rice_season__parcel__place")

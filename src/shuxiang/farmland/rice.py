@@ -1,8 +1,10 @@
 """The rice platform's agronomy: the growth stage of a field from its dates, and calendar reminders.
 
 A variety's calendar (RiceVariety.stages / .tasks) counts days after sowing, as the county's
-agricultural technicians publish it per variety. The stage of a field is the last stage whose start
-day has passed (or the hand-corrected one); reminders go out on the task's day to the village's
+agricultural technicians publish it per variety; its degree-day calendar (stages_gdd) counts effective
+accumulated temperature (thermal.py). The stage of a field is the hand-corrected one, else the last
+degree-day stage reached when the township's temperatures cover the season, else the last stage whose
+start day has passed; reminders go out on the task's day to the village's
 cadres and grid workers, who pass them on to growers — once per field and task, whenever the daily
 run happens (a missed day is caught up within REMIND_WINDOW_DAYS).
 """
@@ -17,10 +19,28 @@ from shuxiang.core.permissions import require
 REMIND_WINDOW_DAYS = 3
 
 
-def stage_of(record, today: date | None = None) -> str:
-    if record.stage_override:
-        return record.stage_override
+def stage_of(record, today: date | None = None, thermal=None) -> str:
+    """The field's stage on `today`: the hand-corrected one, else from degree-days, else from days."""
+    return stage_info(record, today, thermal)[0]
+
+
+def stage_info(record, today: date | None = None, thermal=None):
+    """(stage, how it was found): the correction by hand, the degree-day calendar when the variety has one
+    and the temperatures cover the field, else the day calendar. `thermal` (a thermal.Thermal) is shared
+    by callers looking at many fields; without one, this field's temperatures are read alone."""
+    from shuxiang.farmland.thermal import Accumulation, Thermal
+
     today = today or timezone.localdate()
+    if record.stage_override:
+        return record.stage_override, Accumulation(None)
+    stage, acc = (thermal or Thermal()).stage(record, today)
+    if stage is not None:
+        return stage, acc
+    return stage_by_days(record, today), acc
+
+
+def stage_by_days(record, today: date) -> str:
+    """The day-count rule: the last stage whose start day after sowing has passed."""
     days = (today - record.sowing_date).days
     if days < 0:
         return "未播种"

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import (
+    EXPORT_LIMIT,
     Column,
     ObjectDetailView,
     ObjectListView,
@@ -29,6 +30,7 @@ from shuxiang.farmland.choices import (
     FINDING_TAG,
     KIND_COLOUR,
     M2_PER_MU,
+    AdvisoryStatus,
     FacilityStatus,
     FindingType,
     Kind,
@@ -50,11 +52,13 @@ from shuxiang.farmland.models import (
     LayerImport,
     Parcel,
     Planting,
+    RiceAdvisory,
     RiceSeason,
     RiceVariety,
     SeedlingBatch,
     SeedlingFactory,
 )
+from shuxiang.farmland.thermal import Thermal
 
 MAP_LIMIT = 3_000  # polygons drawn on a list page's map; more asks the reader to pick a village
 
@@ -489,19 +493,35 @@ class RiceListView(ObjectListView):
         Column("面积（亩）", "area_mu"),
         Column("播种", "sowing_date"),
         Column("栽插", "get_transplant_display"),
-        Column("生育期", lambda r: rice.stage_of(r)),
+        Column("生育期", "stage_now"),
     ]
 
     @staticmethod
     def detail_url(obj):
         return reverse("farmland:rice_field", args=[obj.pk])
 
+    def _thermal(self):
+        """One set of daily temperatures for every row of the request (no query per field)."""
+        if not hasattr(self, "thermal"):
+            self.thermal = Thermal()
+        return self.thermal
+
+    def row(self, obj):
+        obj.stage_now = rice.stage_of(obj, thermal=self._thermal())
+        return super().row(obj)
+
+    def export(self, qs, fmt):
+        rows = list(qs[:EXPORT_LIMIT])
+        for r in rows:
+            r.stage_now = rice.stage_of(r, thermal=self._thermal())
+        return super().export(rows, fmt)
+
     def get_extra_context(self, queryset):
         agg = queryset.aggregate(total=Sum("area_m2"))
         machine = queryset.filter(transplant="machine").aggregate(total=Sum("area_m2"))
         stages = defaultdict(float)
-        for r in queryset.select_related("variety")[:5000]:
-            stages[rice.stage_of(r)] += r.area_m2
+        for r in queryset.select_related("variety", "parcel__place")[:5000]:
+            stages[rice.stage_of(r, thermal=self._thermal())] += r.area_m2
         return {
             "rice_mu": mu(agg["total"]),
             "machine_mu": mu(machine["total"]),
@@ -521,9 +541,15 @@ class RiceFieldView(ObjectDetailView):
         r, today = self.object, timezone.localdate()
         from datetime import timedelta
 
+        thermal = Thermal()
+        stage, acc = rice.stage_info(r, today, thermal)
+        reached = thermal.stage_dates(r, today) if acc.gdd is not None else {}
         context.update(
             title=f"水稻田 {r.parcel.code}",
-            stage=rice.stage_of(r, today),
+            stage=stage,
+            stage_source="人工修正" if r.stage_override else acc.source,
+            gdd=acc.gdd,
+            gdd_stages=[(s, g, reached.get(s)) for s, g in r.variety.stages_gdd],
             days=(today - r.sowing_date).days,
             calendar=[
                 (r.sowing_date + timedelta(days=d), t, r.sowing_date + timedelta(days=d) < today)
@@ -580,6 +606,9 @@ def rice_weather(request):
             messages.success(request, f"已发布：{warning.headline}（{warning.areas.count()} 个村）")
             return redirect(reverse("warning_detail", args=[warning.pk]))
     rows = []
+    advisories = RiceAdvisory.objects.restrict(request.user).select_related("source", "warning")
+    drafts = list(advisories.filter(status=AdvisoryStatus.DRAFT))
+    decided = list(advisories.exclude(status=AdvisoryStatus.DRAFT)[:10])
     if form.is_bound and all(form.data.get(k) for k in ("hazard", "start", "days")):
         form.is_valid()
         d = form.cleaned_data
@@ -594,9 +623,53 @@ def rice_weather(request):
             "rows": rows,
             "total_mu": round(sum(r["area_mu"] for r in rows), 1),
             "hazards": rw.HAZARDS.values(),
+            "drafts": drafts,
+            "decided": decided,
+            "dismiss_form": forms.AdvisoryDismissForm(),
+            "can_decide": has_perm(request.user, "farmland.riceadvisory.change"),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@requires("farmland.riceadvisory.change")
+@object_view(RiceAdvisory)
+def advisory_issue(request, pk):
+    """Issue a drafted advisory as it stands, through the warnings engine (POST only)."""
+    from shuxiang.farmland import rice_weather as rw
+
+    advisory = object_or_404(RiceAdvisory, request.user, pk=pk)
+    if request.method != "POST":
+        return redirect("farmland:rice_weather")
+    try:
+        rw.do_issue_advisory(advisory, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("farmland:rice_weather")
+    messages.success(request, f"已发布：{advisory.warning.headline}（{len(advisory.villages)} 个村）")
+    return redirect(reverse("warning_detail", args=[advisory.warning_id]))
+
+
+@requires("farmland.riceadvisory.change")
+@object_view(RiceAdvisory)
+def advisory_dismiss(request, pk):
+    """Set a drafted advisory aside, with the reason (POST only)."""
+    from shuxiang.farmland import rice_weather as rw
+
+    advisory = object_or_404(RiceAdvisory, request.user, pk=pk)
+    if request.method == "POST":
+        form = forms.AdvisoryDismissForm(request.POST)
+        done, _ = submit_form(
+            request,
+            form,
+            lambda d: rw.do_dismiss_advisory(advisory, actor=request.user, **d),
+            success="已标记为不发布",
+        )
+        if not done:
+            messages.error(
+                request, "；".join(e for errs in form.errors.values() for e in errs) or "请说明原因"
+            )
+    return redirect("farmland:rice_weather")
 
 
 @requires("farmland.riceinput.add")

@@ -24,7 +24,7 @@ from shuxiang.core.models import Notification, Place, Unit
 from shuxiang.core.permissions import has_perm, in_domain, require
 from shuxiang.core.scope import place_in_scope
 from shuxiang.core.services import notify, resolve_place, users_at
-from shuxiang.warnings import conf
+from shuxiang.warnings import conf, registry
 from shuxiang.warnings.choices import (
     Adapter,
     CapStatus,
@@ -522,6 +522,8 @@ def _issue(warning: Warning, *, actor, now) -> Warning:
     count = _create_deliveries(warning, now)
     audit.record(actor, "transition", warning, changes={"deliveries": [0, count]})
     transaction.on_commit(lambda: _after_issue(warning.pk))
+    for callback in registry.on_issued():  # apps that react to warnings (farmland drafts rice advice)
+        transaction.on_commit(lambda c=callback, pk=warning.pk: c(pk), robust=True)
     return warning
 
 

@@ -10,6 +10,7 @@ from shuxiang.farmland.models import (
     Finding,
     Parcel,
     Planting,
+    RiceAdvisory,
     RiceSeason,
     RiceVariety,
     SeedlingBatch,
@@ -128,4 +129,25 @@ def make_facility(place, marker):
     return facilities.do_register_facility(
         actor=OPERATOR, project=project, code=f"SF{n:04d}", kind="pump", name=marker[:60], place=village,
         latitude=village.latitude or 28.5, longitude=village.longitude or 112.5, caretaker=marker[:60],
+    )  # fmt: skip
+
+
+@sample(RiceAdvisory)
+def make_advisory(place, marker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shuxiang.warnings import services as warnings
+
+    area = place.parent if place.level == 4 else place
+    now = timezone.now()
+    source = warnings.do_create_warning(
+        actor=OPERATOR, signal_type="cold_wave", colour="blue", headline=marker[:100], description=marker,
+        areas=[area.code], expires=now + timedelta(days=2),
+    )  # fmt: skip
+    return RiceAdvisory.objects.create(
+        source=source, place=area, hazard="cold_dew_wind", start=timezone.localdate(), days=2, colour="blue",
+        forecast=marker, villages=[{"code": area.code, "name": marker, "township": "", "area_mu": 1.0}],
+        area_mu=1.0,
     )  # fmt: skip

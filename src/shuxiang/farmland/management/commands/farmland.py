@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "耕地：shuxiang farmland import FILE --kind permanent|high_standard|cultivated [--village CODE] [--replace]；"
         "shuxiang farmland check SEASON（按季运行非农化非粮化规则）；shuxiang farmland remind（发送水稻农事提醒）；"
-        "shuxiang farmland take-plantings SEASON（由农机插秧作业生成水稻种植记录）"
+        "shuxiang farmland take-plantings SEASON（由农机插秧作业生成水稻种植记录）；"
+        "shuxiang farmland temperatures --from DATE --to DATE（由气象站读数计算日平均气温）"
     )
 
     def add_arguments(self, parser):
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         sub.add_parser("remind", help="发送今天到期的水稻农事提醒")
         take = sub.add_parser("take-plantings", help="从农机插秧作业轨迹生成本季水稻种植记录")
         take.add_argument("season", help="如 2026-early")
+        temps = sub.add_parser(
+            "temperatures", help="由气象站气温读数计算各乡镇和全区的日平均气温（可重复运行）"
+        )
+        temps.add_argument("--from", dest="start", required=True, help="开始日期 YYYY-MM-DD")
+        temps.add_argument("--to", dest="end", help="结束日期 YYYY-MM-DD（默认今天）")
 
     def handle(self, *args, action, **options):
         with origin("cli"):
@@ -53,6 +59,8 @@ class Command(BaseCommand):
                         f"（{done['area_mu']} 亩），已有记录跳过 {done['already']} 处"
                     )
                     return
+                if action == "temperatures":
+                    return self._temperatures(options["start"], options.get("end"))
                 from shuxiang.farmland.rice import do_send_reminders
 
                 self.stdout.write(f"已发送农事提醒 {do_send_reminders(actor=OPERATOR)} 条")
@@ -62,6 +70,23 @@ class Command(BaseCommand):
                 raise CommandError(exc.message) from None
             except ServiceError as exc:
                 raise CommandError(f"{exc.message}（{exc.code}）") from None
+
+    def _temperatures(self, start, end):
+        from datetime import date
+
+        from django.utils import timezone
+
+        from shuxiang.farmland.thermal import do_compute_daily_temperatures
+
+        try:
+            first = date.fromisoformat(start)
+            last = date.fromisoformat(end) if end else timezone.localdate()
+        except ValueError:
+            raise CommandError("日期格式应为 YYYY-MM-DD") from None
+        if last < first:
+            raise CommandError("结束日期不能早于开始日期")
+        n = do_compute_daily_temperatures(first, last, actor=OPERATOR)
+        self.stdout.write(f"已计算日平均气温 {n} 条（{first} 至 {last}，乡镇和全区）")
 
     def _import(self, *, file, kind, village=None, replace=False, crs=None, **options):
         from shuxiang.core.models import Place
