@@ -172,7 +172,7 @@ class BeautyForm(ServiceFormMixin, forms.Form):
 
 class ForestImportForm(forms.Form):
     file = forms.FileField(
-        label="林地小班图层（.geojson、打包的 Shapefile .zip 或 .gpkg）",
+        label="林地小班图层（GeoJSON、打包的 Shapefile .zip 或 GeoPackage .gpkg）",
         help_text="每个要素一个小班：小班编号（或 林班 + 小班）、村代码（或 乡镇代码）、林地类型，可有森林类别、起源、优势树种、面积",
     )
     crs = forms.CharField(

@@ -50,6 +50,29 @@ ALL_FIELDS = [
 ]
 
 
+# What each field is called on the page where the administrator picks a client's field set.
+FIELD_LABELS = {
+    "name": "名称",
+    "kind": "类型代码",
+    "kind_display": "类型",
+    "credit_code": "统一社会信用代码",
+    "place": "所在区划代码",
+    "place_name": "所在区划",
+    "registered_on": "登记日期",
+    "main_products": "主要产品",
+    "is_active": "是否在营",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话（脱敏）",
+    "bases": "基地数",
+    "area_mu": "基地面积（亩）",
+    "lots": "追溯批次数",
+    "certificates": "合格证数",
+    "failed_tests": "检测不合格次数",
+    "online_sales_12m": "近12个月网络销售额",
+    "consent_given_at": "同意开放时间",
+}
+
+
 def is_client(user) -> bool:
     """Outside clients (banks, insurers, generic API clients) see consenting entities only."""
     return getattr(user, "role", None) not in STAFF_ROLES and not getattr(user, "is_superuser", False)
@@ -251,8 +274,13 @@ def do_set_consent(producer, *, actor, given: bool) -> DirectoryConsent:
 @transaction.atomic
 def do_configure_client(*, actor, user, institution, fields, rate=DEFAULT_RATE) -> DirectoryClient:
     """A bank's field set and rate (admin)."""
-    require(actor, "markets.directoryclient.add")
+    existing = DirectoryClient.objects.filter(user=user).first()
+    require(actor, "markets.directoryclient.change" if existing else "markets.directoryclient.add")
     errors = {}
+    if not is_client(user):
+        errors["user"] = ["只能为银行、保险等外部接口账号设置（工作人员按授权查看名录）"]
+    if not (institution or "").strip():
+        errors["institution"] = ["机构名称必填"]
     unknown = [f for f in fields or [] if f not in ALL_FIELDS]
     if not fields or unknown:
         errors["fields"] = [f"未知字段：{'、'.join(unknown)}" if unknown else "至少一个字段"]
@@ -262,9 +290,13 @@ def do_configure_client(*, actor, user, institution, fields, rate=DEFAULT_RATE) 
         errors["rate"] = ["频率格式如 60/m、1000/h"]
     if errors:
         raise ServiceError("invalid", "名录查询机构设置有误", errors)
+    before = audit.snapshot(existing) if existing else None
     client, created = DirectoryClient.objects.update_or_create(
-        user=user, defaults={"institution": institution, "fields": list(fields), "rate": rate}
+        user=user, defaults={"institution": institution.strip(), "fields": list(fields), "rate": rate}
     )
     user.__dict__.pop("_directory_client", None)
-    (audit.record_create if created else lambda a, o: audit.record(a, "update", o))(actor, client)
+    if created:
+        audit.record_create(actor, client)
+    else:
+        audit.record_update(actor, client, before)
     return client

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from shuxiang.core import pii
 from shuxiang.core.forms import ServiceFormMixin
-from shuxiang.core.models import Person, Place
+from shuxiang.core.models import Person, Place, User
 from shuxiang.markets.choices import (
     BrandKind,
     GrainGrade,
@@ -61,6 +61,35 @@ class ConsentForm(forms.Form):
     given = forms.ChoiceField(
         label="名录授权", choices=[("true", "同意向金融机构开放"), ("false", "撤回同意")]
     )
+
+
+class DirectoryClientForm(ServiceFormMixin, forms.Form):
+    """A bank's or insurer's API account: which directory fields it reads and how often."""
+
+    user = forms.ModelChoiceField(label="接口账号", queryset=User.objects.none(), empty_label="请选择")
+    institution = forms.CharField(label="机构名称", max_length=80)
+    fields = forms.MultipleChoiceField(label="可读字段", widget=forms.CheckboxSelectMultiple)
+    rate = forms.CharField(
+        label="频率上限", max_length=12, initial="60/m", help_text="如 60/m（每分钟60次）、1000/h"
+    )
+
+    def __init__(self, *args, client=None, **kwargs):
+        from shuxiang.core.choices import STAFF_ROLES
+        from shuxiang.markets import directory
+
+        super().__init__(*args, **kwargs)
+        accounts = User.objects.filter(is_active=True, is_superuser=False).exclude(role__in=STAFF_ROLES)
+        self.fields["user"].queryset = accounts.order_by("username")
+        self.fields["user"].label_from_instance = lambda u: f"{u.display_name or u.username}（{u.username}）"
+        self.fields["fields"].choices = [(f, directory.FIELD_LABELS[f]) for f in directory.ALL_FIELDS]
+        if client is not None:  # the account of an existing client is not changed here
+            self.fields["user"].queryset = accounts.filter(pk=client.user_id)
+            self.fields["user"].disabled = True
+            self.initial.update(
+                user=client.user_id, institution=client.institution, fields=client.fields, rate=client.rate
+            )
+        else:
+            self.initial.setdefault("fields", list(directory.DEFAULT_FIELDS))
 
 
 class PublicWarningForm(ServiceFormMixin, forms.Form):

@@ -20,6 +20,8 @@ markets.grainbuyer.add, markets.grainpurchase.add/change, markets.grainstock.add
 markets.directoryconsent.add/change
                                   record or revoke an entity's consent to the bank directory (staff;
                                   a producer's recorder for its own producer)
+markets.directoryclient.view/add/change
+                                  a bank's or insurer's field set and rate (administrator)
 markets.directorylookup.view      who looked an entity up (staff in region; the entity's own recorder)
 
 Staff roles view every markets type in their region by the core staff rule; the bank reads the
@@ -56,6 +58,8 @@ default_grant(TOWNSHIP, "markets.grainpurchase", ["add", "change"])
 default_grant(TOWNSHIP, "markets.grainstock", ["add"])
 
 default_grant(VILLAGE, "markets.directoryconsent", ["add", "change"])
+# which fields a bank or insurer reads and how often: the platform administrator's decision
+default_grant(Role.ADMIN, "markets.directoryclient", ["view", "add", "change"])
 default_grant(
     Role.PRODUCER, "markets.directoryconsent", ["view", "add", "change"], {"producer__operators": "$user"}
 )

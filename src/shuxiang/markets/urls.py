@@ -39,6 +39,9 @@ commerce = [
 directory = [
     path("", views.DirectoryListView.as_view(), name="home"),
     path("lookups/", views.LookupListView.as_view(), name="lookups"),
+    path("clients/", views.directory_clients, name="clients"),
+    path("clients/new/", views.directory_client_new, name="client_new"),
+    path("clients/<int:pk>/", views.directory_client, name="client"),
     path("<int:pk>/", views.directory_detail, name="detail"),
     path("<int:pk>/consent/", views.directory_consent, name="consent"),
 ]

@@ -51,6 +51,7 @@ from shuxiang.markets.forms import (
     BrandForm,
     BrandProducerForm,
     ConsentForm,
+    DirectoryClientForm,
     LiveSessionForm,
     PriceForm,
     PublicWarningForm,
@@ -955,6 +956,72 @@ def directory_consent(request, pk):
     else:
         messages.success(request, "名录授权已更新")
     return redirect("directory:detail", pk=pk)
+
+
+@requires("markets.directoryclient.view")
+def directory_clients(request):
+    """Banks' and insurers' API accounts: their field sets, rates and recent lookups (administrator)."""
+    from shuxiang.markets.models import DirectoryClient
+
+    since = timezone.now() - timedelta(days=30)
+    clients = list(DirectoryClient.objects.select_related("user").order_by("institution"))
+    recent = dict(
+        DirectoryLookup.objects.filter(at__gte=since, client_id__in=[c.user_id for c in clients])
+        .values("client_id")
+        .annotate(n=Count("id"))
+        .values_list("client_id", "n")
+    )
+    for c in clients:
+        c.field_labels = [directory.FIELD_LABELS.get(f, f) for f in c.fields]
+        c.recent = recent.get(c.user_id, 0)
+    return render(
+        request,
+        "markets/directory_clients.html",
+        {
+            "clients": clients,
+            "may_add": has_perm(request.user, "markets.directoryclient.add"),
+            "may_change": has_perm(request.user, "markets.directoryclient.change"),
+        },
+    )
+
+
+def _client_page(request, client=None):
+    form = DirectoryClientForm(request.POST or None, client=client)
+
+    def write(data):
+        return directory.do_configure_client(
+            actor=request.user,
+            user=client.user if client else data["user"],
+            institution=data["institution"],
+            fields=data["fields"],
+            rate=data["rate"].strip(),
+        )
+
+    done, saved = submit_form(request, form, write, success=None)
+    if done:
+        messages.success(request, f"已保存名录查询机构：{saved.institution}")
+        return redirect("directory:clients")
+    return render(
+        request,
+        "core/form.html",
+        {"form": form, "title": "修改名录查询机构" if client else "新增名录查询机构", "submit": "保存"},
+        status=400 if form.errors else 200,
+    )
+
+
+@requires("markets.directoryclient.add")
+def directory_client_new(request):
+    return _client_page(request)
+
+
+@requires("markets.directoryclient.change")
+def directory_client(request, pk):
+    from shuxiang.markets.models import DirectoryClient
+
+    client = DirectoryClient.objects.select_related("user").filter(pk=pk).first()
+    if client is None:
+        raise Http404
+    return _client_page(request, client)
 
 
 class LookupListView(ObjectListView):

@@ -173,3 +173,44 @@ def test_an_entitys_figures_and_fields_read_the_same_as_the_generic_serializer(
     assert entity.total_area == Decimal("19.75") and entity.consenting
     generic = serializers.ModelSerializer.to_representation(DirectoryEntitySerializer(), entity)
     assert DirectoryEntitySerializer(entity).data == generic
+
+
+def test_the_administrator_sets_a_banks_fields_and_rate_in_the_browser_and_the_bank_reads_just_those(
+    entities, cast, client_for, api_for
+):
+    page = client_for(cast.admin)
+    assert "名录查询机构" in page.get("/directory/clients/").content.decode()
+    form = {
+        "user": cast.bank.pk,
+        "institution": "赫山农商银行",
+        "fields": ["name", "area_mu"],
+        "rate": "100/m",
+    }
+    response = page.post("/directory/clients/new/", form)
+    assert response.status_code == 302
+    client = DirectoryClient.objects.get(user=cast.bank)
+    row = api_for(cast.bank).get("/api/v1/directory/entities/").json()["results"][0]
+    assert set(row) == {"id", "name", "area_mu"}
+    listing = page.get("/directory/clients/").content.decode()
+    assert "赫山农商银行" in listing and "基地面积（亩）" in listing
+    # a change is audited with what it was before
+    page.post(f"/directory/clients/{client.pk}/", {**form, "fields": ["name"], "rate": "30/m"})
+    entry = AuditEntry.objects.filter(action="update", object_type="markets.directoryclient").latest("at")
+    assert entry.changes["rate"] == ["100/m", "30/m"]
+
+
+def test_a_bad_client_setting_is_refused_in_chinese_and_writes_nothing(entities, cast, client_for):
+    page = client_for(cast.admin)
+    response = page.post(
+        "/directory/clients/new/",
+        {"user": cast.bank.pk, "institution": "赫山农商银行", "fields": ["name"], "rate": "many"},
+    )
+    assert response.status_code == 400 and "频率格式如 60/m" in response.content.decode()
+    assert not DirectoryClient.objects.exists()
+
+
+def test_only_the_administrator_configures_directory_clients(entities, cast, client_for):
+    assert client_for(cast.district).get("/directory/clients/").status_code == 403
+    form = {"user": cast.bank.pk, "institution": "x", "fields": ["name"], "rate": "1/m"}
+    assert client_for(cast.district).post("/directory/clients/new/", form).status_code == 403
+    assert not DirectoryClient.objects.exists()
