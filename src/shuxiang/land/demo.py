@@ -72,7 +72,8 @@ def build(ctx):
         exchange.do_register_bidder(actor=OPERATOR, name=n, kind=k, place=ctx.district)
         for n, k in (
             ("益阳稻香农业有限公司", "company"),
-            ("赫山区鑫田水稻种植专业合作社", "cooperative"),
+            # also a registered producer (trace): the land it takes in shows in the bank directory
+            ("泉交河稻米专业合作社", "cooperative"),
             ("泉交河镇周氏家庭农场", "family_farm"),
         )
     ]

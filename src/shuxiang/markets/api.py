@@ -409,6 +409,13 @@ class DirectoryEntitySerializer(serializers.ModelSerializer):
     area_mu = serializers.DecimalField(
         source="total_area", max_digits=12, decimal_places=2, read_only=True, allow_null=True
     )
+    land_in_mu = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="流转流入面积（亩）：土地模块中以本主体为流入方、正在履行的流转合同",
+    )
     lots = serializers.IntegerField(source="n_lots", read_only=True)
     certificates = serializers.IntegerField(source="n_certificates", read_only=True)
     failed_tests = serializers.IntegerField(source="n_failed", read_only=True)
@@ -445,6 +452,7 @@ class DirectoryEntitySerializer(serializers.ModelSerializer):
         "contact_phone": lambda e: e.contact.phone_masked if e.contact_id else "",
         "bases": lambda e: e.n_bases,
         "area_mu": lambda e: None if e.total_area is None else _AREA.to_representation(e.total_area),
+        "land_in_mu": lambda e: None if e.land_in_mu is None else _AREA.to_representation(e.land_in_mu),
         "lots": lambda e: e.n_lots,
         "certificates": lambda e: e.n_certificates,
         "failed_tests": lambda e: e.n_failed,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -42,6 +43,7 @@ ALL_FIELDS = [
     "contact_phone",
     "bases",
     "area_mu",
+    "land_in_mu",
     "lots",
     "certificates",
     "failed_tests",
@@ -65,6 +67,7 @@ FIELD_LABELS = {
     "contact_phone": "联系电话（脱敏）",
     "bases": "基地数",
     "area_mu": "基地面积（亩）",
+    "land_in_mu": "流转流入面积（亩）",
     "lots": "追溯批次数",
     "certificates": "合格证数",
     "failed_tests": "检测不合格次数",
@@ -123,9 +126,17 @@ SELECT p.id,
      JOIN {product} pr ON pr.id = l.product_id
      WHERE pr.producer_id = p.id AND e.biz_step = %s AND e.test_passed = %s),
   (SELECT SUM(s.amount) FROM {sales} s JOIN {seller} se ON se.id = s.seller_id
-     WHERE se.producer_id = p.id AND s.month >= %s)
+     WHERE se.producer_id = p.id AND s.month >= %s),
+  {land_in}
 FROM {producer} p WHERE p.id IN ({ids})
 """
+# Land transferred in, from the land module when it is installed: the active transfers whose 流入方 is
+# the entity (a transfer names its transferee as written on the contract: matched on the entity's name).
+LAND_IN_SQL = (
+    "(SELECT SUM(t.area_m2) FROM {transfer} t WHERE t.transferee = p.name AND t.status = %s"
+    " AND t.start <= %s AND t.end >= %s)"
+)
+M2_PER_MU = Decimal("666.6667")
 
 
 def _decimal(value):
@@ -134,7 +145,7 @@ def _decimal(value):
 
 
 def attach_figures(entities) -> None:
-    """Set n_bases, total_area, n_lots, n_certificates, n_failed, sales_12m on each entity."""
+    """Set n_bases, total_area, land_in_mu, n_lots, n_certificates, n_failed, sales_12m on each entity."""
     from shuxiang.markets.models import SalesReport, Seller
     from shuxiang.trace.choices import BizStep
     from shuxiang.trace.models import Base, Certificate, Lot, Producer, Product, TraceEvent
@@ -155,14 +166,25 @@ def attach_figures(entities) -> None:
             "producer": Producer,
         }.items()
     }
-    year_ago = timezone.localdate().replace(day=1) - timezone.timedelta(days=365)
+    today = timezone.localdate()
+    year_ago = today.replace(day=1) - timezone.timedelta(days=365)
     ids = [e.pk for e in entities]
-    sql = FIGURES_SQL.format(**tables, ids=", ".join(["%s"] * len(ids)))
+    land_in, land_params = "NULL", []
+    if django_apps.is_installed("shuxiang.land"):
+        from shuxiang.land.choices import TransferStatus
+        from shuxiang.land.models import Transfer
+
+        land_in = LAND_IN_SQL.format(transfer=connection.ops.quote_name(Transfer._meta.db_table))
+        land_params = [TransferStatus.ACTIVE, today, today]
+    sql = FIGURES_SQL.format(**tables, land_in=land_in, ids=", ".join(["%s"] * len(ids)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [BizStep.INSPECTING, False, year_ago, *ids])
+        cursor.execute(sql, [BizStep.INSPECTING, False, year_ago, *land_params, *ids])
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
     for entity in entities:
-        bases, area, lots, certificates, failed, sales = rows.get(entity.pk, (0, None, 0, 0, 0, None))
+        bases, area, lots, certificates, failed, sales, land = rows.get(
+            entity.pk, (0, None, 0, 0, 0, None, None)
+        )
+        entity.land_in_mu = None if land is None else _decimal(Decimal(str(land)) / M2_PER_MU)
         entity.n_bases, entity.total_area, entity.n_lots = bases, _decimal(area), lots
         entity.n_certificates, entity.n_failed, entity.sales_12m = certificates, failed, _decimal(sales)
         try:

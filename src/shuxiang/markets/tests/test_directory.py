@@ -164,8 +164,27 @@ def test_an_entitys_figures_and_fields_read_the_same_as_the_generic_serializer(
             }
         ],
     )
+    from datetime import timedelta
+
+    from shuxiang.land.models import Transfer
+
+    today = timezone.localdate()
+    for code, status in (("LZ-1", "active"), ("LZ-2", "ended")):  # only the contract in force counts
+        Transfer.objects.create(
+            code=code,
+            village=places.village_a,
+            transferee=a.name,
+            transferee_kind="cooperative",
+            start=today - timedelta(days=400),
+            end=today + timedelta(days=3000),
+            area_m2="20000.00",
+            annual_rent="12000",
+            signed_on=today - timedelta(days=400),
+            status=status,
+        )
     row = api_for(cast.district).get(f"/api/v1/directory/entities/{a.pk}/").json()
     assert (row["bases"], row["area_mu"], row["online_sales_12m"]) == (2, "19.75", "3200.50")
+    assert row["land_in_mu"] == "30.00"
     assert row["lots"] == row["certificates"] == row["failed_tests"] == 0 and row["consent_given_at"]
 
     entity = DirectoryEntry.objects.select_related("place", "contact", "directory_consent").get(pk=a.pk)
