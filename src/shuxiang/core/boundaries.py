@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shapely
 from django.core.cache import cache
 from django.db import transaction
@@ -118,19 +119,24 @@ def _far_from(extent, shape) -> float | None:
     return round(box.distance(shape.centroid) * 111, 1)
 
 
-def plan_boundaries(path, *, actor, code_field=None, crs=None):
-    """(place, CGCS2000 shape) for every feature, the source CRS label, and every problem found."""
+# --- reading a polygon layer file (boundaries here; farmland layers, forest stands) -----------------
+
+
+def read_layer(path, crs=None):
+    """(the file's VectorFile, its shapes moved to CGCS2000, the source CRS) — or ServiceError in Chinese.
+
+    The shared first half of every polygon import: read the file, refuse an empty one, find the
+    coordinate system (declared by the caller, else the file's, checked against where the shapes lie)."""
     try:
         source = geometry.read_vector(path)
     except geometry.GeometryError as exc:
         raise ServiceError("bad_file", exc.message, {}) from None
     if not source.features:
         raise ServiceError("empty_file", "文件里没有任何要素", {})
-    name_field = pick_code_field(source.fields, code_field)
     shapes = [f.geometry for f in source.features if f.geometry is not None and not f.geometry.is_empty]
     if not shapes:
         raise ServiceError("bad_file", "文件里没有任何图形", {})
-    bounds = shapely.total_bounds(shapely.GeometryCollection(shapes))
+    bounds = shapely.total_bounds(np.array(shapes, dtype=object))
     try:
         declared = geometry.CRS.from_user_input(crs) if crs else source.crs
     except Exception:  # noqa: BLE001  (pyproj raises its own CRSError for any unreadable text)
@@ -139,7 +145,35 @@ def plan_boundaries(path, *, actor, code_field=None, crs=None):
         source_crs = geometry.detect_crs(declared, bounds)
     except geometry.GeometryError as exc:
         raise ServiceError("bad_crs", exc.message, {}) from None
-    moved = geometry.to_storage([f.geometry for f in source.features], source_crs)
+    return source, geometry.to_storage([f.geometry for f in source.features], source_crs), source_crs
+
+
+def pick_field(fields, candidates):
+    """The file's own spelling of the first candidate column it has (case-insensitive), or None."""
+    lowered = {f.lower(): f for f in fields}
+    return next((lowered[n.lower()] for n in candidates if n.lower() in lowered), None)
+
+
+def cell_text(value) -> str:
+    """An attribute as text: None → "", 12.0 → "12" (codes read from numeric columns), stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def json_safe(props: dict) -> dict:
+    """A feature's attributes as they can be stored in a JSON field (dates and the like as text)."""
+    return {
+        k: (v if isinstance(v, str | int | float | bool) or v is None else str(v)) for k, v in props.items()
+    }
+
+
+def plan_boundaries(path, *, actor, code_field=None, crs=None):
+    """(place, CGCS2000 shape) for every feature, the source CRS label, and every problem found."""
+    source, moved, source_crs = read_layer(path, crs)
+    name_field = pick_code_field(source.fields, code_field)
 
     codes = [code_of(f.properties.get(name_field)) for f in source.features]
     places = {p.code: p for p in Place.objects.filter(code__in=[c for c in codes if c])}

@@ -30,7 +30,22 @@ from django.utils import timezone
 
 from shuxiang.core import audit, geometry
 from shuxiang.core.actors import as_actor
-from shuxiang.core.boundaries import FeatureProblem, _county_extents, _far_from, code_of
+from shuxiang.core.boundaries import (
+    FeatureProblem,
+    _county_extents,
+    _far_from,
+    code_of,
+    read_layer,
+)
+from shuxiang.core.boundaries import (
+    cell_text as _text,
+)
+from shuxiang.core.boundaries import (
+    json_safe as _json_safe,
+)
+from shuxiang.core.boundaries import (
+    pick_field as _pick,
+)
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.importers import ImportRejected
 from shuxiang.core.models import Place
@@ -134,49 +149,12 @@ class ForestResult:
     codes: list[str] = field(default_factory=list)
 
 
-def _pick(fields, candidates):
-    lowered = {f.lower(): f for f in fields}
-    return next((lowered[n.lower()] for n in candidates if n.lower() in lowered), None)
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _json_safe(props: dict) -> dict:
-    return {
-        k: (v if isinstance(v, str | int | float | bool) or v is None else str(v)) for k, v in props.items()
-    }
-
-
 # --- reading ------------------------------------------------------------------------------------------
 
 
 def read_file(path, crs=None):
     """(features as (number, properties, CGCS2000 shape), the file's fields, the source CRS label)."""
-    try:
-        source = geometry.read_vector(path)
-    except geometry.GeometryError as exc:
-        raise ServiceError("bad_file", exc.message, {}) from None
-    if not source.features:
-        raise ServiceError("empty_file", "文件里没有任何要素", {})
-    shapes = [f.geometry for f in source.features if f.geometry is not None and not f.geometry.is_empty]
-    if not shapes:
-        raise ServiceError("bad_file", "文件里没有任何图形", {})
-    bounds = shapely.total_bounds(np.array(shapes, dtype=object))
-    try:
-        declared = geometry.CRS.from_user_input(crs) if crs else source.crs
-    except Exception:  # noqa: BLE001  (pyproj raises its own CRSError for any unreadable text)
-        raise ServiceError("bad_crs", f"无法识别坐标系“{crs}”，请写成 EPSG:4525 这样的形式", {}) from None
-    try:
-        source_crs = geometry.detect_crs(declared, bounds)
-    except geometry.GeometryError as exc:
-        raise ServiceError("bad_crs", exc.message, {}) from None
-    moved = geometry.to_storage([f.geometry for f in source.features], source_crs)
+    source, moved, source_crs = read_layer(path, crs)
     features = [(f.number, f.properties, shape) for f, shape in zip(source.features, moved, strict=True)]
     return features, source.fields, geometry.crs_label(source_crs)
 

@@ -22,7 +22,23 @@ from django.utils import timezone
 
 from shuxiang.core import audit, geometry
 from shuxiang.core.actors import as_actor
-from shuxiang.core.boundaries import FAR_MARGIN_DEGREES, FeatureProblem, _county_extents, _far_from, code_of
+from shuxiang.core.boundaries import (
+    FAR_MARGIN_DEGREES,
+    FeatureProblem,
+    _county_extents,
+    _far_from,
+    code_of,
+    read_layer,
+)
+from shuxiang.core.boundaries import (
+    cell_text as _text,
+)
+from shuxiang.core.boundaries import (
+    json_safe as _json_safe,
+)
+from shuxiang.core.boundaries import (
+    pick_field as _pick,
+)
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.importers import ImportRejected
 from shuxiang.core.models import Place
@@ -65,53 +81,9 @@ class Planned:
     properties: dict
 
 
-def _pick(fields, candidates):
-    lowered = {f.lower(): f for f in fields}
-    for name in candidates:
-        if name.lower() in lowered:
-            return lowered[name.lower()]
-    return None
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _json_safe(props: dict) -> dict:
-    return {
-        k: (v if isinstance(v, str | int | float | bool) or v is None else str(v)) for k, v in props.items()
-    }
-
-
-def _read(path, crs):
-    try:
-        source = geometry.read_vector(path)
-    except geometry.GeometryError as exc:
-        raise ServiceError("bad_file", exc.message, {}) from None
-    if not source.features:
-        raise ServiceError("empty_file", "文件里没有任何要素", {})
-    shapes = [f.geometry for f in source.features if f.geometry is not None and not f.geometry.is_empty]
-    if not shapes:
-        raise ServiceError("bad_file", "文件里没有任何图形", {})
-    bounds = shapely.total_bounds(np.array(shapes, dtype=object))
-    try:
-        declared = geometry.CRS.from_user_input(crs) if crs else source.crs
-    except Exception:  # noqa: BLE001  (pyproj raises its own CRSError for any unreadable text)
-        raise ServiceError("bad_crs", f"无法识别坐标系“{crs}”，请写成 EPSG:4525 这样的形式", {}) from None
-    try:
-        source_crs = geometry.detect_crs(declared, bounds)
-    except geometry.GeometryError as exc:
-        raise ServiceError("bad_crs", exc.message, {}) from None
-    return source, geometry.to_storage([f.geometry for f in source.features], source_crs), source_crs
-
-
 def plan_layer(path, *, actor, kind, village=None, crs=None, replace=False):
     """(planned polygons, problems, CRS label) for a file — nothing is written."""
-    source, moved, source_crs = _read(path, crs)
+    source, moved, source_crs = read_layer(path, crs)
     features = [(f.number, f.properties, shape) for f, shape in zip(source.features, moved, strict=True)]
     plans, problems = plan_features(
         features, fields=source.fields, actor=actor, kind=kind, village=village, replace=replace
