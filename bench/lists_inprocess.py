@@ -84,7 +84,7 @@ def client_for(username: str):
     user = User.objects.get(username=username)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "shuxiang.core.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     two_factor.mark_session(session, "totp")
     session.create()

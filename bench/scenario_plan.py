@@ -154,7 +154,7 @@ from shuxiang.core.models import User
 user = User.objects.get(username="bench_district")
 s = SessionStore()
 s[SESSION_KEY] = str(user.pk)
-s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+s[BACKEND_SESSION_KEY] = "shuxiang.core.backends.ModelBackend"
 s[HASH_SESSION_KEY] = user.get_session_auth_hash()
 s.create()
 print(s.session_key)
