@@ -5,6 +5,9 @@ The bank's rate is raised for the run (the demo's 120/m would answer most reques
 measures the limiter, not the lookup; the limiter's counting still runs on every request).
 Same server, same run: a page of the list (25 entities, each one a recorded lookup) and one
 entity (one recorded lookup) with the bank's token, against `/__bench__/bare` (no database).
+Beside each load run: the server's CPU per request (user + system time of the gunicorn processes over
+the run ÷ requests, from /proc). `BENCH_REDIS_URL` gives the server Redis for its cache (the rate
+counter; production's setting), otherwise the embedded file cache.
 Goal (issue 20): p95 ≤ 50 ms at 50 concurrent.
 """
 
@@ -12,7 +15,7 @@ import os
 import statistics
 import subprocess
 
-from bench.harness import SHUXIANG, ab, manage, scratch_env, server, table
+from bench.harness import SHUXIANG, ab, cpu_seconds, manage, scratch_env, server, server_processes, table
 
 PREPARE = r"""
 from shuxiang.core.actors import OPERATOR
@@ -41,8 +44,13 @@ def run(args):
     rounds = 1 if args.quick else 3
     concurrency = 50
     database_url = os.environ.get("BENCH_DATABASE_URL")
+    redis_url = os.environ.get("BENCH_REDIS_URL")
     with scratch_env(database_url) as env:
         env["SHUXIANG_BENCH_VIEWS"] = "true"
+        if redis_url:
+            env.update(
+                REDIS_URL=redis_url, SHUXIANG_CACHE_PREFIX="bench-directory", SHUXIANG_HUEY_NAME="bench"
+            )
         manage(env, "migrate", "--noinput")
         manage(env, "demo")
         token, entity, consenting = _shell(env, PREPARE)
@@ -54,10 +62,15 @@ def run(args):
             }
             for url, headers in urls.values():  # warm-up
                 ab(url, requests=200, concurrency=concurrency, headers=headers)
+            pids = server_processes(int(base.rsplit(":", 1)[1]))
             runs = {name: [] for name in urls}
+            cpu = {name: [] for name in urls}
             for _ in range(rounds):
                 for name, (url, headers) in urls.items():
-                    runs[name].append(ab(url, requests=requests, concurrency=concurrency, headers=headers))
+                    before = cpu_seconds(pids)
+                    result = ab(url, requests=requests, concurrency=concurrency, headers=headers)
+                    runs[name].append(result)
+                    cpu[name].append((cpu_seconds(pids) - before) * 1000 / result.requests)
     labels = {
         "bare": "bare Django view `/__bench__/bare`",
         "list": "bank: list page (25 entities, 25 lookups recorded)",
@@ -69,12 +82,13 @@ def run(args):
             f"{_median(results, 'rps'):.0f}",
             f"{_median(results, 'p50_ms'):.0f}",
             f"{_median(results, 'p95_ms'):.0f}",
+            f"{statistics.median(cpu[name]):.1f}",
             sum(r.failed for r in results),
             " / ".join(f"{r.p95_ms:.0f}" for r in results),
         )
         for name, results in runs.items()
     ]
-    engine = "PostgreSQL" if database_url else "SQLite"
+    engine = ("PostgreSQL" if database_url else "SQLite") + (", Redis cache" if redis_url else ", file cache")
     return "\n".join(
         [
             "## Markets — the bank directory under 50 concurrent clients (issue 20)",
@@ -85,7 +99,9 @@ def run(args):
             f"machine; {rounds} interleaved round(s), medians shown. Load average at start: "
             f"{os.getloadavg()[0]:.1f} (the machine is shared).",
             "",
-            table(rows, ["request", "rps", "p50 ms", "p95 ms", "failed", "p95 per round"]),
+            table(
+                rows, ["request", "rps", "p50 ms", "p95 ms", "server CPU ms/req", "failed", "p95 per round"]
+            ),
             "",
             "Goal: p95 ≤ 50 ms at 50 concurrent.",
             "",

@@ -30,7 +30,17 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench.harness import SHUXIANG, LoadResult, ab, manage, scratch_env, server, table
+from bench.harness import (
+    SHUXIANG,
+    LoadResult,
+    ab,
+    cpu_seconds,
+    manage,
+    scratch_env,
+    server,
+    server_processes,
+    table,
+)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_lists"
 
@@ -259,46 +269,6 @@ def ensure_database(url):
             exists = None
         if not exists:
             con.execute(f'CREATE DATABASE "{name}"')
-
-
-def server_processes(port) -> list[int]:
-    """The gunicorn master listening on `port` and its workers (from /proc)."""
-    procs = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        procs[int(entry.name)] = (cmdline, ppid)
-    masters = [
-        pid
-        for pid, (cmd, _) in procs.items()
-        if b"serve" in cmd and str(port).encode() in cmd and b"--port" in cmd
-    ]
-    family = set(masters)
-    changed = True
-    while changed:
-        changed = False
-        for pid, (_, ppid) in procs.items():
-            if ppid in family and pid not in family:
-                family.add(pid)
-                changed = True
-    return sorted(family)
-
-
-def cpu_seconds(pids) -> float:
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
 
 
 def ab_timed(url, *, requests, seconds, headers=None) -> LoadResult:
