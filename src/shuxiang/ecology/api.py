@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.ecology import hj212_commands, services
 from shuxiang.ecology.choices import grade_label
@@ -31,13 +32,6 @@ GEOJSON_CAP = 5000
 # A forest GeoJSON answer is one FeatureCollection, not paged: a township's stands (a few thousand) fit;
 # a request that would return more is asked to narrow it (township, place, bbox).
 FOREST_GEOJSON_LIMIT = 5000
-
-
-class GeoJSONRenderer(renderers.JSONRenderer):
-    """`?format=geojson`: the list as a FeatureCollection (points at their coordinates)."""
-
-    media_type = "application/geo+json"
-    format = "geojson"
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -14,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.farmland import facilities, rice, services
 from shuxiang.farmland.choices import Crop, Kind, mu, season_label
 from shuxiang.farmland.filtersets import (
@@ -38,11 +39,6 @@ from shuxiang.farmland.models import (
 # A GeoJSON answer is one FeatureCollection, not paginated: a village's layer (a few thousand
 # polygons) fits; a request that would return more is asked to narrow it down.
 GEOJSON_LIMIT = 20_000
-
-
-class GeoJSONRenderer(JSONRenderer):
-    media_type = "application/geo+json"
-    format = "geojson"
 
 
 def feature(parcel: Parcel) -> dict:

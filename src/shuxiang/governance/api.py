@@ -18,6 +18,7 @@ from shuxiang.core.api.base import (
     PlaceCodeField,
     ScopedViewSetMixin,
 )
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.pii import mask_name
 from shuxiang.governance import affairs, legal, mediation, services
@@ -43,11 +44,6 @@ from shuxiang.governance.models import (
     Patrol,
     VillageDecision,
 )
-
-
-class GeoJSONRenderer(JSONRenderer):
-    media_type = "application/geo+json"
-    format = "geojson"
 
 
 class GridSerializer(serializers.ModelSerializer):

@@ -8,18 +8,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.housing import choices as c
 from shuxiang.housing import services
 from shuxiang.housing.filtersets import AppraisalFilterSet, HouseFilterSet
 from shuxiang.housing.models import Appraisal, AppraisalFinding, House
-
-
-class GeoJSONRenderer(JSONRenderer):
-    """`?format=geojson`: the page of houses as a FeatureCollection (points, WGS 84)."""
-
-    media_type = "application/geo+json"
-    format = "geojson"
 
 
 class HouseSerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.exports import export_response
 from shuxiang.core.models import Place
@@ -47,13 +48,6 @@ from shuxiang.land.models import (
 )
 
 GEOJSON_LIMIT = 20_000
-
-
-class GeoJSONRenderer(renderers.JSONRenderer):
-    """`?format=geojson`: the list as a GeoJSON FeatureCollection (RFC 7946)."""
-
-    format = "geojson"
-    media_type = "application/geo+json"
 
 
 class LandParcelSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.api.schema import SingleObjectSchema
 from shuxiang.core.errors import ServiceError
 from shuxiang.livestock import coldchain, disease, services, telemetry
@@ -37,11 +38,6 @@ from shuxiang.livestock.models import (
 )
 
 GEOJSON_LIMIT = 5000
-
-
-class GeoJSONRenderer(JSONRenderer):
-    media_type = "application/geo+json"
-    format = "geojson"
 
 
 class GeoJSONListMixin:

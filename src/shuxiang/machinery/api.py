@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.geometry import to_geojson
 from shuxiang.core.models import Place
@@ -30,11 +31,6 @@ from shuxiang.machinery.models import (
     ServiceRequest,
     SubsidyApplication,
 )
-
-
-class GeoJSONRenderer(renderers.JSONRenderer):
-    media_type = "application/geo+json"
-    format = "geojson"
 
 
 class CSVRenderer(renderers.BaseRenderer):

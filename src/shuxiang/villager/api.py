@@ -13,6 +13,7 @@ from rest_framework.settings import api_settings
 
 from shuxiang.core.access import PUBLIC
 from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.middleware import client_ip
 from shuxiang.core.models import Attachment
@@ -365,11 +366,6 @@ class TouristSiteSerializer(serializers.ModelSerializer):
             "longitude",
             "url",
         ]
-
-
-class GeoJSONRenderer(JSONRenderer):
-    format = "geojson"
-    media_type = "application/geo+json"
 
 
 class TouristSiteViewSet(viewsets.ReadOnlyModelViewSet):
