@@ -33,6 +33,7 @@ ST=91 (system interaction) and the packet's version with the A bit cleared.
 code they became (`HJ212_2005_CODES`); other 2005 codes are refused as unknown keys.
 """
 
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -385,17 +386,27 @@ def parse(data: bytes) -> Packet:
     return packet
 
 
+_TIMES: dict[str, datetime] = {}  # DataTime text → instant: a minute's uploads from every station share one
+
+
 def data_time(packet: Packet) -> datetime:
     """The DataTime of an upload (Beijing time, yyyyMMddHHmmss) as an aware datetime."""
     text = packet.param("DataTime")
+    ts = _TIMES.get(text)
+    if ts is not None:
+        return ts
     try:
         if len(text) != 14 or not text.isdigit():
             raise ValueError
-        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        ts = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
     except ValueError:
         raise PacketError(
             "bad_frame", f"DataTime={text[:20]} 不是 yyyyMMddHHmmss", QN_UNKNOWN, packet
         ) from None
+    if len(_TIMES) >= 10_000:
+        _TIMES.clear()
+    _TIMES[text] = ts
+    return ts
 
 
 def factor_key(code: str, version: int) -> str:
@@ -403,6 +414,11 @@ def factor_key(code: str, version: int) -> str:
     if version == VERSION_2005:
         return HJ212_2005_CODES.get(code, code)
     return code
+
+
+_CODES: set[str] = (
+    set()
+)  # factor codes already matched against CODE_RE: a station sends the same ones every time
 
 
 def upload_values(packet: Packet) -> list[Value]:
@@ -413,29 +429,32 @@ def upload_values(packet: Packet) -> list[Value]:
     PacketError for a malformed upload (no DataTime, a value that is not a number, an unknown flag).
     """
     ts = data_time(packet)
-    found: dict[str, dict] = {}
-    order = []
+    found: dict[str, dict] = {}  # code → {suffix: raw}, in the order the codes first appear
+    codes = _CODES
     for group in packet.cp:
         for name, raw in group:
-            if name == "DataTime":
-                continue
             code, dash, suffix = name.rpartition("-")
             if not dash or not code:
-                continue  # a parameter of the upload, not a factor item
-            if not CODE_RE.match(code):
-                raise PacketError("bad_frame", f"监测因子编码 {code[:16]} 不合法", QN_UNKNOWN, packet)
+                continue  # a parameter of the upload (DataTime among them), not a factor item
+            if code not in codes:
+                if not CODE_RE.match(code):
+                    raise PacketError("bad_frame", f"监测因子编码 {code[:16]} 不合法", QN_UNKNOWN, packet)
+                if len(codes) >= 10_000:
+                    codes.clear()
+                codes.add(code)
             entry = found.get(code)
             if entry is None:
-                entry = found[code] = {}
-                order.append(code)
-            entry[suffix] = raw
+                found[code] = {suffix: raw}
+            else:
+                entry[suffix] = raw
     values = []
-    for code in order:
-        entry = found[code]
-        flag = entry.get("Flag", "N") or "N"
+    isfinite = math.isfinite
+    version = packet.version
+    for code, entry in found.items():
+        flag = entry.get("Flag") or "N"
         if flag not in DATA_FLAGS:
             raise PacketError("bad_frame", f"{code}-Flag={flag[:4]} 不是 HJ 212 数据标记", QN_UNKNOWN, packet)
-        key = factor_key(code, packet.version)
+        key = HJ212_2005_CODES.get(code, code) if version == VERSION_2005 else code
         for suffix in CHECKED_FIELDS:
             raw = entry.get(suffix)
             if raw is not None:
@@ -455,9 +474,9 @@ def upload_values(packet: Packet) -> list[Value]:
                 raise PacketError(
                     "bad_frame", f"{code}-{suffix}={raw[:20]} 不是数字", QN_UNKNOWN, packet
                 ) from None
-            if number != number or number in (float("inf"), float("-inf")):
+            if not isfinite(number):
                 raise PacketError("bad_frame", f"{code}-{suffix} 不是有限数值", QN_UNKNOWN, packet)
-            values.append(Value(key + tail, ts, number, flag))
+            values.append(Value(key + tail if tail else key, ts, number, flag))
     return values
 
 

@@ -51,12 +51,23 @@ class RuleCache:
             self.by_device, self.by_key = by_device, by_key
             self.loaded_at = time.monotonic()
 
-    def for_sensor(self, device_id, key, place_path):
+    def current(self):
+        """(by_device, by_key), loaded if missing or older than `ttl`."""
         if self.loaded_at is None or time.monotonic() - self.loaded_at > self.ttl:
             self._load()
-        found = list(self.by_device.get((device_id, key), ()))
-        found += [r for r in self.by_key.get(key, ()) if place_path.startswith(r.place.path)]
-        return found
+        return self.by_device, self.by_key
+
+    def for_sensor(self, device_id, key, place_path):
+        by_device, by_key = self.current()
+        return _rules_for(by_device, by_key, device_id, key, place_path)
+
+
+def _rules_for(by_device, by_key, device_id, key, place_path) -> list:
+    """The rules watching one sensor: its device's own for its key, then the place-wide ones for its key
+    that cover the device's place."""
+    found = list(by_device.get((device_id, key), ()))
+    found += [r for r in by_key.get(key, ()) if place_path.startswith(r.place.path)]
+    return found
 
 
 cache = RuleCache()
@@ -73,6 +84,9 @@ def prepare(new_rows, sensor_meta) -> Evaluation:
     from shuxiang.iot.models import Sensor
 
     ev = Evaluation()
+    by_device, by_key = cache.current()
+    if not by_device and not by_key:
+        return ev  # no active rule anywhere: nothing to group (the rows are not looked at one by one)
     by_sensor = defaultdict(list)
     for sensor_id, ts, value in new_rows:
         by_sensor[sensor_id].append((ts, value))
@@ -82,7 +96,9 @@ def prepare(new_rows, sensor_meta) -> Evaluation:
         if meta is None:
             continue  # a pending sensor (device in learning mode): stored, not evaluated until approved
         info, key = meta
-        for rule in cache.for_sensor(info.id, key, info.place_path):
+        if key not in by_key and (info.id, key) not in by_device:
+            continue  # the usual case: no rule watches this key
+        for rule in _rules_for(by_device, by_key, info.id, key, info.place_path):
             rows.sort(key=lambda r: r[0])
             ev.pairs[(rule, sensor_id)] = rows
             if rule.kind == RuleKind.RATE:
