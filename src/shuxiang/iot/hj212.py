@@ -37,7 +37,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 START = b"##"
@@ -390,7 +390,9 @@ _TIMES: dict[str, datetime] = {}  # DataTime text → instant: a minute's upload
 
 
 def data_time(packet: Packet) -> datetime:
-    """The DataTime of an upload (Beijing time, yyyyMMddHHmmss) as an aware datetime."""
+    """The DataTime of an upload (Beijing time, yyyyMMddHHmmss) as an aware datetime in UTC: the same
+    instant, and a UTC datetime compares and hashes without asking the time zone for its offset — each
+    value's instant is compared and hashed several times on the write path."""
     text = packet.param("DataTime")
     ts = _TIMES.get(text)
     if ts is not None:
@@ -398,7 +400,7 @@ def data_time(packet: Packet) -> datetime:
     try:
         if len(text) != 14 or not text.isdigit():
             raise ValueError
-        ts = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        ts = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING).astimezone(UTC)
     except ValueError:
         raise PacketError(
             "bad_frame", f"DataTime={text[:20]} 不是 yyyyMMddHHmmss", QN_UNKNOWN, packet
