@@ -10,7 +10,10 @@ Run against a scratch instance:
 
     export SHUXIANG_VAR_DIR=/tmp/var-hj212; unset SHUXIANG_TESTING    # (or DATABASE_URL=postgres://…)
     shuxiang migrate --noinput
-    python bench/hj212_inprocess.py --stations 500 --minutes 6 [--profile]
+    python bench/hj212_inprocess.py --stations 500 --minutes 6 [--profile] [--gc freeze|off]
+
+`--gc freeze` does what a listener process does at start-up (`rules.prepare_process`); without it the
+collector walks the whole start-up heap on each full collection, as it did before.
 """
 
 import argparse
@@ -79,6 +82,9 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--prefix", default="PF")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--gc", default="", help="freeze: gc.freeze() before the timed rounds; off: gc.disable()"
+    )
     args = parser.parse_args(argv)
     setup(args.stations, args.prefix)
     from shuxiang.iot import hj212_server
@@ -94,6 +100,14 @@ def main(argv=None):
     stats = hj212_server.Stats()
     hj212_server.handle_batch(hj212_server.Server._split(b"".join(warm))[1], stats)  # sensors made
 
+    import gc
+
+    if args.gc == "freeze":
+        gc.collect()
+        gc.freeze()
+    elif args.gc == "off":
+        gc.disable()
+    collections = sum(g["collections"] for g in gc.get_stats())
     profiler = cProfile.Profile() if args.profile else None
     split_s = handle_s = 0.0
     cpu = time.process_time()
@@ -122,7 +136,7 @@ def main(argv=None):
         f"{n} packets: split {split_s / n * 1e6:.0f} µs/packet, handle_batch {handle_s / n * 1e6:.0f} µs/packet "
         f"(wall); process CPU {cpu / n * 1e6:.0f} µs/packet = {n / cpu:,.0f} packets per CPU-second "
         f"(wall {wall / n * 1e6:.0f} µs); {answers} answered 9014, {stats.stored} values stored, "
-        f"{stats.refused} refused"
+        f"{stats.refused} refused; {sum(g['collections'] for g in gc.get_stats()) - collections} gc collections"
     )
     if profiler:
         for key in ("tottime", "cumulative"):

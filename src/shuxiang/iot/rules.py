@@ -6,6 +6,7 @@ readings are replayed in time order; then repeats are written in one bulk
 update. Raising and clearing are rare and written one by one, with audit.
 """
 
+import gc
 import threading
 import time
 from collections import defaultdict
@@ -244,10 +245,17 @@ def clear_alarm(alarm, *, actor, note, now):
 def prepare_process() -> None:
     """For a listener process (sl651 serve, mqtt), at start-up: load what its first alarm would otherwise
     load while a station waits for its confirmation — the URL configuration `alarm_url` and the actions'
-    links need (every view module, DRF, the API schema: 2–4 s on a small machine, docs/benchmarks.md)."""
+    links need (every view module, DRF, the API schema: 2–4 s on a small machine, docs/benchmarks.md).
+
+    Then what is loaded by now (Django, every module: the process's long-lived heap) is frozen out of the
+    garbage collector's sight. A listener allocates thousands of short-lived objects a second, and each
+    full collection walked that whole heap again: 15–20 % of an HJ 212 worker's CPU per packet
+    (`python bench/hj212_inprocess.py --gc freeze`, measured in-process on a busy machine)."""
     from django.urls import get_resolver
 
     get_resolver().reverse_dict  # noqa: B018  (populating it is the point)
+    gc.collect()
+    gc.freeze()
 
 
 def alarm_url(alarm) -> str:
