@@ -35,7 +35,6 @@ code they became (`HJ212_2005_CODES`); other 2005 codes are refused as unknown k
 
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -152,43 +151,41 @@ def _step8(value: int) -> int:
 _TABLE = [_step8(i) for i in range(256)]
 
 
-# Each step is register = TABLE[(register >> 8) ^ byte]: only the register's high byte carries to the
-# next byte. So two bytes at a time: with w the two bytes as one native 16-bit word and h the high byte,
-# the high byte two steps on is _PAIRS[w ^ h] (h folds into the first byte's half of the word). Half
-# the Python loop iterations; a 760-byte minute upload went from ~130 µs to ~50 µs.
+# Each step is register = TABLE[(register >> 8) ^ byte]: the low byte is dropped, only the high byte h
+# carries on, as h' = L(h ^ byte) with L(x) = TABLE[x] >> 8. L is linear over GF(2) (x ^ y goes to
+# L(x) ^ L(y)) and L applied 8 times is the identity (checked below), so over bytes b1…bm
+#     h_m = L^m(h_0) ^ L^m(b1) ^ L^(m-1)(b2) ^ … ^ L(bm)
+# and a byte's term depends only on its distance to the end modulo 8. XOR-folding the data into one
+# 8-byte word (a handful of big-integer operations, in C) gives, in lane j, the XOR of the bytes whose
+# position is j modulo 8: eight table look-ups then give h. A 709-byte minute upload (10 factors): ~4 µs,
+# where the two-bytes-at-a-time loop this replaced took ~18 µs on the same machine (the listener checks
+# every packet it reads, a station's client builds every one it sends).
 _HIGH = [t >> 8 for t in _TABLE]
-_FIRST_SHIFT = 0 if sys.byteorder == "little" else 8  # where the first byte sits in a native word
-_PAIRS: list[int] = []
-
-
-def _pairs() -> list[int]:
-    if not _PAIRS:
-        first_mask = 0xFF << _FIRST_SHIFT
-        second_shift = 8 - _FIRST_SHIFT
-        _PAIRS.extend(
-            _HIGH[_HIGH[(w & first_mask) >> _FIRST_SHIFT] ^ ((w >> second_shift) & 0xFF)]
-            for w in range(65536)
-        )
-    return _PAIRS
+_POWERS = [list(range(256))]  # _POWERS[e][x] = L^e(x)
+for _ in range(8):
+    _POWERS.append([_HIGH[x] for x in _POWERS[-1]])
+assert _POWERS[8] == _POWERS[0], "L^8 is the identity: the CRC below relies on it"
+del _POWERS[8]
+# the term of lane j (position ≡ j mod 8 in the data padded in front to a multiple of 8 bytes) is L^((8 - j) % 8)
+_LANES = [(_POWERS[(8 - j) % 8], 8 * (7 - j)) for j in range(8)]
 
 
 def crc(data: bytes) -> int:
     """The HJ 212 CRC of a data segment (see the module docstring; not CRC-16/MODBUS)."""
-    data = bytes(data)
-    if not data:
+    n = len(data)
+    if not n:
         return 0xFFFF
-    paired = (len(data) - 1) // 2 * 2  # the last one or two bytes go byte by byte: they give the low byte
-    high = 0xFF
-    if paired > 0:
-        pairs = _pairs()
-        shift = _FIRST_SHIFT
-        for word in memoryview(data[:paired]).cast("H"):
-            high = pairs[word ^ (high << shift)]
-    value = high << 8
-    table = _TABLE
-    for byte in data[paired:]:
-        value = table[(value >> 8) ^ byte]
-    return value
+    head = n - 1  # all bytes but the last fold into h; the last gives the register's low byte too
+    words = (head + 7) // 8
+    folded = int.from_bytes(data[:head], "big")  # as if padded with zeros in front: L(0) is 0
+    while words > 1:
+        half = words // 2
+        folded = (folded >> (64 * half)) ^ (folded & ((1 << (64 * half)) - 1))
+        words -= half
+    high = _POWERS[head % 8][0xFF]  # the initial FFFF's high byte, carried through every step
+    for power, shift in _LANES:
+        high ^= power[(folded >> shift) & 0xFF]
+    return _TABLE[high ^ data[-1]]
 
 
 def crc_bitwise(data: bytes) -> int:
