@@ -80,14 +80,17 @@ class Evaluation:
     prev: dict = field(default_factory=dict)  # sensor_id -> (ts, value) before this batch
 
 
-def prepare(new_rows, sensor_meta) -> Evaluation:
-    """Group new readings by the rules that watch them; read previous values for rate rules."""
+def prepare(new_rows, devices) -> Evaluation:
+    """Group new readings (of the sensors of `devices`, DeviceInfos) by the rules that watch them; read
+    previous values for rate rules."""
     from shuxiang.iot.models import Sensor
 
     ev = Evaluation()
     by_device, by_key = cache.current()
     if not by_device and not by_key:
         return ev  # no active rule anywhere: nothing to group (the rows are not looked at one by one)
+    # pending sensors are left out: their readings are stored, no rule looks at them before approval
+    sensor_meta = {s.id: (info, s.key) for info in devices for s in info.sensors.values() if s.active}
     by_sensor = defaultdict(list)
     for sensor_id, ts, value in new_rows:
         by_sensor[sensor_id].append((ts, value))

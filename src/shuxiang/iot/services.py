@@ -657,11 +657,7 @@ def _store(accepted, outcomes, now):
             outcomes[i].duplicates -= 1
         if sensor_id not in latest or latest[sensor_id][0] < ts:
             latest[sensor_id] = (ts, value)
-    # pending sensors are left out: their readings are stored, no rule looks at them before approval
-    sensor_meta = {
-        s.id: (info, s.key) for info in devices.values() for s in info.sensors.values() if s.active
-    }
-    evaluation = rules.prepare(new, sensor_meta)
+    evaluation = rules.prepare(new, devices.values())
     rules.evaluate(evaluation, now=now)
     # Last: these rows are shared by every listener process, so hold their locks only until the commit.
     storage.update_latest(latest)
