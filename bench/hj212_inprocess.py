@@ -3,8 +3,9 @@
 Pre-built minute uploads (CN 2051, Flag=5, 10 factors, as `bench hj212` sends them) from `--stations`
 stations go through the listener's own functions: `Server._split` (framing, CRC, parsing) and
 `hj212_server.handle_batch` (station check, values, `do_ingest`, 9014) in batches of `--batch` packets,
-as the batcher hands them to a worker. Prints µs per packet for each half and the process CPU time per packet (steadier than wall time on a shared machine), and with `--profile` the
-cProfile of the timed rounds by own time and by cumulative time.
+as the batcher hands them to a worker. Prints µs per packet for each half and the process CPU time per
+packet (steadier than wall time on a shared machine), and with `--profile` the cProfile of the timed
+rounds by own time and by cumulative time.
 
 Run against a scratch instance:
 
