@@ -158,7 +158,7 @@ _TABLE = [_step8(i) for i in range(256)]
 # and a byte's term depends only on its distance to the end modulo 8. XOR-folding the data into one
 # 8-byte word (a handful of big-integer operations, in C) gives, in lane j, the XOR of the bytes whose
 # position is j modulo 8: eight table look-ups then give h. A 709-byte minute upload (10 factors): ~4 µs,
-# where the two-bytes-at-a-time loop this replaced took ~18 µs on the same machine (the listener checks
+# where the two-bytes-at-a-time loop this replaced took ~15–18 µs on the same machine (the listener checks
 # every packet it reads, a station's client builds every one it sends).
 _HIGH = [t >> 8 for t in _TABLE]
 _POWERS = [list(range(256))]  # _POWERS[e][x] = L^e(x)
