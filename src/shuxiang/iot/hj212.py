@@ -33,10 +33,10 @@ ST=91 (system interaction) and the packet's version with the A bit cleared.
 code they became (`HJ212_2005_CODES`); other 2005 codes are refused as unknown keys.
 """
 
+import math
 import re
-import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 START = b"##"
@@ -151,43 +151,41 @@ def _step8(value: int) -> int:
 _TABLE = [_step8(i) for i in range(256)]
 
 
-# Each step is register = TABLE[(register >> 8) ^ byte]: only the register's high byte carries to the
-# next byte. So two bytes at a time: with w the two bytes as one native 16-bit word and h the high byte,
-# the high byte two steps on is _PAIRS[w ^ h] (h folds into the first byte's half of the word). Half
-# the Python loop iterations; a 760-byte minute upload went from ~130 µs to ~50 µs.
+# Each step is register = TABLE[(register >> 8) ^ byte]: the low byte is dropped, only the high byte h
+# carries on, as h' = L(h ^ byte) with L(x) = TABLE[x] >> 8. L is linear over GF(2) (x ^ y goes to
+# L(x) ^ L(y)) and L applied 8 times is the identity (checked below), so over bytes b1…bm
+#     h_m = L^m(h_0) ^ L^m(b1) ^ L^(m-1)(b2) ^ … ^ L(bm)
+# and a byte's term depends only on its distance to the end modulo 8. XOR-folding the data into one
+# 8-byte word (a handful of big-integer operations, in C) gives, in lane j, the XOR of the bytes whose
+# position is j modulo 8: eight table look-ups then give h. A 709-byte minute upload (10 factors): ~4 µs,
+# where the two-bytes-at-a-time loop this replaced took ~15–18 µs on the same machine (the listener checks
+# every packet it reads, a station's client builds every one it sends).
 _HIGH = [t >> 8 for t in _TABLE]
-_FIRST_SHIFT = 0 if sys.byteorder == "little" else 8  # where the first byte sits in a native word
-_PAIRS: list[int] = []
-
-
-def _pairs() -> list[int]:
-    if not _PAIRS:
-        first_mask = 0xFF << _FIRST_SHIFT
-        second_shift = 8 - _FIRST_SHIFT
-        _PAIRS.extend(
-            _HIGH[_HIGH[(w & first_mask) >> _FIRST_SHIFT] ^ ((w >> second_shift) & 0xFF)]
-            for w in range(65536)
-        )
-    return _PAIRS
+_POWERS = [list(range(256))]  # _POWERS[e][x] = L^e(x)
+for _ in range(8):
+    _POWERS.append([_HIGH[x] for x in _POWERS[-1]])
+assert _POWERS[8] == _POWERS[0], "L^8 is the identity: the CRC below relies on it"
+del _POWERS[8]
+# the term of lane j (position ≡ j mod 8 in the data padded in front to a multiple of 8 bytes) is L^((8 - j) % 8)
+_LANES = [(_POWERS[(8 - j) % 8], 8 * (7 - j)) for j in range(8)]
 
 
 def crc(data: bytes) -> int:
     """The HJ 212 CRC of a data segment (see the module docstring; not CRC-16/MODBUS)."""
-    data = bytes(data)
-    if not data:
+    n = len(data)
+    if not n:
         return 0xFFFF
-    paired = (len(data) - 1) // 2 * 2  # the last one or two bytes go byte by byte: they give the low byte
-    high = 0xFF
-    if paired > 0:
-        pairs = _pairs()
-        shift = _FIRST_SHIFT
-        for word in memoryview(data[:paired]).cast("H"):
-            high = pairs[word ^ (high << shift)]
-    value = high << 8
-    table = _TABLE
-    for byte in data[paired:]:
-        value = table[(value >> 8) ^ byte]
-    return value
+    head = n - 1  # all bytes but the last fold into h; the last gives the register's low byte too
+    words = (head + 7) // 8
+    folded = int.from_bytes(data[:head], "big")  # as if padded with zeros in front: L(0) is 0
+    while words > 1:
+        half = words // 2
+        folded = (folded >> (64 * half)) ^ (folded & ((1 << (64 * half)) - 1))
+        words -= half
+    high = _POWERS[head % 8][0xFF]  # the initial FFFF's high byte, carried through every step
+    for power, shift in _LANES:
+        high ^= power[(folded >> shift) & 0xFF]
+    return _TABLE[high ^ data[-1]]
 
 
 def crc_bitwise(data: bytes) -> int:
@@ -385,17 +383,29 @@ def parse(data: bytes) -> Packet:
     return packet
 
 
+_TIMES: dict[str, datetime] = {}  # DataTime text → instant: a minute's uploads from every station share one
+
+
 def data_time(packet: Packet) -> datetime:
-    """The DataTime of an upload (Beijing time, yyyyMMddHHmmss) as an aware datetime."""
+    """The DataTime of an upload (Beijing time, yyyyMMddHHmmss) as an aware datetime in UTC: the same
+    instant, and a UTC datetime compares and hashes without asking the time zone for its offset — each
+    value's instant is compared and hashed several times on the write path."""
     text = packet.param("DataTime")
+    ts = _TIMES.get(text)
+    if ts is not None:
+        return ts
     try:
         if len(text) != 14 or not text.isdigit():
             raise ValueError
-        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        ts = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING).astimezone(UTC)
     except ValueError:
         raise PacketError(
             "bad_frame", f"DataTime={text[:20]} 不是 yyyyMMddHHmmss", QN_UNKNOWN, packet
         ) from None
+    if len(_TIMES) >= 10_000:
+        _TIMES.clear()
+    _TIMES[text] = ts
+    return ts
 
 
 def factor_key(code: str, version: int) -> str:
@@ -403,6 +413,11 @@ def factor_key(code: str, version: int) -> str:
     if version == VERSION_2005:
         return HJ212_2005_CODES.get(code, code)
     return code
+
+
+_CODES: set[str] = (
+    set()
+)  # factor codes already matched against CODE_RE: a station sends the same ones every time
 
 
 def upload_values(packet: Packet) -> list[Value]:
@@ -413,29 +428,32 @@ def upload_values(packet: Packet) -> list[Value]:
     PacketError for a malformed upload (no DataTime, a value that is not a number, an unknown flag).
     """
     ts = data_time(packet)
-    found: dict[str, dict] = {}
-    order = []
+    found: dict[str, dict] = {}  # code → {suffix: raw}, in the order the codes first appear
+    codes = _CODES
     for group in packet.cp:
         for name, raw in group:
-            if name == "DataTime":
-                continue
             code, dash, suffix = name.rpartition("-")
             if not dash or not code:
-                continue  # a parameter of the upload, not a factor item
-            if not CODE_RE.match(code):
-                raise PacketError("bad_frame", f"监测因子编码 {code[:16]} 不合法", QN_UNKNOWN, packet)
+                continue  # a parameter of the upload (DataTime among them), not a factor item
+            if code not in codes:
+                if not CODE_RE.match(code):
+                    raise PacketError("bad_frame", f"监测因子编码 {code[:16]} 不合法", QN_UNKNOWN, packet)
+                if len(codes) >= 10_000:
+                    codes.clear()
+                codes.add(code)
             entry = found.get(code)
             if entry is None:
-                entry = found[code] = {}
-                order.append(code)
-            entry[suffix] = raw
+                found[code] = {suffix: raw}
+            else:
+                entry[suffix] = raw
     values = []
-    for code in order:
-        entry = found[code]
-        flag = entry.get("Flag", "N") or "N"
+    isfinite = math.isfinite
+    version = packet.version
+    for code, entry in found.items():
+        flag = entry.get("Flag") or "N"
         if flag not in DATA_FLAGS:
             raise PacketError("bad_frame", f"{code}-Flag={flag[:4]} 不是 HJ 212 数据标记", QN_UNKNOWN, packet)
-        key = factor_key(code, packet.version)
+        key = HJ212_2005_CODES.get(code, code) if version == VERSION_2005 else code
         for suffix in CHECKED_FIELDS:
             raw = entry.get(suffix)
             if raw is not None:
@@ -455,9 +473,9 @@ def upload_values(packet: Packet) -> list[Value]:
                 raise PacketError(
                     "bad_frame", f"{code}-{suffix}={raw[:20]} 不是数字", QN_UNKNOWN, packet
                 ) from None
-            if number != number or number in (float("inf"), float("-inf")):
+            if not isfinite(number):
                 raise PacketError("bad_frame", f"{code}-{suffix} 不是有限数值", QN_UNKNOWN, packet)
-            values.append(Value(key + tail, ts, number, flag))
+            values.append(Value(key + tail if tail else key, ts, number, flag))
     return values
 
 

@@ -344,8 +344,9 @@ class Server(ThreadedServer):
             buffer = b""
             try:
                 while True:
-                    try:
-                        data = await asyncio.wait_for(reader.read(65536), timeout=IDLE_TIMEOUT)
+                    try:  # asyncio.timeout, not wait_for: wait_for makes a task per read (Python 3.11)
+                        async with asyncio.timeout(IDLE_TIMEOUT):
+                            data = await reader.read(65536)
                     except TimeoutError:
                         break
                     if not data:
@@ -360,9 +361,18 @@ class Server(ThreadedServer):
                     buffer, items = self._split(buffer)
                     if items:
                         done = await self._submit(items)
+                        links = self.links
                         for item in done:
                             if item.station_ok:
-                                self.links[item.packet.mn] = Link(writer, item.packet.pw, item.packet.version)
+                                packet = item.packet
+                                link = links.get(packet.mn)
+                                if (
+                                    link is None
+                                    or link.writer is not writer
+                                    or link.pw != packet.pw
+                                    or link.version != packet.version
+                                ):  # a new Link only when the station's link changed, not per packet
+                                    links[packet.mn] = Link(writer, packet.pw, packet.version)
                         replies = [r for item in done for r in item.replies]
                         if replies:
                             writer.write(b"".join(replies))

@@ -6,6 +6,7 @@ readings are replayed in time order; then repeats are written in one bulk
 update. Raising and clearing are rare and written one by one, with audit.
 """
 
+import gc
 import threading
 import time
 from collections import defaultdict
@@ -51,12 +52,23 @@ class RuleCache:
             self.by_device, self.by_key = by_device, by_key
             self.loaded_at = time.monotonic()
 
-    def for_sensor(self, device_id, key, place_path):
+    def current(self):
+        """(by_device, by_key), loaded if missing or older than `ttl`."""
         if self.loaded_at is None or time.monotonic() - self.loaded_at > self.ttl:
             self._load()
-        found = list(self.by_device.get((device_id, key), ()))
-        found += [r for r in self.by_key.get(key, ()) if place_path.startswith(r.place.path)]
-        return found
+        return self.by_device, self.by_key
+
+    def for_sensor(self, device_id, key, place_path):
+        by_device, by_key = self.current()
+        return _rules_for(by_device, by_key, device_id, key, place_path)
+
+
+def _rules_for(by_device, by_key, device_id, key, place_path) -> list:
+    """The rules watching one sensor: its device's own for its key, then the place-wide ones for its key
+    that cover the device's place."""
+    found = list(by_device.get((device_id, key), ()))
+    found += [r for r in by_key.get(key, ()) if place_path.startswith(r.place.path)]
+    return found
 
 
 cache = RuleCache()
@@ -68,11 +80,17 @@ class Evaluation:
     prev: dict = field(default_factory=dict)  # sensor_id -> (ts, value) before this batch
 
 
-def prepare(new_rows, sensor_meta) -> Evaluation:
-    """Group new readings by the rules that watch them; read previous values for rate rules."""
+def prepare(new_rows, devices) -> Evaluation:
+    """Group new readings (of the sensors of `devices`, DeviceInfos) by the rules that watch them; read
+    previous values for rate rules."""
     from shuxiang.iot.models import Sensor
 
     ev = Evaluation()
+    by_device, by_key = cache.current()
+    if not by_device and not by_key:
+        return ev  # no active rule anywhere: nothing to group (the rows are not looked at one by one)
+    # pending sensors are left out: their readings are stored, no rule looks at them before approval
+    sensor_meta = {s.id: (info, s.key) for info in devices for s in info.sensors.values() if s.active}
     by_sensor = defaultdict(list)
     for sensor_id, ts, value in new_rows:
         by_sensor[sensor_id].append((ts, value))
@@ -82,7 +100,9 @@ def prepare(new_rows, sensor_meta) -> Evaluation:
         if meta is None:
             continue  # a pending sensor (device in learning mode): stored, not evaluated until approved
         info, key = meta
-        for rule in cache.for_sensor(info.id, key, info.place_path):
+        if key not in by_key and (info.id, key) not in by_device:
+            continue  # the usual case: no rule watches this key
+        for rule in _rules_for(by_device, by_key, info.id, key, info.place_path):
             rows.sort(key=lambda r: r[0])
             ev.pairs[(rule, sensor_id)] = rows
             if rule.kind == RuleKind.RATE:
@@ -228,10 +248,17 @@ def clear_alarm(alarm, *, actor, note, now):
 def prepare_process() -> None:
     """For a listener process (sl651 serve, mqtt), at start-up: load what its first alarm would otherwise
     load while a station waits for its confirmation — the URL configuration `alarm_url` and the actions'
-    links need (every view module, DRF, the API schema: 2–4 s on a small machine, docs/benchmarks.md)."""
+    links need (every view module, DRF, the API schema: 2–4 s on a small machine, docs/benchmarks.md).
+
+    Then what is loaded by now (Django, every module: the process's long-lived heap) is frozen out of the
+    garbage collector's sight. A listener allocates thousands of short-lived objects a second, and each
+    full collection walked that whole heap again: 15–20 % of an HJ 212 worker's CPU per packet
+    (`python bench/hj212_inprocess.py --gc freeze`, measured in-process on a busy machine)."""
     from django.urls import get_resolver
 
     get_resolver().reverse_dict  # noqa: B018  (populating it is the point)
+    gc.collect()
+    gc.freeze()
 
 
 def alarm_url(alarm) -> str:

@@ -509,6 +509,7 @@ def _validate(info: DeviceInfo, values, window) -> tuple[list, ServiceError | No
         return [], _reject(RejectReason.BAD_PAYLOAD, "报文中没有数据", {"values": ["没有数据"]})
     oldest, future_limit = window
     clean = []
+    in_window = None  # the last instant found inside the window: a message's values usually share one
     for key, ts, raw in values:
         sensor = info.sensors.get(key)
         if sensor is None:  # a registered sensor's key was checked when it was made
@@ -524,12 +525,16 @@ def _validate(info: DeviceInfo, values, window) -> tuple[list, ServiceError | No
                     {key: ["应为数字，不接受 true/false"]},
                 )
             return [], _reject(RejectReason.NOT_NUMERIC, f"{key} 的值不是数字", {key: ["应为数字"]})
-        if ts > future_limit:
-            return [], _reject(
-                RejectReason.FUTURE, f"{key} 的时间戳晚于当前时间", {key: ["时间戳在未来，请校准设备时钟"]}
-            )
-        if ts < oldest:
-            return [], _reject(RejectReason.TOO_OLD, f"{key} 的时间戳早于保留期限", {key: ["时间戳过早"]})
+        if ts is not in_window:  # comparing an instant in another time zone asks it for its offset each time
+            if ts > future_limit:
+                return [], _reject(
+                    RejectReason.FUTURE,
+                    f"{key} 的时间戳晚于当前时间",
+                    {key: ["时间戳在未来，请校准设备时钟"]},
+                )
+            if ts < oldest:
+                return [], _reject(RejectReason.TOO_OLD, f"{key} 的时间戳早于保留期限", {key: ["时间戳过早"]})
+            in_window = ts
         if sensor is not None and (
             (sensor.min_value is not None and value < sensor.min_value)
             or (sensor.max_value is not None and value > sensor.max_value)
@@ -652,11 +657,7 @@ def _store(accepted, outcomes, now):
             outcomes[i].duplicates -= 1
         if sensor_id not in latest or latest[sensor_id][0] < ts:
             latest[sensor_id] = (ts, value)
-    # pending sensors are left out: their readings are stored, no rule looks at them before approval
-    sensor_meta = {
-        s.id: (info, s.key) for info in devices.values() for s in info.sensors.values() if s.active
-    }
-    evaluation = rules.prepare(new, sensor_meta)
+    evaluation = rules.prepare(new, devices.values())
     rules.evaluate(evaluation, now=now)
     # Last: these rows are shared by every listener process, so hold their locks only until the commit.
     storage.update_latest(latest)

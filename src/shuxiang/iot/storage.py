@@ -171,11 +171,18 @@ def update_latest(latest: dict[int, tuple[datetime, float]]) -> None:
                 ],
             )
         return
+    stamps = {}  # a batch's readings share few instants (a message's values, a minute's uploads): convert each once
+    params = []
+    for sensor_id, (ts, value) in items:
+        stamp = stamps.get(ts)
+        if stamp is None:
+            stamp = stamps[ts] = _sqlite_ts(ts)
+        params.append((value, stamp, sensor_id, stamp))
     with connection.cursor() as cursor:
         cursor.executemany(
             "UPDATE iot_sensor SET last_value = %s, last_ts = %s "
             "WHERE id = %s AND (last_ts IS NULL OR last_ts < %s)",
-            [(value, _sqlite_ts(ts), sensor_id, _sqlite_ts(ts)) for sensor_id, (ts, value) in items],
+            params,
         )
 
 
