@@ -93,7 +93,9 @@ def run(args):
     readings = 200_000 if args.quick else int(os.environ.get("BENCH_READINGS", "2000000"))
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     base = urlparse(url).path.lstrip("/")
-    names = {"main": base, "restored": f"{base}_restored", "bare": f"{base}_bare"}
+    names = {"main": base}
+    for i in (0, 1):
+        names[f"restored{i}"], names[f"bare{i}"] = f"{base}_restored{i}", f"{base}_bare{i}"
     with _admin(url) as conn:
         for name in names.values():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -117,29 +119,70 @@ def run(args):
             db_size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         seeded = time.monotonic() - t0
 
+        # Each comparison runs in both orders (A B B A): the one that runs second would otherwise gain from a
+        # warm cache or lose to autovacuum still busy with the freshly loaded tables. Totals are compared.
         # backup: the platform's archive against pg_dump alone
-        t_backup = _timed([SHUXIANG, "backup", "--to", str(work / "archives")], env)
-        archive = next((work / "archives").glob("shuxiang-*.tar"))
-        t_dump = _timed(
-            ["pg_dump", "-Fc", "--no-owner", "--no-privileges", "-f", str(work / "bare.pgdump"), "-d", base]
-            + _pg_conn(url),
-            env,
+        t_backups, t_dumps = [], []
+        for order in (("dump", "backup"), ("backup", "dump")):
+            for step in order:
+                if step == "backup":
+                    out = work / f"archives-{len(t_backups)}"
+                    t_backups.append(_timed([SHUXIANG, "backup", "--to", str(out)], env))
+                else:
+                    dump_file = work / f"bare-{len(t_dumps)}.pgdump"
+                    t_dumps.append(
+                        _timed(
+                            [
+                                "pg_dump",
+                                "-Fc",
+                                "--no-owner",
+                                "--no-privileges",
+                                "-f",
+                                str(dump_file),
+                                "-d",
+                                base,
+                            ]
+                            + _pg_conn(url),
+                            env,
+                        )
+                    )
+        archive = next((work / "archives-0").glob("shuxiang-*.tar"))
+        # restore: the platform (checks, create, pg_restore, migrate if needed) against createdb + pg_restore alone
+        t_restores, t_pg_restores = [], []
+        for order in (("restore", "bare"), ("bare", "restore")):
+            for step in order:
+                if step == "restore":
+                    name = names[f"restored{len(t_restores)}"]
+                    target_env = {**env, "DATABASE_URL": _with_db(url, name)}
+                    target_env["SHUXIANG_VAR_DIR"] = str(work / f"restored-var-{len(t_restores)}")
+                    t_restores.append(_timed([SHUXIANG, "restore", str(archive)], target_env))
+                else:
+                    name = names[f"bare{len(t_pg_restores)}"]
+                    t1 = time.monotonic()
+                    subprocess.run(["createdb", *_pg_conn(url), name], env=env, check=True)
+                    subprocess.run(
+                        [
+                            "pg_restore",
+                            "--no-owner",
+                            "--no-privileges",
+                            "--exit-on-error",
+                            "--single-transaction",
+                        ]
+                        + _pg_conn(url)
+                        + ["-d", name, str(work / "bare-0.pgdump")],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
+                    t_pg_restores.append(time.monotonic() - t1)
+        restored_env = {**env, "DATABASE_URL": _with_db(url, names["restored0"])}
+        restored_env["SHUXIANG_VAR_DIR"] = str(work / "restored-var-0")
+        t_backup, t_dump, t_restore, t_pg_restore = (
+            sum(t_backups),
+            sum(t_dumps),
+            sum(t_restores),
+            sum(t_pg_restores),
         )
-        # restore: the platform (checks, create, pg_restore, migrate) against createdb + pg_restore alone
-        restored_env = {**env, "DATABASE_URL": _with_db(url, names["restored"])}
-        restored_env["SHUXIANG_VAR_DIR"] = str(work / "restored-var")
-        t_restore = _timed([SHUXIANG, "restore", str(archive)], restored_env)
-        t1 = time.monotonic()
-        subprocess.run(["createdb", *_pg_conn(url), names["bare"]], env=env, check=True)
-        subprocess.run(
-            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
-            + _pg_conn(url)
-            + ["-d", names["bare"], str(work / "bare.pgdump")],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        t_pg_restore = time.monotonic() - t1
 
         # key rotation: the platform on the restored copy, the bare script on the pg_restore'd copy
         old_key = env["SHUXIANG_FIELD_KEY"]
@@ -158,12 +201,12 @@ def run(args):
         ).stdout
         bare_env = {
             **rotate_env,
-            "DATABASE_URL": _with_db(url, names["bare"]),
+            "DATABASE_URL": _with_db(url, names["bare0"]),
             "SHUXIANG_VAR_DIR": str(work / "bare-var"),
         }
         bare_rows, t_bare_rotate = _shell(bare_env, BARE_ROTATE).split()[-2:]
         archive_mb = archive.stat().st_size / 1e6
-        dump_mb = (work / "bare.pgdump").stat().st_size / 1e6
+        dump_mb = (work / "bare-0.pgdump").stat().st_size / 1e6
     with _admin(url) as conn:
         for name in names.values():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -178,10 +221,10 @@ def run(args):
         "",
         table(
             [
-                ("`shuxiang backup`", f"{t_backup:.1f}", f"{archive_mb:.0f} MB archive"),
-                ("`pg_dump -Fc` alone", f"{t_dump:.1f}", f"{dump_mb:.0f} MB dump"),
-                ("`shuxiang restore` (incl. checks, migrate)", f"{t_restore:.1f}", ""),
-                ("`createdb` + `pg_restore --single-transaction` alone", f"{t_pg_restore:.1f}", ""),
+                ("`shuxiang backup`", _two(t_backups), f"{archive_mb:.0f} MB archive"),
+                ("`pg_dump -Fc` alone", _two(t_dumps), f"{dump_mb:.0f} MB dump"),
+                ("`shuxiang restore` (checks, create, pg_restore, migrate if needed)", _two(t_restores), ""),
+                ("`createdb` + `pg_restore --single-transaction` alone", _two(t_pg_restores), ""),
                 ("`shuxiang keys rotate`", f"{t_rotate:.1f}", "; ".join(rotated_lines[:3])),
                 (
                     "bare re-encryption script (core.Person only)",
@@ -189,14 +232,19 @@ def run(args):
                     f"{bare_rows} rows",
                 ),
             ],
-            ["step", "seconds", "note"],
+            ["step", "seconds (A B B A order: first, second run)", "note"],
         ),
         "",
-        f"Ratios: backup takes **{t_backup / t_dump:.2f}×** pg_dump alone; restore **{t_restore / t_pg_restore:.2f}×** "
+        f"Load average at the end: {os.getloadavg()[0]:.1f}. "
+        f"Ratios of the two runs' totals: backup takes **{t_backup / t_dump:.2f}×** pg_dump alone; restore **{t_restore / t_pg_restore:.2f}×** "
         f"createdb + pg_restore alone; key rotation **{t_rotate / float(t_bare_rotate):.2f}×** the bare script. "
         f"`keys status` afterwards: {left.strip().splitlines()[-1]}",
     ]
     return "\n".join(text) + "\n"
+
+
+def _two(times) -> str:
+    return " / ".join(f"{t:.1f}" for t in times)
 
 
 def _pg_conn(url: str) -> list[str]:

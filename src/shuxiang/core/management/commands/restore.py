@@ -25,7 +25,7 @@ class Command(BaseCommand):
                 manifest = backup.restore_backup(archive)
             except backup.BackupError as exc:
                 raise CommandError(f"{exc.message}（{exc.code}）") from exc
-            if not no_migrate:
+            if not no_migrate and backup.pending_migrations():
                 call_command("migrate", interactive=False, verbosity=0)
             audit.record(
                 OPERATOR,
