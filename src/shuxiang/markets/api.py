@@ -665,14 +665,15 @@ class InsurancePolicyViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """政策性农业保险保单：工作人员（乡镇及以上）查看、登记、更正本辖区经营主体的保单；保险机构以接口令牌报送、查看、更正本机构承保的保单（承保机构即本机构，限频同名录）。"""
+    """政策性农业保险保单：工作人员（乡镇及以上）查看、登记、更正本辖区经营主体的保单（区级可删除误录保单）；保险机构以接口令牌报送、查看、更正本机构承保的保单（承保机构即本机构，限频同名录）。"""
 
     queryset = InsurancePolicy.objects.select_related("producer")
     serializer_class = InsurancePolicySerializer
     filterset_class = InsurancePolicyFilterSet
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -704,3 +705,6 @@ class InsurancePolicyViewSet(
     @extend_schema(exclude=True)
     def update(self, request, *args, **kwargs):  # PUT is not offered (http_method_names); PATCH corrects
         return self.partial_update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        insurance.do_delete_policy(instance, actor=self.request.user)
