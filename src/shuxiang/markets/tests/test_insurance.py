@@ -278,3 +278,32 @@ def test_a_township_officer_adds_a_policy_on_a_phone_and_the_entity_page_shows_i
     assert web.post(f"/directory/insurance/{policy.pk}/", {**post, "claims_paid": "2400"}).status_code == 302
     entry = AuditEntry.objects.filter(action="update", object_type="markets.insurancepolicy").get()
     assert entry.changes["claims_paid"][1] in ("2400.00", 2400, "2400")
+
+
+def test_the_demo_gives_most_entities_policies_in_force_and_expired_and_an_insurer_client(entities, places):
+    import random
+    from types import SimpleNamespace
+
+    from shuxiang.markets.demo import PICC, build_insurance
+
+    for n in range(8):
+        trace.do_create_producer(
+            actor=OPERATOR,
+            name=f"示范生猪养殖公司{n}",
+            kind="company",
+            place=places.village_a.code,
+            credit_code=f"91430903MA4L0000{n}" + codes.credit_check_char(f"91430903MA4L0000{n}"),
+            main_products="生猪",
+        )
+    ctx = SimpleNamespace(rng=random.Random(7), district=places.district, users={}, credentials=[])
+    assert build_insurance(ctx) > 8
+    today = timezone.localdate()
+    policies = InsurancePolicy.objects.all()
+    assert policies.filter(ends_on__lt=today).exists() and policies.filter(ends_on__gte=today).exists()
+    assert policies.filter(claims_paid__gt=0).exists()
+    client = DirectoryClient.objects.get(user=ctx.users["insurer"])
+    assert client.kind == "insurer" and "insurance" in client.fields
+    # the policies of the insurer the demo account stands for carry its account (it reads them)
+    assert set(policies.filter(insurer=PICC).values_list("insurer_account", flat=True)) == {
+        ctx.users["insurer"].pk
+    }
