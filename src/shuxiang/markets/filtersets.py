@@ -180,13 +180,13 @@ class InsurancePolicyFilterSet(FilterSet):
         model = InsurancePolicy
         fields = ["kind", "township", "insurer", "in_force", "entity"]
 
-    def filter_township(self, qs, name, value):
+    def filter_township(self, qs, name, value: str):
         from shuxiang.core.models import Place
 
         place = Place.objects.filter(code=value).only("path").first()
         return qs.filter(producer__place__path__startswith=place.path) if place else qs.none()
 
-    def filter_in_force(self, qs, name, value):
+    def filter_in_force(self, qs, name, value: bool):
         from django.utils import timezone
 
         today = timezone.localdate()
