@@ -307,3 +307,11 @@ def test_the_demo_gives_most_entities_policies_in_force_and_expired_and_an_insur
     assert set(policies.filter(insurer=PICC).values_list("insurer_account", flat=True)) == {
         ctx.users["insurer"].pk
     }
+
+
+def test_the_administrator_marks_a_client_as_an_insurer_in_the_browser(entities, cast, client_for):
+    page = client_for(cast.admin)
+    form = {"user": cast.bank.pk, "institution": PICC, "kind": "insurer", "fields": ["name"], "rate": "60/m"}
+    assert page.post("/directory/clients/new/", form).status_code == 302
+    assert DirectoryClient.objects.get(user=cast.bank).kind == "insurer"
+    assert "保险机构" in page.get("/directory/clients/").content.decode()
