@@ -213,3 +213,82 @@ def do_delete_policy(policy: InsurancePolicy, *, actor) -> None:
     require(actor, "markets.insurancepolicy.delete", policy)
     audit.record_delete(actor, policy)
     policy.delete()
+
+
+# --- a file of policies (an insurer's or a bureau's list) ---------------------------------------
+
+# The file's columns (first row) → the service's fields. The entity by its credit code.
+IMPORT_COLUMNS = {
+    "统一社会信用代码": "credit_code",
+    "承保机构": "insurer",
+    "保单号": "number",
+    "险种": "kind",
+    "保险标的": "subject",
+    "保险数量": "quantity",
+    "单位": "unit",
+    "保险金额": "sum_insured",
+    "保费": "premium",
+    "财政补贴保费": "premium_subsidy",
+    "保险起期": "starts_on",
+    "保险止期": "ends_on",
+    "已决赔款": "claims_paid",
+}
+COLUMN_OF = {v: k for k, v in IMPORT_COLUMNS.items()}
+MAX_ROWS = 5_000
+
+
+def _choice(value, choices):
+    """A kind or unit as its Chinese label (水稻种植保险, 亩) or its code (rice, mu)."""
+    value = (value or "").strip()
+    labels = {label: code for code, label in choices}
+    return labels.get(value, value)
+
+
+@transaction.atomic
+def do_import_policies(*, actor, rows) -> int:
+    """All rows or none, every problem by row and column: the rows of core.importers.read_rows, each
+    recorded by do_record_policy (so the same checks, permissions and audit as one policy)."""
+    from shuxiang.core.importers import HEADER_ALIASES, ImportRejected, Problem
+    from shuxiang.trace.models import Producer
+
+    require(actor, "markets.insurancepolicy.add")
+    if not rows:
+        raise ServiceError("empty_file", "文件中没有保单行")
+    if len(rows) > MAX_ROWS:
+        raise ServiceError("too_many_rows", f"一次最多导入 {MAX_ROWS:,} 行，请分批导入")
+    # core.importers reads some headers as its canonical names (统一社会信用代码 → code, 单位 → unit, for
+    # the units' and places' files): read them back as this file's columns.
+    back = {HEADER_ALIASES[c]: c for c in IMPORT_COLUMNS if c in HEADER_ALIASES}
+    rows = [(n, {back.get(k, k): v for k, v in raw.items()}) for n, raw in rows]
+    codes = {raw.get("统一社会信用代码", "").strip() for _, raw in rows}
+    producers = {
+        p.credit_code: p for p in Producer.objects.restrict(actor).filter(credit_code__in=codes - {""})
+    }
+    problems, created = [], 0
+    for number, raw in rows:
+        values = {field: raw.get(column, "") for column, field in IMPORT_COLUMNS.items()}
+        producer = producers.get(values.pop("credit_code").strip())
+        if producer is None:
+            problems.append(Problem(number, "统一社会信用代码", "经营主体未登记或不在您的管辖范围内"))
+            continue
+        values["kind"] = _choice(values["kind"], InsuranceKind.choices)
+        values["unit"] = _choice(values["unit"], InsuredUnit.choices)
+        for name in ("starts_on", "ends_on"):
+            try:
+                values[name] = date.fromisoformat(values[name]) if values[name] else None
+            except ValueError:
+                problems.append(Problem(number, COLUMN_OF[name], "日期格式应为 YYYY-MM-DD"))
+                values[name] = None
+        try:
+            with transaction.atomic():
+                do_record_policy(actor=actor, producer=producer, source=Source.IMPORT, **values)
+        except ServiceError as exc:
+            if not exc.fields:
+                problems.append(Problem(number, "", exc.message))
+            for name, messages in exc.fields.items():
+                problems.extend(Problem(number, COLUMN_OF.get(name, ""), m) for m in messages)
+            continue
+        created += 1
+    if problems:
+        raise ImportRejected(problems)
+    return created

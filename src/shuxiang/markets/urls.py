@@ -41,6 +41,7 @@ directory = [
     path("lookups/", views.LookupListView.as_view(), name="lookups"),
     path("insurance/", views.InsuranceListView.as_view(), name="insurance"),
     path("insurance/new/", views.insurance_new, name="insurance_new"),
+    path("insurance/import/", views.insurance_import, name="insurance_import"),
     path("insurance/<int:pk>/", views.insurance_edit, name="insurance_edit"),
     path("clients/", views.directory_clients, name="clients"),
     path("clients/new/", views.directory_client_new, name="client_new"),

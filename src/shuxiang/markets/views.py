@@ -1104,7 +1104,7 @@ class InsuranceListView(ObjectListView):
             claims=Sum("claims_paid"),
             entities=Count("producer", distinct=True),
         )
-        return {"live": live}
+        return {"live": live, "may_import": has_perm(self.request.user, "markets.insurancepolicy.add")}
 
 
 def _policy_page(request, policy=None):
@@ -1137,6 +1137,34 @@ def _policy_page(request, policy=None):
 @requires("markets.insurancepolicy.add")
 def insurance_new(request):
     return _policy_page(request)
+
+
+@requires("markets.insurancepolicy.add")
+def insurance_import(request):
+    """A file of policies (XLSX or CSV), all or nothing; every bad row listed."""
+    from shuxiang.core.importers import import_upload
+
+    form = UploadForm(request.POST or None, request.FILES or None)
+    created, problems = import_upload(
+        request,
+        form,
+        lambda data, name: insurance.do_import_policies(actor=request.user, rows=read_rows(data, name)),
+    )
+    if created is not None:
+        messages.success(request, f"导入完成：{created} 份保单")
+        return redirect("directory:insurance")
+    return render(
+        request,
+        "markets/import.html",
+        {
+            "form": form,
+            "problems": problems,
+            "title": "导入农业保险保单",
+            "columns": "、".join(insurance.IMPORT_COLUMNS)
+            + "（险种、单位可填中文名称；日期如 2026-03-01；财政补贴保费、已决赔款可空）",
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @requires("markets.insurancepolicy.change")

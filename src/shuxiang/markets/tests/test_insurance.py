@@ -315,3 +315,27 @@ def test_the_administrator_marks_a_client_as_an_insurer_in_the_browser(entities,
     assert page.post("/directory/clients/new/", form).status_code == 302
     assert DirectoryClient.objects.get(user=cast.bank).kind == "insurer"
     assert "保险机构" in page.get("/directory/clients/").content.decode()
+
+
+def test_a_file_of_policies_is_all_or_nothing_with_every_bad_row_named(entities, cast, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    head = "统一社会信用代码,承保机构,保单号,险种,保险标的,保险数量,单位,保险金额,保费,财政补贴保费,保险起期,保险止期,已决赔款\n"
+    good = f"{CREDIT_CODE},{PICC},F-1,水稻种植保险,早稻,100,亩,100000,6000,4500,2026-03-01,2026-11-30,\n"
+    bad = f"{CREDIT_CODE},{PICC},F-2,水稻种植保险,早稻,0,亩,100000,6000,,2026-03-01,2026-02-01,\n"
+    web = client_for(cast.district)
+
+    def upload(text):
+        return web.post(
+            "/directory/insurance/import/",
+            {"file": SimpleUploadedFile("policies.csv", text.encode("utf-8"), content_type="text/csv")},
+        )
+
+    response = upload(head + good + bad)
+    page = response.content.decode()
+    assert "第3行「保险数量」" in page and "第3行「保险止期」" in page
+    assert not InsurancePolicy.objects.exists()
+    again = upload(head + good)
+    assert again.status_code == 302
+    policy = InsurancePolicy.objects.get()
+    assert (policy.kind, policy.unit, policy.source) == ("rice", "mu", "import")
