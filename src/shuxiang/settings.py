@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "RoadGradeEnum": "shuxiang.machinery.choices.RoadGrade",
         "HouseGradeEnum": "shuxiang.housing.choices.Grade",
         "GrainGradeEnum": "shuxiang.markets.choices.GrainGrade",
+        "InsuranceKindEnum": "shuxiang.markets.choices.InsuranceKind",
         "DisputeKindEnum": "shuxiang.governance.choices.DISPUTE_KINDS",
         "PartyMeetingKindEnum": "shuxiang.governance.choices.MEETING_KINDS",
         "PartyBranchKindEnum": "shuxiang.governance.choices.BRANCH_KINDS",

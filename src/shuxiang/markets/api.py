@@ -10,9 +10,10 @@ from rest_framework.response import Response
 from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Person, Place
-from shuxiang.markets import commerce, directory, grain, monitor, services
-from shuxiang.markets.choices import GrainGrade, GrainVariety, Platform, Source
+from shuxiang.markets import commerce, directory, grain, insurance, monitor, services
+from shuxiang.markets.choices import GrainGrade, GrainVariety, InsuranceKind, InsuredUnit, Platform, Source
 from shuxiang.markets.filtersets import (
+    InsurancePolicyFilterSet,
     LiveSessionFilterSet,
     PurchaseFilterSet,
     SalesFilterSet,
@@ -21,6 +22,7 @@ from shuxiang.markets.filtersets import (
 from shuxiang.markets.models import (
     GrainBuyer,
     GrainPurchase,
+    InsurancePolicy,
     LiveSession,
     PriceObservation,
     Product,
@@ -395,6 +397,31 @@ class LiveSessionViewSet(
 _AREA = serializers.DecimalField(max_digits=12, decimal_places=2)
 _SALES = serializers.DecimalField(max_digits=14, decimal_places=2)
 _AT = serializers.DateTimeField()
+_MONEY = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class InsuranceFiguresSerializer(serializers.Serializer):
+    """An entity's agricultural insurance in force today (the directory field `insurance`)."""
+
+    policies = serializers.IntegerField(help_text="在保保单数（今天在保险起止期内）")
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=InsuranceKind.choices), help_text="在保险种代码（按代码排序）"
+    )
+    sum_insured = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="在保保单保险金额合计（元）"
+    )
+    claims_paid = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="在保保单已决赔款合计（元）"
+    )
+
+
+def _insurance(figures):
+    return {
+        "policies": figures["policies"],
+        "kinds": list(figures["kinds"]),
+        "sum_insured": _MONEY.to_representation(figures["sum_insured"]),
+        "claims_paid": _MONEY.to_representation(figures["claims_paid"]),
+    }
 
 
 class DirectoryEntitySerializer(serializers.ModelSerializer):
@@ -415,6 +442,9 @@ class DirectoryEntitySerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="流转流入面积（亩）：土地模块中以本主体为流入方、正在履行的流转合同",
+    )
+    insurance = InsuranceFiguresSerializer(
+        read_only=True, help_text="农业保险：今天在保的政策性农业保险保单数、险种、保险金额与已决赔款合计"
     )
     lots = serializers.IntegerField(source="n_lots", read_only=True)
     certificates = serializers.IntegerField(source="n_certificates", read_only=True)
@@ -453,6 +483,7 @@ class DirectoryEntitySerializer(serializers.ModelSerializer):
         "bases": lambda e: e.n_bases,
         "area_mu": lambda e: None if e.total_area is None else _AREA.to_representation(e.total_area),
         "land_in_mu": lambda e: None if e.land_in_mu is None else _AREA.to_representation(e.land_in_mu),
+        "insurance": lambda e: _insurance(e.insurance),
         "lots": lambda e: e.n_lots,
         "certificates": lambda e: e.n_certificates,
         "failed_tests": lambda e: e.n_failed,
@@ -513,3 +544,167 @@ class EntityViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         fields = directory.fields_for(request.user)
         directory.record_served(request.user, [entity], ROUTE, fields)
         return Response(self.get_serializer(entity).data)
+
+
+# --- insurance policies -------------------------------------------------------------------------
+
+
+class InsurancePolicySerializer(serializers.ModelSerializer):
+    entity = serializers.IntegerField(source="producer_id", read_only=True, help_text="经营主体（名录 id）")
+    entity_name = serializers.CharField(source="producer.name", read_only=True)
+    credit_code = serializers.CharField(source="producer.credit_code", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    unit_display = serializers.CharField(source="get_unit_display", read_only=True)
+    in_force = serializers.SerializerMethodField(help_text="今天是否在保险起止期内")
+    source = serializers.CharField(read_only=True, help_text="phone 手机填报、api 接口推送、import 表格导入")
+
+    class Meta:
+        model = InsurancePolicy
+        fields = [
+            "id",
+            "entity",
+            "entity_name",
+            "credit_code",
+            "insurer",
+            "number",
+            "kind",
+            "kind_display",
+            "subject",
+            "quantity",
+            "unit",
+            "unit_display",
+            "sum_insured",
+            "premium",
+            "premium_subsidy",
+            "starts_on",
+            "ends_on",
+            "in_force",
+            "claims_paid",
+            "source",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_in_force(self, policy) -> bool:
+        return policy.in_force()
+
+
+class InsurancePolicyWriteSerializer(serializers.Serializer):
+    """A policy as an insurer or the county sends it. The entity by its directory id or credit code."""
+
+    entity = serializers.IntegerField(required=False, help_text="经营主体（名录 id）；与 credit_code 二选一")
+    credit_code = serializers.CharField(
+        max_length=18, required=False, allow_blank=True, help_text="经营主体的统一社会信用代码"
+    )
+    insurer = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, help_text="承保机构；保险机构账号可省略（即本机构）"
+    )
+    number = serializers.CharField(max_length=40, help_text="保单号（同一承保机构内唯一）")
+    kind = serializers.ChoiceField(choices=InsuranceKind.choices, help_text="险种")
+    subject = serializers.CharField(max_length=60, required=False, allow_blank=True, help_text="保险标的")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="保险数量（>0）")
+    unit = serializers.ChoiceField(choices=InsuredUnit.choices, help_text="数量单位")
+    sum_insured = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="保险金额（元）")
+    premium = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="保费（元）")
+    premium_subsidy = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, help_text="财政补贴保费（元），缺省0"
+    )
+    starts_on = BoundedDateField(help_text="保险起期")
+    ends_on = BoundedDateField(help_text="保险止期（晚于起期）")
+    claims_paid = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, help_text="已决赔款（元），缺省0"
+    )
+
+
+class InsurancePolicyUpdateSerializer(InsurancePolicyWriteSerializer):
+    """A correction: any field but the entity, each optional (claims paid brought up to date, mostly)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("entity", "credit_code"):
+            self.fields.pop(name)
+        for field in self.fields.values():
+            field.required = False
+
+
+def _entity_of(request, data):
+    """The producer a policy is for: staff find it in their region; an insurer client county-wide (its
+    region is the district; the service checks the place)."""
+    from shuxiang.trace.models import Producer
+
+    entity, code = data.pop("entity", None), (data.pop("credit_code", "") or "").strip()
+    if (entity is None) == (not code):
+        raise ServiceError(
+            "invalid", "请给出经营主体的名录 id 或统一社会信用代码（二选一）", {"entity": ["必填其一"]}
+        )
+    producers = (
+        Producer.objects.all()
+        if directory.is_client(request.user)
+        else Producer.objects.restrict(request.user)
+    )
+    producer = (
+        producers.filter(pk=entity).first()
+        if entity is not None
+        else producers.filter(credit_code=code).first()
+    )
+    if producer is None:
+        raise ServiceError(
+            "unknown_producer",
+            "经营主体不存在或不在您的管辖范围内",
+            {"entity" if entity is not None else "credit_code": ["未登记的经营主体"]},
+        )
+    return producer
+
+
+INSURANCE_ROUTE = "/api/v1/directory/insurance/"
+
+
+class InsurancePolicyViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """政策性农业保险保单：工作人员（乡镇及以上）查看、登记、更正本辖区经营主体的保单（区级可删除误录保单）；保险机构以接口令牌报送、查看、更正本机构承保的保单（承保机构即本机构，限频同名录）。"""
+
+    queryset = InsurancePolicy.objects.select_related("producer")
+    serializer_class = InsurancePolicySerializer
+    filterset_class = InsurancePolicyFilterSet
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        request.user.__dict__.pop("_directory_client", None)
+        directory.check_rate(request.user, INSURANCE_ROUTE)
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-starts_on", "insurer", "number")
+
+    @extend_schema(request=InsurancePolicyWriteSerializer, responses={201: InsurancePolicySerializer})
+    def create(self, request, *args, **kwargs):
+        data = InsurancePolicyWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        producer = _entity_of(request, values)
+        policy = insurance.do_record_policy(
+            actor=request.user, producer=producer, source=Source.API, **values
+        )
+        return Response(InsurancePolicySerializer(policy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=InsurancePolicyUpdateSerializer, responses={200: InsurancePolicySerializer})
+    def partial_update(self, request, *args, **kwargs):
+        policy = self.get_object()
+        data = InsurancePolicyUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = insurance.do_update_policy(policy, actor=request.user, **data.validated_data)
+        return Response(InsurancePolicySerializer(policy).data)
+
+    @extend_schema(exclude=True)
+    def update(self, request, *args, **kwargs):  # PUT is not offered (http_method_names); PATCH corrects
+        return self.partial_update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        insurance.do_delete_policy(instance, actor=self.request.user)

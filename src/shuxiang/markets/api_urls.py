@@ -10,5 +10,6 @@ router.register("grain/purchases", api.PurchaseViewSet, basename="grain-purchase
 router.register("commerce/sales", api.SalesViewSet, basename="commerce-sales")
 router.register("commerce/sessions", api.LiveSessionViewSet, basename="commerce-session")
 router.register("directory/entities", api.EntityViewSet, basename="directory-entity")
+router.register("directory/insurance", api.InsurancePolicyViewSet, basename="directory-insurance")
 
 urlpatterns = router.urls

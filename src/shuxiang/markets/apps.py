@@ -36,6 +36,7 @@ class MarketsConfig(AppConfig):
             MenuItem("粮食购销", "grain:home"),
             MenuItem("电商与物流", "commerce:home"),
             MenuItem("经营主体名录", "directory:home"),
+            MenuItem("农业保险保单", "directory:insurance"),
             MenuItem("名录查询机构", "directory:clients"),
             order=45,
         )

@@ -109,3 +109,37 @@ class LookupOutcome(models.TextChoices):
 class BrandKind(models.TextChoices):
     TOWNSHIP = "township", "一镇一品"
     REGIONAL = "regional", "区域公用品牌"
+
+
+class ClientKind(models.TextChoices):
+    """What a directory client is: an insurer may also report its own policies (保单报送)."""
+
+    BANK = "bank", "银行"
+    INSURER = "insurer", "保险机构"
+    OTHER = "other", "其他机构"
+
+
+class InsuranceKind(models.TextChoices):
+    """险种 of a policy-based agricultural insurance policy (政策性农业保险), as the county's catalogue
+    names them; 其他 for anything else a county adds (the subject says what)."""
+
+    RICE = "rice", "水稻种植保险"
+    RAPESEED = "rapeseed", "油菜种植保险"
+    VEGETABLE = "vegetable", "蔬菜种植保险"
+    HOG = "hog", "生猪养殖保险"
+    SOW = "sow", "能繁母猪保险"
+    AQUACULTURE = "aquaculture", "水产养殖保险"
+    MACHINERY = "machinery", "农机具保险"
+    PRICE_INDEX = "price_index", "价格指数保险"
+    INCOME = "income", "收入保险"
+    OTHER = "other", "其他"
+
+
+class InsuredUnit(models.TextChoices):
+    MU = "mu", "亩"
+    HEAD = "head", "头"
+    BIRD = "bird", "羽"
+    SET = "set", "台"
+    TONNE = "tonne", "吨"
+    BOX = "box", "箱"
+    OTHER = "other", "份"

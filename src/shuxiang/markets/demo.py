@@ -16,7 +16,7 @@ from django.utils import timezone
 from shuxiang.core.actors import OPERATOR
 from shuxiang.core.choices import PlaceKind
 from shuxiang.core.models import Person
-from shuxiang.markets import commerce, directory, grain, monitor, services
+from shuxiang.markets import commerce, directory, grain, insurance, monitor, services
 from shuxiang.markets.choices import LookupOutcome, StationKind, StationStatus
 from shuxiang.markets.models import DirectoryClient, DirectoryLookup, MinimumPrice, PriceObservation
 
@@ -417,6 +417,114 @@ def build_directory(ctx):
     return len(consenting), len(producers)
 
 
+# The insurers of the demo (real companies' names, marked 演示: the policies are invented).
+PICC = "中国人民财产保险股份有限公司益阳市分公司（演示）"
+INSURERS = [
+    PICC,
+    "中华联合财产保险股份有限公司益阳中心支公司（演示）",
+    "中国人寿财产保险股份有限公司益阳市中心支公司（演示）",
+]
+# main-product keyword → kind, subject, unit, quantity range, sum insured per unit (元), premium rate.
+# Roughly Hunan's policy-based schedule: rice 1,000 元/亩 at 6 % (60 元/亩), rapeseed 500 元/亩,
+# fattening pigs 1,200 元/头, sows 1,500 元/头, aquaculture and vegetables by 亩; about 75 % of the
+# premium subsidised by the central, provincial, city and district budgets.
+INSURANCE_BY_PRODUCT = [
+    (("母猪",), "sow", "能繁母猪", "head", (30, 400), 1500, Decimal("0.06")),
+    (("猪", "生猪"), "hog", "育肥猪", "head", (200, 3000), 1200, Decimal("0.05")),
+    (("稻", "米"), "rice", "中稻", "mu", (50, 900), 1000, Decimal("0.06")),
+    (("油菜", "菜籽"), "rapeseed", "油菜", "mu", (30, 600), 500, Decimal("0.06")),
+    (("虾", "鱼", "蟹", "水产"), "aquaculture", "淡水养殖", "mu", (20, 400), 3000, Decimal("0.05")),
+    (("菜", "椒", "藕", "瓜"), "vegetable", "露地蔬菜", "mu", (10, 300), 2000, Decimal("0.06")),
+]
+
+
+def build_insurance(ctx):
+    """Policies for most directory entities: this season's in force, last season's expired (some with
+    claims paid), a machinery policy for some companies; an insurer client that reports its own."""
+    from shuxiang.core import services as core_services
+    from shuxiang.core.choices import Role
+    from shuxiang.demo.builder import DEMO_PASSWORD
+    from shuxiang.trace.models import Producer
+
+    rng = ctx.rng
+    account = core_services.do_create_user(
+        actor=OPERATOR,
+        username="insurer",
+        role=Role.BANK,
+        place=ctx.district,
+        password=DEMO_PASSWORD,
+        display_name="人保财险 农险保单接口",
+    )
+    ctx.users["insurer"] = account
+    ctx.credentials.append(
+        ("insurer", DEMO_PASSWORD, "保险机构接口 · 报送本机构保单、查询名录（只用接口令牌）")
+    )
+    directory.do_configure_client(
+        actor=OPERATOR,
+        user=account,
+        institution=PICC,
+        kind="insurer",
+        fields=["name", "kind_display", "credit_code", "place_name", "main_products", "area_mu", "insurance"],
+        rate="60/m",
+    )
+    today = timezone.localdate()
+    count = 0
+    for n, producer in enumerate(Producer.objects.order_by("pk")):
+        if rng.random() > 0.8:
+            continue
+        text = producer.main_products or producer.name
+        row = next((r for r in INSURANCE_BY_PRODUCT if any(k in text for k in r[0])), None)
+        if row is None:
+            continue
+        _, kind, subject, unit, (low, high), per_unit, rate = row
+        insurer = INSURERS[0] if rng.random() < 0.6 else rng.choice(INSURERS[1:])
+        quantity = rng.randint(low, high)
+        insured = Decimal(quantity * per_unit)
+        premium = (insured * rate).quantize(Decimal("0.01"))
+        start = today - timedelta(days=rng.randint(20, 250))
+        for shift in (0, 365):  # this season (in force), last season (expired)
+            begins = start - timedelta(days=shift)
+            ends = begins + timedelta(days=364)
+            claims = Decimal(0)
+            if rng.random() < (0.3 if shift else 0.1):  # a flood, a drought, an outbreak
+                claims = (insured * Decimal(rng.randint(5, 40)) / 100).quantize(Decimal("0.01"))
+            insurance.do_record_policy(
+                actor=OPERATOR,
+                producer=producer,
+                insurer=insurer,
+                number=f"DEMO{begins:%Y}4309{n:04d}{'1' if shift else '2'}",
+                kind=kind,
+                subject=subject,
+                quantity=quantity,
+                unit=unit,
+                sum_insured=insured,
+                premium=premium,
+                premium_subsidy=(premium * Decimal("0.75")).quantize(Decimal("0.01")),
+                starts_on=begins,
+                ends_on=ends,
+                claims_paid=claims,
+            )
+            count += 1
+        if producer.kind == "company" and rng.random() < 0.5:
+            insurance.do_record_policy(
+                actor=OPERATOR,
+                producer=producer,
+                insurer=INSURERS[0],
+                number=f"DEMOJJ{today:%Y}4309{n:04d}",
+                kind="machinery",
+                subject="联合收割机",
+                quantity=rng.randint(1, 4),
+                unit="set",
+                sum_insured=Decimal(200000),
+                premium=Decimal("3000.00"),
+                premium_subsidy=Decimal("900.00"),
+                starts_on=today - timedelta(days=rng.randint(1, 300)),
+                ends_on=today + timedelta(days=rng.randint(60, 700)),
+            )
+            count += 1
+    return count
+
+
 # township name fragment → its specialty (一镇一品); the others take one from the fallback list in turn
 SPECIALTIES = {
     "兰溪": ("兰溪腊味", "腊肉、腊鱼、腊肠", "兰溪古镇传统烟熏腊味，冬至前后熏制。"),
@@ -506,6 +614,7 @@ def build(ctx):
     build_commerce(ctx)
     build_grain(ctx)
     build_directory(ctx)
+    build_insurance(ctx)
     build_brands(ctx)
     if apps.is_installed("shuxiang.warnings"):
         build_public_warning(ctx)

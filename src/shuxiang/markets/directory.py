@@ -22,7 +22,7 @@ from shuxiang.core.choices import STAFF_ROLES
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.permissions import require
 from shuxiang.core.ratelimit import RateLimited, hit, parse_rate
-from shuxiang.markets.choices import Consent, LookupOutcome
+from shuxiang.markets.choices import ClientKind, Consent, LookupOutcome
 from shuxiang.markets.models import DirectoryClient, DirectoryConsent, DirectoryLookup
 
 # What a client without its own DirectoryClient row may read, and how often.
@@ -44,6 +44,7 @@ ALL_FIELDS = [
     "bases",
     "area_mu",
     "land_in_mu",
+    "insurance",
     "lots",
     "certificates",
     "failed_tests",
@@ -68,6 +69,7 @@ FIELD_LABELS = {
     "bases": "基地数",
     "area_mu": "基地面积（亩）",
     "land_in_mu": "流转流入面积（亩）",
+    "insurance": "农业保险",
     "lots": "追溯批次数",
     "certificates": "合格证数",
     "failed_tests": "检测不合格次数",
@@ -127,9 +129,17 @@ SELECT p.id,
      WHERE pr.producer_id = p.id AND e.biz_step = %s AND e.test_passed = %s),
   (SELECT SUM(s.amount) FROM {sales} s JOIN {seller} se ON se.id = s.seller_id
      WHERE se.producer_id = p.id AND s.month >= %s),
-  {land_in}
+  {land_in},
+  (SELECT COUNT(*) FROM {policy} i WHERE i.producer_id = p.id AND i.starts_on <= %s AND i.ends_on >= %s),
+  (SELECT SUM(i.sum_insured) FROM {policy} i
+     WHERE i.producer_id = p.id AND i.starts_on <= %s AND i.ends_on >= %s),
+  (SELECT SUM(i.claims_paid) FROM {policy} i
+     WHERE i.producer_id = p.id AND i.starts_on <= %s AND i.ends_on >= %s),
+  (SELECT {kinds} FROM {policy} i WHERE i.producer_id = p.id AND i.starts_on <= %s AND i.ends_on >= %s)
 FROM {producer} p WHERE p.id IN ({ids})
 """
+# The kinds of an entity's policies in force as one text ("hog,rice"): the aggregate is spelled per database.
+KINDS_SQL = {"postgresql": "STRING_AGG(DISTINCT i.kind, ',')", "sqlite": "GROUP_CONCAT(DISTINCT i.kind)"}
 # Land transferred in, from the land module when it is installed: the active transfers whose 流入方 is
 # the entity (a transfer names its transferee as written on the contract: matched on the entity's name).
 LAND_IN_SQL = (
@@ -137,6 +147,7 @@ LAND_IN_SQL = (
     " AND t.start <= %s AND t.end >= %s)"
 )
 M2_PER_MU = Decimal("666.6667")
+ZERO = Decimal("0.00")
 
 
 def _decimal(value):
@@ -145,8 +156,9 @@ def _decimal(value):
 
 
 def attach_figures(entities) -> None:
-    """Set n_bases, total_area, land_in_mu, n_lots, n_certificates, n_failed, sales_12m on each entity."""
-    from shuxiang.markets.models import SalesReport, Seller
+    """Set n_bases, total_area, land_in_mu, n_lots, n_certificates, n_failed, sales_12m and insurance
+    (the policies in force today: count, kinds, sum insured, claims paid) on each entity."""
+    from shuxiang.markets.models import InsurancePolicy, SalesReport, Seller
     from shuxiang.trace.choices import BizStep
     from shuxiang.trace.models import Base, Certificate, Lot, Producer, Product, TraceEvent
 
@@ -164,6 +176,7 @@ def attach_figures(entities) -> None:
             "sales": SalesReport,
             "seller": Seller,
             "producer": Producer,
+            "policy": InsurancePolicy,
         }.items()
     }
     today = timezone.localdate()
@@ -176,14 +189,22 @@ def attach_figures(entities) -> None:
 
         land_in = LAND_IN_SQL.format(transfer=connection.ops.quote_name(Transfer._meta.db_table))
         land_params = [TransferStatus.ACTIVE, today, today]
-    sql = FIGURES_SQL.format(**tables, land_in=land_in, ids=", ".join(["%s"] * len(ids)))
+    sql = FIGURES_SQL.format(
+        **tables, land_in=land_in, kinds=KINDS_SQL[connection.vendor], ids=", ".join(["%s"] * len(ids))
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [BizStep.INSPECTING, False, year_ago, *land_params, *ids])
+        cursor.execute(sql, [BizStep.INSPECTING, False, year_ago, *land_params, *[today] * 8, *ids])
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
     for entity in entities:
-        bases, area, lots, certificates, failed, sales, land = rows.get(
-            entity.pk, (0, None, 0, 0, 0, None, None)
+        bases, area, lots, certificates, failed, sales, land, policies, insured, claims, kinds = rows.get(
+            entity.pk, (0, None, 0, 0, 0, None, None, 0, None, None, None)
         )
+        entity.insurance = {
+            "policies": policies,
+            "kinds": sorted(kinds.split(",")) if kinds else [],
+            "sum_insured": _decimal(insured) or ZERO,
+            "claims_paid": _decimal(claims) or ZERO,
+        }
         entity.land_in_mu = None if land is None else _decimal(Decimal(str(land)) / M2_PER_MU)
         entity.n_bases, entity.total_area, entity.n_lots = bases, _decimal(area), lots
         entity.n_certificates, entity.n_failed, entity.sales_12m = certificates, failed, _decimal(sales)
@@ -294,8 +315,10 @@ def do_set_consent(producer, *, actor, given: bool) -> DirectoryConsent:
 
 
 @transaction.atomic
-def do_configure_client(*, actor, user, institution, fields, rate=DEFAULT_RATE) -> DirectoryClient:
-    """A bank's field set and rate (admin)."""
+def do_configure_client(
+    *, actor, user, institution, fields, rate=DEFAULT_RATE, kind=ClientKind.BANK
+) -> DirectoryClient:
+    """A bank's or insurer's field set and rate (admin); an insurer may also report its own policies."""
     existing = DirectoryClient.objects.filter(user=user).first()
     require(actor, "markets.directoryclient.change" if existing else "markets.directoryclient.add")
     errors = {}
@@ -310,11 +333,14 @@ def do_configure_client(*, actor, user, institution, fields, rate=DEFAULT_RATE) 
         parse_rate(rate)
     except ValueError:
         errors["rate"] = ["频率格式如 60/m、1000/h"]
+    if kind not in ClientKind.values:
+        errors["kind"] = ["机构类型应为 银行、保险机构 或 其他机构"]
     if errors:
         raise ServiceError("invalid", "名录查询机构设置有误", errors)
     before = audit.snapshot(existing) if existing else None
     client, created = DirectoryClient.objects.update_or_create(
-        user=user, defaults={"institution": institution.strip(), "fields": list(fields), "rate": rate}
+        user=user,
+        defaults={"institution": institution.strip(), "kind": kind, "fields": list(fields), "rate": rate},
     )
     user.__dict__.pop("_directory_client", None)
     if created:

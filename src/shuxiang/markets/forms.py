@@ -7,8 +7,11 @@ from shuxiang.core.forms import ServiceFormMixin
 from shuxiang.core.models import Person, Place, User
 from shuxiang.markets.choices import (
     BrandKind,
+    ClientKind,
     GrainGrade,
     GrainVariety,
+    InsuranceKind,
+    InsuredUnit,
     Platform,
     StationKind,
     StationStatus,
@@ -68,6 +71,13 @@ class DirectoryClientForm(ServiceFormMixin, forms.Form):
 
     user = forms.ModelChoiceField(label="接口账号", queryset=User.objects.none(), empty_label="请选择")
     institution = forms.CharField(label="机构名称", max_length=80)
+    kind = forms.ChoiceField(
+        label="机构类型",
+        choices=ClientKind.choices,
+        initial=ClientKind.BANK,
+        required=False,
+        help_text="保险机构还可通过接口报送本机构承保的保单",
+    )
     fields = forms.MultipleChoiceField(label="可读字段", widget=forms.CheckboxSelectMultiple)
     rate = forms.CharField(
         label="频率上限", max_length=12, initial="60/m", help_text="如 60/m（每分钟60次）、1000/h"
@@ -86,7 +96,11 @@ class DirectoryClientForm(ServiceFormMixin, forms.Form):
             self.fields["user"].queryset = accounts.filter(pk=client.user_id)
             self.fields["user"].disabled = True
             self.initial.update(
-                user=client.user_id, institution=client.institution, fields=client.fields, rate=client.rate
+                user=client.user_id,
+                institution=client.institution,
+                kind=client.kind,
+                fields=client.fields,
+                rate=client.rate,
             )
         else:
             self.initial.setdefault("fields", list(directory.DEFAULT_FIELDS))
@@ -252,3 +266,59 @@ class BrandProducerForm(ServiceFormMixin, forms.Form):
             Producer.objects.restrict(user).filter(place__path__startswith=brand.place.path).order_by("name")
         )
         self.fields["authorised_on"].initial = timezone.localdate()
+
+
+def _money(label, digits=14, required=True, help_text=""):
+    return forms.DecimalField(
+        label=label,
+        max_digits=digits,
+        decimal_places=2,
+        required=required,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+    )
+
+
+class InsurancePolicyForm(ServiceFormMixin, forms.Form):
+    """A policy on a phone: the entity (of the user's region), insurer, number, kind, what and how much,
+    the period and the claims paid so far. Bounds and cross-checks are the service's (insurance._clean)."""
+
+    producer = forms.ModelChoiceField(
+        label="经营主体", queryset=Producer.objects.none(), empty_label="请选择"
+    )
+    insurer = forms.CharField(
+        label="承保机构", max_length=80, help_text="如 中国人民财产保险股份有限公司益阳市分公司"
+    )
+    number = forms.CharField(label="保单号", max_length=40)
+    kind = forms.ChoiceField(label="险种", choices=[("", "请选择"), *InsuranceKind.choices])
+    subject = forms.CharField(label="保险标的", max_length=60, required=False, help_text="如 早稻、育肥猪")
+    quantity = forms.DecimalField(
+        label="保险数量",
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+    )
+    unit = forms.ChoiceField(label="单位", choices=InsuredUnit.choices)
+    sum_insured = _money("保险金额（元）")
+    premium = _money("保费（元）", 12)
+    premium_subsidy = _money("其中财政补贴（元）", 12, required=False, help_text="不填为0")
+    starts_on = forms.DateField(
+        label="保险起期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(
+        label="保险止期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    claims_paid = _money("已决赔款（元）", required=False, help_text="不填为0")
+
+    def __init__(self, *args, user=None, policy=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["producer"].queryset = Producer.objects.restrict(user).order_by("place__code", "name")
+        if policy is not None:  # a correction keeps the entity
+            self.fields["producer"].queryset = Producer.objects.filter(pk=policy.producer_id)
+            self.fields["producer"].disabled = True
+            self.initial.update(
+                {name: getattr(policy, name) for name in self.fields if name != "producer"},
+                producer=policy.producer_id,
+            )
+        else:
+            self.fields["starts_on"].initial = timezone.localdate()

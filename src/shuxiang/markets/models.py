@@ -15,9 +15,12 @@ from shuxiang.core.scope import ScopedQuerySet, declare_unscoped, scoped
 from shuxiang.markets.choices import (
     BrandKind,
     BuyerKind,
+    ClientKind,
     Consent,
     GrainGrade,
     GrainVariety,
+    InsuranceKind,
+    InsuredUnit,
     Level,
     LookupOutcome,
     MethodKind,
@@ -644,6 +647,7 @@ class DirectoryClient(models.Model):
         related_name="directory_client",
     )
     institution = models.CharField("机构", max_length=80)
+    kind = models.CharField("机构类型", max_length=8, choices=ClientKind.choices, default=ClientKind.BANK)
     fields = models.JSONField("可读字段")
     rate = models.CharField("频率上限", max_length=12, default="60/m", help_text="如 60/m、1000/h")
 
@@ -659,7 +663,10 @@ declare_unscoped(DirectoryClient, "金融机构接口配置，只有管理员维
 
 
 # The directory's API routes by the names a county user reads (the path stays in the record and the API).
-ROUTE_NAMES = {"/api/v1/directory/entities/": "经营主体名录接口"}
+ROUTE_NAMES = {
+    "/api/v1/directory/entities/": "经营主体名录接口",
+    "/api/v1/directory/insurance/": "农业保险保单接口",
+}
 
 
 @scoped("producer__place")
@@ -691,3 +698,102 @@ class DirectoryLookup(models.Model):
 
     def get_route_display(self):
         return ROUTE_NAMES.get(self.route, self.route)
+
+
+# Bounds of a policy's figures: one entity's agricultural policy above these is a typing error (an extra
+# digit), not a policy — the largest county-level policies (a big grower's 10,000 亩 of rice at 1,200 元/亩)
+# stay far below.
+MAX_SUM_INSURED = 500_000_000  # 元
+MAX_QUANTITY = 1_000_000
+
+
+@scoped("producer__place")
+class InsurancePolicy(models.Model):
+    """A policy-based agricultural insurance policy (政策性农业保险保单) of a directory entity: who insures
+    what, for how much, from when to when, and what it has paid out. The directory's `insurance` field
+    is computed from the policies in force.
+
+    `insurer_account` is the insurer's directory-client account when the insurer has one: its grant
+    reads and writes only the rows that carry it (an insurer sees its own policies, never another's).
+    """
+
+    producer = models.ForeignKey(
+        "trace.Producer",
+        verbose_name="经营主体",
+        on_delete=models.PROTECT,
+        related_name="insurance_policies",
+    )
+    insurer = models.CharField("承保机构", max_length=80)
+    insurer_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承保机构接口账号",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    number = models.CharField("保单号", max_length=40)
+    kind = models.CharField("险种", max_length=12, choices=InsuranceKind.choices)
+    subject = models.CharField("保险标的", max_length=60, blank=True, help_text="如 早稻、育肥猪、收割机")
+    quantity = models.DecimalField("保险数量", max_digits=12, decimal_places=2)
+    unit = models.CharField("单位", max_length=8, choices=InsuredUnit.choices)
+    sum_insured = models.DecimalField("保险金额（元）", max_digits=14, decimal_places=2)
+    premium = models.DecimalField("保费（元）", max_digits=12, decimal_places=2)
+    premium_subsidy = models.DecimalField(
+        "财政补贴保费（元）",
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="中央、省、市、区各级补贴之和",
+    )
+    starts_on = models.DateField("保险起期")
+    ends_on = models.DateField("保险止期")
+    claims_paid = models.DecimalField("已决赔款（元）", max_digits=14, decimal_places=2, default=0)
+    source = models.CharField("来源", max_length=8, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "农业保险保单"
+        verbose_name_plural = "农业保险保单"
+        ordering = ["-starts_on", "insurer", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["insurer", "number"],
+                name="markets_policy_number_once",
+                violation_error_message="该承保机构已登记此保单号",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=models.F("starts_on")),
+                name="markets_policy_period",
+                violation_error_message="保险止期应晚于起期",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0)
+                & Q(sum_insured__gte=0)
+                & Q(premium__gte=0)
+                & Q(premium_subsidy__gte=0)
+                & Q(premium_subsidy__lte=models.F("premium"))
+                & Q(claims_paid__gte=0),
+                name="markets_policy_amounts",
+                violation_error_message="数量应大于0，金额不能为负，补贴不能超过保费",
+            ),
+        ]
+        indexes = [models.Index(fields=["producer", "ends_on"])]
+
+    def __str__(self):
+        return f"{self.insurer} {self.number}"
+
+    def in_force(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.starts_on <= on <= self.ends_on

@@ -23,13 +23,22 @@ markets.directoryconsent.add/change
 markets.directoryclient.view/add/change
                                   a bank's or insurer's field set and rate (administrator)
 markets.directorylookup.view      who looked an entity up (staff in region; the entity's own recorder)
+markets.insurancepolicy.view/add/change
+                                  agricultural insurance policies of the directory's entities: township
+                                  staff and up in their region (the bureaus and townships collect the
+                                  subsidised policies); not village cadres or grid workers (a policy's
+                                  sums are the entity's finances). Insurer clients (role bank with a
+                                  DirectoryClient of kind 保险机构) only the policies carrying their own
+                                  account — insurancepolicy.add is type-level, the service forces the
+                                  insurer to the client's institution.
+markets.insurancepolicy.delete    remove a policy entered by mistake (district level)
 
 Staff roles view every markets type in their region by the core staff rule; the bank reads the
 directory through trace.directoryentry.view (trace/permissions.py) and nothing here.
 """
 
 from shuxiang.core.choices import Role
-from shuxiang.core.permissions import default_grant, system_grant
+from shuxiang.core.permissions import default_grant, exclude_from_staff_view, system_grant
 
 DISTRICT = (Role.ADMIN, Role.DISTRICT, Role.DEPARTMENT)
 TOWNSHIP = (*DISTRICT, Role.TOWNSHIP)
@@ -64,6 +73,13 @@ default_grant(
     Role.PRODUCER, "markets.directoryconsent", ["view", "add", "change"], {"producer__operators": "$user"}
 )
 default_grant(Role.PRODUCER, "markets.directorylookup", ["view"], {"producer__operators": "$user"})
+
+# Insurance policies: not under the blanket staff-view rule (village and grid roles do not read an
+# entity's insurance); township and up record and correct them in their region.
+exclude_from_staff_view("markets.insurancepolicy")
+default_grant(TOWNSHIP, "markets.insurancepolicy", ["view", "export", "add", "change"])
+default_grant(DISTRICT, "markets.insurancepolicy", ["delete"])
+default_grant(Role.BANK, "markets.insurancepolicy", ["view", "add", "change"], {"insurer_account": "$user"})
 
 # The nightly recomputation runs as the system actor "markets"; grain anomalies open cases as it.
 system_grant("markets", "markets.warninglevel.add", "cases.case.add", "cases.case.handle")

@@ -27,13 +27,23 @@ from shuxiang.markets import (
     commerce,
     directory,
     grain,
+    insurance,
     monitor,
     public_warning,
     services,
 )
-from shuxiang.markets.choices import LEVEL_RANK, LEVEL_TAG, Level, Source, StationKind, StationStatus
+from shuxiang.markets.choices import (
+    LEVEL_RANK,
+    LEVEL_TAG,
+    InsuranceKind,
+    Level,
+    Source,
+    StationKind,
+    StationStatus,
+)
 from shuxiang.markets.filtersets import (
     BrandFilterSet,
+    InsurancePolicyFilterSet,
     LiveSessionFilterSet,
     LookupFilterSet,
     PointFilterSet,
@@ -52,6 +62,7 @@ from shuxiang.markets.forms import (
     BrandProducerForm,
     ConsentForm,
     DirectoryClientForm,
+    InsurancePolicyForm,
     LiveSessionForm,
     PriceForm,
     PublicWarningForm,
@@ -69,6 +80,7 @@ from shuxiang.markets.models import (
     DirectoryLookup,
     GrainPurchase,
     GrainStock,
+    InsurancePolicy,
     LiveSession,
     Method,
     PriceObservation,
@@ -881,6 +893,7 @@ class DirectoryListView(ObjectListView):
     """Staff with the directory grant: every entity in region, with its consent and lookups."""
 
     model = DirectoryEntry
+    template_name = "markets/directory.html"
     filterset_class = None
     title = "新型农业经营主体名录"
     select_related = ("place",)
@@ -916,6 +929,9 @@ class DirectoryListView(ObjectListView):
     def detail_url(obj):
         return reverse("directory:detail", args=[obj.pk])
 
+    def get_extra_context(self, queryset):
+        return {"may_view_policies": has_perm(self.request.user, "markets.insurancepolicy.view")}
+
 
 @requires("trace.directoryentry.view")
 @object_view(DirectoryEntry)
@@ -923,6 +939,8 @@ def directory_detail(request, pk):
     entity = object_or_404(DirectoryEntry, request.user, pk=pk)
     consent = DirectoryConsent.objects.filter(producer=entity).first()
     lookups = DirectoryLookup.objects.restrict(request.user).filter(producer=entity)[:50]
+    policies = list(InsurancePolicy.objects.restrict(request.user).filter(producer=entity))
+    directory.attach_figures([entity])
     return render(
         request,
         "markets/directory_detail.html",
@@ -935,6 +953,11 @@ def directory_detail(request, pk):
             ),
             "may_change": has_perm(request.user, "markets.directoryconsent.change")
             or has_perm(request.user, "markets.directoryconsent.add"),
+            "policies": policies,
+            "may_view_policies": has_perm(request.user, "markets.insurancepolicy.view"),
+            "may_add_policy": has_perm(request.user, "markets.insurancepolicy.add"),
+            "may_change_policy": has_perm(request.user, "markets.insurancepolicy.change"),
+            "insurance_kinds": "、".join(InsuranceKind(k).label for k in entity.insurance["kinds"]),
         },
     )
 
@@ -995,6 +1018,7 @@ def _client_page(request, client=None):
             institution=data["institution"],
             fields=data["fields"],
             rate=data["rate"].strip(),
+            kind=data["kind"] or "bank",
         )
 
     done, saved = submit_form(request, form, write, success=None)
@@ -1038,3 +1062,113 @@ class LookupListView(ObjectListView):
         Column("接口", "get_route_display"),
         Column("结果", "get_outcome_display"),
     ]
+
+
+# --- insurance policies -------------------------------------------------------------------------
+
+
+class InsuranceListView(ObjectListView):
+    """The policies of the entities in region (township and up): kind, township, in force today."""
+
+    model = InsurancePolicy
+    filterset_class = InsurancePolicyFilterSet
+    title = "农业保险保单"
+    template_name = "markets/insurance.html"
+    select_related = ("producer__place",)
+    create_url_name = "directory:insurance_new"
+    create_permission = "markets.insurancepolicy.add"
+    create_label = "登记保单"
+    detail_url = staticmethod(lambda p: reverse("directory:insurance_edit", args=[p.pk]))
+    columns = [
+        Column("保单号", "number", link=True),
+        Column("经营主体", "producer.name", wrap=True),
+        Column("险种", "get_kind_display"),
+        Column("承保机构", "insurer", clip=True),
+        Column("保险数量", lambda p: f"{formats.number(p.quantity)}{p.get_unit_display()}"),
+        Column("保险金额（元）", lambda p: formats.number(p.sum_insured)),
+        Column("保险期间", lambda p: f"{formats.day(p.starts_on)}至{formats.day(p.ends_on)}", wrap=True),
+        Column(
+            "状态",
+            lambda p: (
+                "在保" if p.in_force() else ("已到期" if p.ends_on < timezone.localdate() else "未起保")
+            ),
+        ),
+        Column("已决赔款（元）", lambda p: formats.number(p.claims_paid)),
+    ]
+
+    def get_extra_context(self, queryset):
+        today = timezone.localdate()
+        live = queryset.filter(starts_on__lte=today, ends_on__gte=today).aggregate(
+            n=Count("pk"),
+            insured=Sum("sum_insured"),
+            claims=Sum("claims_paid"),
+            entities=Count("producer", distinct=True),
+        )
+        return {"live": live, "may_import": has_perm(self.request.user, "markets.insurancepolicy.add")}
+
+
+def _policy_page(request, policy=None):
+    initial = (
+        {"producer": request.GET.get("producer")} if policy is None and request.GET.get("producer") else None
+    )
+    form = InsurancePolicyForm(request.POST or None, user=request.user, policy=policy, initial=initial)
+
+    def write(data):
+        values = {k: v for k, v in data.items() if k != "producer"}
+        if policy is not None:
+            return insurance.do_update_policy(policy, actor=request.user, **values)
+        return insurance.do_record_policy(
+            actor=request.user, producer=data["producer"], source=Source.PHONE, **values
+        )
+
+    done, saved = submit_form(request, form, write, success=None)
+    if done:
+        messages.success(request, f"已保存保单：{saved.insurer} {saved.number}")
+        return redirect("directory:insurance")
+    title = f"更正保单 {policy.number}" if policy else "登记农业保险保单"
+    return render(
+        request,
+        "core/form.html",
+        {"form": form, "title": title, "submit": "保存"},
+        status=400 if form.errors else 200,
+    )
+
+
+@requires("markets.insurancepolicy.add")
+def insurance_new(request):
+    return _policy_page(request)
+
+
+@requires("markets.insurancepolicy.add")
+def insurance_import(request):
+    """A file of policies (XLSX or CSV), all or nothing; every bad row listed."""
+    from shuxiang.core.importers import import_upload
+
+    form = UploadForm(request.POST or None, request.FILES or None)
+    created, problems = import_upload(
+        request,
+        form,
+        lambda data, name: insurance.do_import_policies(actor=request.user, rows=read_rows(data, name)),
+    )
+    if created is not None:
+        messages.success(request, f"导入完成：{created} 份保单")
+        return redirect("directory:insurance")
+    return render(
+        request,
+        "markets/import.html",
+        {
+            "form": form,
+            "problems": problems,
+            "title": "导入农业保险保单",
+            "columns": "、".join(insurance.IMPORT_COLUMNS)
+            + "（险种、单位可填中文名称；日期如 2026-03-01；财政补贴保费、已决赔款可空）",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@requires("markets.insurancepolicy.change")
+@object_view(InsurancePolicy)
+def insurance_edit(request, pk):
+    policy = object_or_404(InsurancePolicy, request.user, pk=pk)
+    return _policy_page(request, policy)

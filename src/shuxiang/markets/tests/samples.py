@@ -17,6 +17,7 @@ from shuxiang.markets.models import (
     GrainBuyer,
     GrainPurchase,
     GrainStock,
+    InsurancePolicy,
     LiveSession,
     Method,
     PriceObservation,
@@ -182,4 +183,25 @@ def make_brand(place, marker):
     township = village.parent if village.level == 3 else village
     return brands.do_create_brand(
         actor=OPERATOR, name=marker, kind="township", place=township, products="样品"
+    )
+
+
+@sample(InsurancePolicy)
+def make_policy(place, marker):
+    from shuxiang.markets import insurance
+    from shuxiang.trace.tests.samples import make_producer
+
+    today = timezone.localdate()
+    return insurance.do_record_policy(
+        actor=OPERATOR,
+        producer=make_producer(place, f"{marker}主体"),
+        insurer=marker,
+        number=f"S-POL-{next(_n)}",
+        kind="rice",
+        quantity=Decimal("10"),
+        unit="mu",
+        sum_insured=Decimal("10000"),
+        premium=Decimal("600"),
+        starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=300),
     )
