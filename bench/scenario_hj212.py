@@ -12,16 +12,20 @@ through `services.do_ingest` in one process, no sockets, no parsing.
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench.harness import ROOT, SHUXIANG, free_port, scratch_database, scratch_env, table
 
 sys.path.insert(0, str(ROOT / "src"))
 
 STATIONS = 500
+ANSWER_TIMEOUT = 30  # seconds a bench station waits for its 9014 before it counts the upload as unanswered
 WORKERS = os.environ.get("BENCH_HJ212_WORKERS", "1")  # SQLite has one writer: a second worker only waits
 FACTORS = ["w00000", "w01001", "w01009", "w01010", "w01014", "w01018", "w01019", "w21001", "w21003", "w21011"]
 
@@ -105,7 +109,11 @@ async def _station(port, mn, per, base, latencies, counts, warmed, go):
             if data is not None:
                 buffer = buffer[used:]
                 break
-            chunk = await reader.read(4096)
+            try:  # a station gives up on an answer after a while (the listener's idle timeout is 10 min)
+                async with asyncio.timeout(ANSWER_TIMEOUT):
+                    chunk = await reader.read(4096)
+            except TimeoutError:
+                return None
             if not chunk:
                 return None
             buffer += chunk
@@ -155,11 +163,12 @@ def run(args):
         _sh(env, SETUP.format(n=stations, prefix="ST"))
         _sh(env, SETUP.format(n=stations, prefix="BASE"))
         port = free_port()
+        listener_log = Path(env["SHUXIANG_VAR_DIR"]) / "hj212-serve.log"
         listener = subprocess.Popen(
             [SHUXIANG, "hj212", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", WORKERS],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=listener_log.open("w"),
         )
         try:
             for _ in range(100):
@@ -174,6 +183,17 @@ def run(args):
         finally:
             listener.terminate()
             listener.wait(10)
+        errors = [
+            line
+            for line in listener_log.read_text().splitlines()
+            # the listener's own reports (a refused or failed batch, an unexpected error), not the
+            # connections cancelled by its shutdown at the end
+            if line.startswith("hj212") and any(word in line for word in ("failed", "refused", "unexpected"))
+        ]
+        if errors:  # the scratch folder goes away: keep the listener's log where it can be read
+            kept = Path(tempfile.gettempdir()) / "shuxiang-bench-hj212-serve.log"
+            shutil.copy(listener_log, kept)
+            errors.append(f"(the whole log: {kept})")
         stored = int(
             _sh(
                 env,
@@ -182,9 +202,11 @@ def run(args):
         )
         baseline = json.loads(_sh(env, BASELINE.format(factors=FACTORS, per=per, n=stations)))
     packets = stations * per
+    if errors:
+        print(f"listener errors ({len(errors)}, the last 20):", *errors[-20:], sep="\n", file=sys.stderr)
     latencies.sort()
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    rate = packets / seconds
+    rate = counts["answered"] / seconds  # answered and stored; an unanswered upload is not counted
     base_rate = baseline["messages"] / baseline["seconds"]
     rows = [
         (

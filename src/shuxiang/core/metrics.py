@@ -17,6 +17,7 @@ Nothing is allowed by default; a wrong token is refused from any address.
 import hmac
 import ipaddress
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -36,15 +37,25 @@ def register_gauges(provider: Callable[[], Iterable[Gauge]]) -> None:
 
 
 _instruments = {}
+_instruments_lock = threading.Lock()
 
 
 def _instrument(kind, name, documentation, labels, **kwargs):
-    if name not in _instruments:
-        import prometheus_client
+    """The process's one counter or histogram of `name`, made on first use.
 
-        cls = {"counter": prometheus_client.Counter, "histogram": prometheus_client.Histogram}[kind]
-        _instruments[name] = cls(name, documentation, labels, **kwargs)
-    return _instruments[name]
+    Made under a lock: server threads (gunicorn's, a listener's pool) reach the first use together, and
+    prometheus-client refuses a second instrument of the same name (DuplicateTimeseries) — which failed a
+    listener's already committed batch, so its packets went unanswered (found by `python -m bench hj212`)."""
+    instrument = _instruments.get(name)
+    if instrument is None:
+        with _instruments_lock:
+            instrument = _instruments.get(name)
+            if instrument is None:
+                import prometheus_client
+
+                cls = {"counter": prometheus_client.Counter, "histogram": prometheus_client.Histogram}[kind]
+                instrument = _instruments[name] = cls(name, documentation, labels, **kwargs)
+    return instrument
 
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10)

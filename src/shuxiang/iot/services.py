@@ -664,7 +664,10 @@ def _store(accepted, outcomes, now):
     storage.touch_devices(list(devices), now)
     for i, info, _ in accepted:
         stored_by_protocol[info.protocol] = stored_by_protocol.get(info.protocol, 0) + outcomes[i].stored
-    transaction.on_commit(lambda: [metrics.count_ingested(p, n) for p, n in stored_by_protocol.items()])
+    # robust: the readings are committed by then; a failing counter must not make the batch look failed
+    transaction.on_commit(
+        lambda: [metrics.count_ingested(p, n) for p, n in stored_by_protocol.items()], robust=True
+    )
 
 
 def do_touch_device(code: str, *, actor, now=None) -> bool:

@@ -41,3 +41,29 @@ def test_the_file_cache_lists_its_folder_at_most_once_in_a_few_seconds(tmp_path,
     cache.set("k5", 5)
     assert len(listings) == 2
     assert len(original(cache)) <= 5
+
+
+def test_threads_reaching_a_metric_first_together_share_one_instrument():
+    """gunicorn's threads and a listener's pool meet the first use of a counter at once; prometheus-client
+    refuses a second instrument of a name, which once failed a listener's committed batch."""
+    import threading
+
+    from shuxiang.core import metrics
+
+    name = "shuxiang_test_first_use_race"
+    metrics._instruments.pop(name, None)
+    start, made, errors = threading.Barrier(8), [], []
+
+    def first_use():
+        start.wait()
+        try:
+            made.append(metrics._instrument("counter", name, "测试", ["protocol"]))
+        except Exception as exc:  # DuplicateTimeseries without the lock
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(made) == 8 and len({id(m) for m in made}) == 1
