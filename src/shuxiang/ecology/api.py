@@ -14,6 +14,7 @@ from shuxiang.ecology.filtersets import (
     ForestStandFilterSet,
     MonitoringPointFilterSet,
     SampleFilterSet,
+    TruckFilterSet,
 )
 from shuxiang.ecology.models import (
     CollectionPoint,
@@ -526,7 +527,7 @@ class TruckSerializer(serializers.ModelSerializer):
         ]
 
     def get_terminal_online(self, obj) -> bool | None:
-        return obj.terminal.is_online() if obj.terminal_id else None
+        return obj.terminal.is_online if obj.terminal_id else None
 
 
 class TruckWriteSerializer(serializers.Serializer):
@@ -576,6 +577,7 @@ class TruckViewSet(
 
     queryset = Truck.objects.select_related("place", "terminal").order_by("plate")
     serializer_class = TruckSerializer
+    filterset_class = TruckFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_perms = {"visits": "ecology.truck.view"}
 

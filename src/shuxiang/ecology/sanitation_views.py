@@ -12,7 +12,7 @@ from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
 from shuxiang.core.permissions import has_perm
 from shuxiang.ecology import forms, services, trucks
-from shuxiang.ecology.filtersets import BeautyFilterSet, CollectionPointFilterSet
+from shuxiang.ecology.filtersets import BeautyFilterSet, CollectionPointFilterSet, TruckFilterSet
 from shuxiang.ecology.models import BeautyAssessment, BeautyItem, CollectionPoint, CollectionRecord, Truck
 
 
@@ -207,13 +207,14 @@ def _terminal_status(t):
     if t.terminal_id is None:
         return "无终端"
     seen = formats.when(t.terminal.last_seen_at) if t.terminal.last_seen_at else "从未上线"
-    return f"{'在线' if t.terminal.is_online() else '离线'} · {seen}"
+    return f"{'在线' if t.terminal.is_online else '离线'} · {seen}"
 
 
 class TruckListView(ObjectListView):
     """/sanitation/trucks/: the garbage trucks of the user's region and whether their terminals report."""
 
     model = Truck
+    filterset_class = TruckFilterSet
     title = "垃圾清运车辆"
     select_related = ("place", "terminal")
     create_url_name = "sanitation:truck_add"
