@@ -557,7 +557,7 @@ class TruckUpdateSerializer(serializers.Serializer):
 class VisitSerializer(serializers.Serializer):
     point = serializers.CharField(source="point.code", help_text="收集点编号")
     point_name = serializers.CharField(source="point.name")
-    place = PlaceCodeField(source="point.place", read_only=True)
+    place = serializers.CharField(source="point.place.code", help_text="收集点所在村的区划代码")
     arrived = serializers.DateTimeField()
     left = serializers.DateTimeField()
     minutes = serializers.FloatField()

@@ -11,6 +11,7 @@ class EcologyConfig(AppConfig):
         from shuxiang.iot.kinds import register_device_kind
 
         register_device_kind("hj212_station", "水质在线监测站")
+        register_device_kind("jt808_truck", "垃圾清运车北斗终端")
 
         from shuxiang.ecology import hj212_commands
         from shuxiang.iot.hj212_server import register_command_handler

@@ -182,3 +182,18 @@ def test_truck_pages_api_and_scope(client_for, api_for, cast, places, truck, ter
     assert other.get(f"/api/v1/sanitation/trucks/{truck.pk}/").status_code == 404
     assert client_for(cast.township_b).get(f"/sanitation/trucks/{truck.pk}/").status_code == 404
     assert api_for(cast.grid_a).post("/api/v1/sanitation/trucks/", {}, format="json").status_code == 403
+
+
+def test_the_demo_truck_stops_at_its_points_and_one_record_is_not_matched(places, bins):
+    from types import SimpleNamespace
+
+    from shuxiang.ecology import demo
+
+    ctx = SimpleNamespace(townships=[places.township_a], district=places.district)
+    demo._trucks(ctx, list(bins), timezone.now())
+    assert (
+        Truck.objects.count() == 3
+        and Truck.objects.filter(synthetic=True, terminal__isnull=False).count() == 1
+    )
+    records = CollectionRecord.objects.select_related("registered_truck", "point").order_by("collected_at")
+    assert sorted(trucks.check_records(records).values()) == ["未到达", "符合"]
