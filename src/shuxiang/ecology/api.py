@@ -7,13 +7,14 @@ from rest_framework.response import Response
 from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
-from shuxiang.ecology import hj212_commands, services
+from shuxiang.ecology import hj212_commands, services, trucks
 from shuxiang.ecology.choices import grade_label
 from shuxiang.ecology.filtersets import (
     CollectionRecordFilterSet,
     ForestStandFilterSet,
     MonitoringPointFilterSet,
     SampleFilterSet,
+    TruckFilterSet,
 )
 from shuxiang.ecology.models import (
     CollectionPoint,
@@ -26,6 +27,7 @@ from shuxiang.ecology.models import (
     SampleValue,
     Standard,
     StationCommand,
+    Truck,
 )
 
 GEOJSON_CAP = 5000
@@ -467,6 +469,7 @@ class CollectionRecordSerializer(serializers.ModelSerializer):
             "collected_at",
             "weight_kg",
             "truck",
+            "registered_truck",
             "transfer_station",
         ]
 
@@ -498,3 +501,114 @@ class CollectionRecordViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, views
             raise ServiceError("invalid", "收集点不存在或不在您的管辖范围内", {"point": ["不存在"]})
         record = services.do_record_collection(point, actor=request.user, **values)
         return Response(CollectionRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class TruckSerializer(serializers.ModelSerializer):
+    place = PlaceCodeField(read_only=True)
+    terminal = serializers.CharField(source="terminal.code", read_only=True, default=None)
+    terminal_online = serializers.SerializerMethodField()
+    terminal_last_seen_at = serializers.DateTimeField(
+        source="terminal.last_seen_at", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Truck
+        fields = [
+            "id",
+            "plate",
+            "unit",
+            "place",
+            "capacity_t",
+            "terminal",
+            "terminal_online",
+            "terminal_last_seen_at",
+            "is_active",
+            "synthetic",
+        ]
+
+    def get_terminal_online(self, obj) -> bool | None:
+        return obj.terminal.is_online if obj.terminal_id else None
+
+
+class TruckWriteSerializer(serializers.Serializer):
+    plate = serializers.CharField(max_length=20, help_text="车牌号，如 湘H·D1234")
+    unit = serializers.CharField(max_length=60)
+    place = PlaceCodeField(help_text="所属乡镇或区的区划代码")
+    capacity_t = serializers.FloatField(required=False, allow_null=True)
+    terminal_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="JT/T 808 终端的设备编码（已在物联感知登记）",
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class TruckUpdateSerializer(serializers.Serializer):
+    unit = serializers.CharField(max_length=60, required=False)
+    place = PlaceCodeField(required=False)
+    capacity_t = serializers.FloatField(required=False, allow_null=True)
+    terminal_code = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="空字符串表示拆除终端"
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class VisitSerializer(serializers.Serializer):
+    point = serializers.CharField(source="point.code", help_text="收集点编号")
+    point_name = serializers.CharField(source="point.name")
+    place = serializers.CharField(source="point.place.code", help_text="收集点所在村的区划代码")
+    arrived = serializers.DateTimeField()
+    left = serializers.DateTimeField()
+    minutes = serializers.FloatField()
+    fixes = serializers.IntegerField(help_text="停靠期间的定位点数")
+
+
+class TruckViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """垃圾清运车（ecology.truck.view）；POST 登记（ecology.truck.add），PATCH 修改（ecology.truck.change）；
+    visits：某日（北京时间）按北斗轨迹计算的停靠收集点。"""
+
+    queryset = Truck.objects.select_related("place", "terminal").order_by("plate")
+    serializer_class = TruckSerializer
+    filterset_class = TruckFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    required_perms = {"visits": "ecology.truck.view"}
+
+    @extend_schema(request=TruckWriteSerializer, responses={201: TruckSerializer})
+    def create(self, request, *args, **kwargs):
+        data = TruckWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        truck = trucks.do_register_truck(actor=request.user, **data.validated_data)
+        return Response(TruckSerializer(truck).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TruckUpdateSerializer, responses={200: TruckSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        truck = self.get_object()
+        data = TruckUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        truck = trucks.do_update_truck(truck, actor=request.user, **data.validated_data)
+        return Response(TruckSerializer(truck).data)
+
+    @extend_schema(exclude=True)
+    def update(self, request, *args, **kwargs):  # PUT is not offered (http_method_names); PATCH corrects
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="某日停靠的收集点（按北斗轨迹计算：收集点 50 米内连续停留 2 分钟以上）",
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="日期（北京时间），默认今天")],
+        responses=VisitSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="visits")
+    def visits(self, request, pk=None):
+        truck = self.get_object()
+        day = trucks.parse_day(request.query_params.get("date"))
+        _track, visits = trucks.visits_of_day(truck, day, request.user)
+        page = self.paginate_queryset(visits)
+        return self.get_paginated_response(VisitSerializer(page, many=True).data)

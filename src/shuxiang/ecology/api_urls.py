@@ -11,4 +11,6 @@ router.register("ecology/rivers", api.RiverViewSet, basename="ecology-river")
 router.register("ecology/forests", api.ForestStandViewSet, basename="ecology-forest")
 router.register("sanitation/collections", api.CollectionRecordViewSet, basename="sanitation-collection")
 
+router.register("sanitation/trucks", api.TruckViewSet, basename="sanitation-truck")
+
 urlpatterns = router.urls

@@ -11,6 +11,7 @@ class EcologyConfig(AppConfig):
         from shuxiang.iot.kinds import register_device_kind
 
         register_device_kind("hj212_station", "水质在线监测站")
+        register_device_kind("jt808_truck", "垃圾清运车北斗终端")
 
         from shuxiang.ecology import hj212_commands
         from shuxiang.iot.hj212_server import register_command_handler
@@ -55,6 +56,9 @@ class EcologyConfig(AppConfig):
         system_grant("listener", "ecology.stationcommand.change")
         default_grant((*keepers, Role.TOWNSHIP), "ecology.collectionpoint", ["add", "change"])
         default_grant((*keepers, Role.TOWNSHIP, Role.VILLAGE, Role.GRID), "ecology.collectionrecord", ["add"])
+        # Garbage trucks are run by the township's sanitation station or the district's contractor: the
+        # township and the district register them and fit their JT/T 808 terminals (as collection points).
+        default_grant((*keepers, Role.TOWNSHIP), "ecology.truck", ["add", "change"])
         # 美丽屋场 assessments are the township's (and the district's) to score, village by village.
         default_grant((*keepers, Role.TOWNSHIP), "ecology.beautyassessment", ["add", "change"])
         # The platform acting for ecology: cases for exceedances and overdue collections, lines on them,
@@ -76,6 +80,7 @@ class EcologyConfig(AppConfig):
             MenuItem("林地小班", "ecology:forest_list"),
             MenuItem("水系表", "ecology:river_list"),
             MenuItem("垃圾收运", "sanitation:index"),
+            MenuItem("清运车辆", "sanitation:truck_list"),
             MenuItem("美丽屋场", "sanitation:beauty_list"),
             MenuItem("美丽屋场细则", "sanitation:beauty_items"),
             order=37,

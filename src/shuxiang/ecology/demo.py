@@ -568,6 +568,73 @@ def _garbage(ctx, rng, villages, home, now):
         CollectionPoint.objects.filter(pk=pk).update(last_collected_at=at)
     services.do_check_overdue_collections(actor=services.ECOLOGY, now=now)
     _beauty(rng, chosen, now)
+    _trucks(ctx, [p for p in made if p.place in home], now)
+
+
+def _trucks(ctx, points, now):
+    """Three garbage trucks (synthetic plates, 演示): 泉交河镇's with a JT/T 808 terminal and a track
+    this morning that stops at four collection points and drives past a fifth, a second of the township
+    without a terminal, the district contractor's. Its records: four the track confirms (符合), one at
+    the point it only drove past (未到达). The track goes in through the iot engine's ingest as the
+    JT/T 808 front end stores positions (as machinery's demo does)."""
+    from shuxiang.ecology import trucks
+    from shuxiang.iot import services as iot
+
+    township = points[0].place.parent if points else ctx.townships[0]
+    device, _ = iot.do_register_device(
+        actor=OPERATOR,
+        code="013800008081",
+        protocol="jt808",
+        place=township,
+        name="湘H·D1234 清运车北斗终端（演示）",
+        kind="jt808_truck",
+    )
+    tracked = trucks.do_register_truck(
+        actor=OPERATOR, plate="湘H·D1234", unit=f"{township.name}环卫站（演示）", place=township,
+        capacity_t=5, terminal_code=device.code, synthetic=True,
+    )  # fmt: skip
+    trucks.do_register_truck(
+        actor=OPERATOR, plate="湘H·D2345", unit=f"{township.name}环卫站（演示）", place=township,
+        capacity_t=3, synthetic=True,
+    )  # fmt: skip
+    trucks.do_register_truck(
+        actor=OPERATOR, plate="湘H·D3456", unit="赫山区城乡环卫保洁公司（演示）", place=ctx.district,
+        capacity_t=8, synthetic=True,
+    )  # fmt: skip
+    route = [p for p in points if p.latitude is not None][:5]
+    if len(route) < 2:
+        return
+    listener = Actor.system("listener")
+    messages, calls = [], []
+    t = (now - timedelta(hours=3)).replace(second=0, microsecond=0)
+
+    def fix(at, lat, lon, speed):
+        messages.append(
+            iot.Message(
+                device.code,
+                [("lat", at, lat), ("lon", at, lon), ("speed", at, speed), ("positioned", at, 1.0)],
+            )
+        )
+
+    lat, lon = township.latitude, township.longitude
+    for k, p in enumerate(route):
+        metres = trucks.metres(lat, lon, p.latitude, p.longitude)
+        steps = max(2, int(metres // 250))  # ~30 km/h, a fix every 30 s
+        for j in range(1, steps + 1):
+            fix(t, lat + (p.latitude - lat) * j / steps, lon + (p.longitude - lon) * j / steps, 30.0)
+            t += timedelta(seconds=30)
+        lat, lon = p.latitude, p.longitude
+        calls.append((p, t))
+        if k < len(route) - 1:  # the last point: driven past without stopping
+            for _ in range(8):  # four minutes at the bins
+                fix(t, lat + 0.00003, lon, 0.0)
+                t += timedelta(seconds=30)
+    iot.do_ingest(messages, actor=listener)
+    for p, at in calls:
+        services.do_record_collection(
+            p, actor=OPERATOR, collected_at=at, weight_kg=round(p.bins * 60.0, 1),
+            transfer_station=TRANSFER[p.place.parent_id % len(TRANSFER)], truck=tracked.plate, now=now,
+        )  # fmt: skip
 
 
 def _beauty(rng, villages, now):

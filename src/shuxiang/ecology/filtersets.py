@@ -20,6 +20,7 @@ from shuxiang.ecology.models import (
     MonitoringPoint,
     PollutionSource,
     Sample,
+    Truck,
 )
 
 MEETS = [("true", "达标"), ("false", "超标")]
@@ -96,6 +97,16 @@ class CollectionRecordFilterSet(FilterSet):
     class Meta:
         model = CollectionRecord
         fields = ["place", "point", "since"]
+
+
+class TruckFilterSet(FilterSet):
+    q = filters.CharFilter(field_name="plate", lookup_expr="contains", label="车牌号")
+    place = WithinPlaceFilter(scope_field="place")
+    is_active = filters.BooleanFilter(label="在用")
+
+    class Meta:
+        model = Truck
+        fields = ["q", "place", "is_active"]
 
 
 class BeautyFilterSet(FilterSet):

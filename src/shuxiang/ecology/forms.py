@@ -181,3 +181,25 @@ class ForestImportForm(forms.Form):
         required=False,
         help_text="如 EPSG:4525（CGCS2000 3度带第37带）；有 .prj 或为经纬度时留空",
     )
+
+
+class TruckForm(ServiceFormMixin, forms.Form):
+    """A garbage truck; its terminal is picked from the JT/T 808 devices of the user's region."""
+
+    plate = forms.CharField(label="车牌号", max_length=20, help_text="如 湘H·D1234")
+    unit = forms.CharField(label="运营单位", max_length=60)
+    place = PlaceCodeChoiceField(label="所属乡镇或区（区划代码）")
+    capacity_t = forms.FloatField(label="载重（吨）", required=False, min_value=0.1, max_value=100)
+    terminal_code = forms.ChoiceField(label="北斗终端（JT/T 808）", required=False)
+    is_active = forms.BooleanField(label="在用", required=False, initial=True)
+
+    def __init__(self, *args, user=None, editing=False, **kwargs):
+        from shuxiang.iot.models import Device
+
+        super().__init__(*args, **kwargs)
+        devices = Device.objects.restrict(user).filter(protocol="jt808").order_by("code")
+        self.fields["terminal_code"].choices = [("", "无终端（人工记录）")] + [
+            (d.code, f"{d.code} {d.name}") for d in devices
+        ]
+        if editing:
+            del self.fields["plate"]

@@ -408,6 +408,51 @@ class CollectionPoint(models.Model):
         return self.name
 
 
+@scoped("place")
+class Truck(models.Model):
+    """A garbage truck (垃圾清运车) of a township or of the district's sanitation company.
+
+    Its JT/T 808 terminal is an iot device (protocol jt808) like a farm machine's or a bus's; the truck's
+    track is that device's location readings, read through machinery when that app is installed, so the
+    collection points it stopped at are measured, not typed. A truck without a terminal still has its
+    manual records (the plate on each record)."""
+
+    plate = models.CharField("车牌号", max_length=20, unique=True, help_text="如 湘H·D1234")
+    unit = models.CharField("运营单位", max_length=60, help_text="乡镇环卫站或保洁公司")
+    place = models.ForeignKey(
+        "core.Place", verbose_name="所属乡镇/区", on_delete=models.PROTECT, related_name="+"
+    )
+    capacity_t = models.FloatField("载重（吨）", null=True, blank=True)
+    terminal = models.ForeignKey(
+        "iot.Device",
+        verbose_name="北斗终端",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="garbage_trucks",
+        limit_choices_to={"protocol": "jt808"},
+    )
+    is_active = models.BooleanField("在用", default=True)
+    synthetic = models.BooleanField("合成数据", default=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "垃圾清运车"
+        verbose_name_plural = "垃圾清运车"
+        ordering = ["plate"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity_t__isnull=True) | (Q(capacity_t__gt=0) & Q(capacity_t__lte=100)),
+                name="ecology_truck_capacity_range",
+                violation_error_message="载重应在 0–100 吨之间",
+            )
+        ]
+
+    def __str__(self):
+        return self.plate
+
+
 @scoped("point__place")
 class CollectionRecord(models.Model):
     """One emptying of a collection point: when, how much, by which truck, to which transfer station."""
@@ -418,6 +463,15 @@ class CollectionRecord(models.Model):
     collected_at = models.DateTimeField("清运时间")
     weight_kg = models.FloatField("重量（kg）")
     truck = models.CharField("车辆", max_length=20, blank=True, help_text="车牌号")
+    # the registered truck of that plate, when there is one: its track can check the record (轨迹核验)
+    registered_truck = models.ForeignKey(
+        Truck,
+        verbose_name="登记车辆",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="records",
+    )
     transfer_station = models.CharField("转运站", max_length=60)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

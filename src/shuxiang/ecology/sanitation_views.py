@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from shuxiang.core import formats
 from shuxiang.core.access import requires
+from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
 from shuxiang.core.permissions import has_perm
-from shuxiang.ecology import forms, services
-from shuxiang.ecology.filtersets import BeautyFilterSet, CollectionPointFilterSet
-from shuxiang.ecology.models import BeautyAssessment, BeautyItem, CollectionPoint, CollectionRecord
+from shuxiang.ecology import forms, services, trucks
+from shuxiang.ecology.filtersets import BeautyFilterSet, CollectionPointFilterSet, TruckFilterSet
+from shuxiang.ecology.models import BeautyAssessment, BeautyItem, CollectionPoint, CollectionRecord, Truck
 
 
 def _due(p, now=None):
@@ -86,6 +87,8 @@ class CollectionPointListView(ObjectListView):
             "villages_ok": sum(1 for r in coverage if r["ok"] == r["total"]),
             "week_tonnes": weight / 1000,
             "point_total": len(points),
+            # records of the last 7 days whose truck's track never stopped at the point (轨迹核验)
+            "unmatched": trucks.unmatched_count(self.request.user, week),
         }
 
 
@@ -105,7 +108,14 @@ def point_detail(request, pk):
         )
         if saved:
             return redirect("sanitation:point_detail", pk=point.pk)
-    records = CollectionRecord.objects.restrict(user).filter(point=point).select_related("recorded_by")[:30]
+    records = list(
+        CollectionRecord.objects.restrict(user)
+        .filter(point=point)
+        .select_related("recorded_by", "registered_truck", "point")[:30]
+    )
+    checks = trucks.check_records(records)
+    for r in records:
+        r.check = checks.get(r.pk, "")
     return render(
         request,
         "ecology/collection_point.html",
@@ -188,3 +198,158 @@ def beauty_items(request):
             "problems": problems,
         },
     )
+
+
+# --- garbage trucks ----------------------------------------------------------------------------------
+
+
+def _terminal_status(t):
+    if t.terminal_id is None:
+        return "无终端"
+    seen = formats.when(t.terminal.last_seen_at) if t.terminal.last_seen_at else "从未上线"
+    return f"{'在线' if t.terminal.is_online else '离线'} · {seen}"
+
+
+class TruckListView(ObjectListView):
+    """/sanitation/trucks/: the garbage trucks of the user's region and whether their terminals report."""
+
+    model = Truck
+    filterset_class = TruckFilterSet
+    title = "垃圾清运车辆"
+    select_related = ("place", "terminal")
+    create_url_name = "sanitation:truck_add"
+    create_permission = "ecology.truck.add"
+    create_label = "登记车辆"
+    columns = [
+        Column("车牌号", lambda t: f"{t.plate}{'（演示）' if t.synthetic else ''}", link=True),
+        Column("运营单位", "unit"),
+        Column("所属", "place.name"),
+        Column("载重(吨)", lambda t: f"{t.capacity_t:g}" if t.capacity_t is not None else "—"),
+        Column("终端", _terminal_status),
+        Column("状态", lambda t: "在用" if t.is_active else "停用"),
+    ]
+
+    @staticmethod
+    def detail_url(obj):
+        return reverse("sanitation:truck_detail", args=[obj.pk])
+
+
+@requires("ecology.truck.add")
+def truck_add(request):
+    form = forms.TruckForm(request.POST or None, user=request.user)
+    saved, truck = submit_form(
+        request,
+        form,
+        lambda d: trucks.do_register_truck(actor=request.user, **d),
+        success="清运车已登记",
+    )
+    if saved:
+        return redirect("sanitation:truck_detail", pk=truck.pk)
+    return render(request, "core/form.html", {"form": form, "title": "登记垃圾清运车", "submit": "登记"})
+
+
+@requires("ecology.truck.change")
+@object_view(Truck)
+def truck_edit(request, pk):
+    truck = object_or_404(Truck, request.user, pk=pk)
+    initial = {
+        "unit": truck.unit,
+        "place": truck.place.code,
+        "capacity_t": truck.capacity_t,
+        "terminal_code": truck.terminal.code if truck.terminal_id else "",
+        "is_active": truck.is_active,
+    }
+    form = forms.TruckForm(request.POST or None, initial=initial, user=request.user, editing=True)
+    saved, _ = submit_form(
+        request,
+        form,
+        lambda d: trucks.do_update_truck(truck, actor=request.user, **d),
+        success="已保存",
+    )
+    if saved:
+        return redirect("sanitation:truck_detail", pk=truck.pk)
+    return render(
+        request, "core/form.html", {"form": form, "title": f"修改清运车 {truck.plate}", "submit": "保存"}
+    )
+
+
+@requires("ecology.truck.view")
+@object_view(Truck)
+def truck_detail(request, pk):
+    """A truck's day: its track on the map, the collection points it stopped at, its records checked
+    against the track. Without a terminal (or without machinery) only its manual records."""
+    user = request.user
+    truck = object_or_404(Truck, user, pk=pk)
+    error = None
+    try:
+        day = trucks.parse_day(request.GET.get("date"))
+    except ServiceError as exc:
+        day, error = timezone.localdate(), exc.message
+    track, visits = trucks.visits_of_day(truck, day, user)
+    start, end = trucks.day_bounds(day)
+    records = list(
+        CollectionRecord.objects.restrict(user)
+        .filter(registered_truck=truck, collected_at__gte=start, collected_at__lt=end)
+        .select_related("point", "point__place", "registered_truck")
+    )
+    checks = trucks.check_records(records)
+    for r in records:
+        r.check = checks.get(r.pk, "")
+    return render(
+        request,
+        "ecology/truck_detail.html",
+        {
+            "object": truck,
+            "day": day,
+            "error": error,
+            "track": track,
+            "visits": visits,
+            "records": records,
+            "data_url": reverse("sanitation:truck_track", args=[truck.pk]) + f"?date={day.isoformat()}",
+            "may_change": has_perm(user, "ecology.truck.change", truck),
+            "radius": int(trucks.VISIT_RADIUS_M),
+            "stay": int(trucks.VISIT_MIN_STAY.total_seconds() // 60),
+        },
+    )
+
+
+@requires("ecology.truck.view")
+@object_view(Truck)
+def truck_track(request, pk):
+    """The day's track (a LineString) and the visited points, GeoJSON for the map."""
+    from django.http import JsonResponse
+
+    truck = object_or_404(Truck, request.user, pk=pk)
+    try:
+        day = trucks.parse_day(request.GET.get("date"))
+    except ServiceError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message, "fields": exc.fields}, status=400)
+    track, visits = trucks.visits_of_day(truck, day, request.user)
+    features = []
+    if track and len(track) >= 2:
+        from shuxiang.core.geometry import to_geojson
+        from shuxiang.machinery.services import track_line
+
+        line = track_line(track)
+        if line is not None:
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"kind": "track", "points": len(track)},
+                    "geometry": to_geojson(line, decimals=6),
+                }
+            )
+    for v in visits:
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "kind": "visit",
+                    "name": v.point.name,
+                    "arrived": timezone.localtime(v.arrived).strftime("%H:%M"),
+                    "minutes": v.minutes,
+                },
+                "geometry": {"type": "Point", "coordinates": [v.point.longitude, v.point.latitude]},
+            }
+        )
+    return JsonResponse({"type": "FeatureCollection", "features": features})

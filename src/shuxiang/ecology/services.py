@@ -575,11 +575,15 @@ def do_record_collection(
         errors["transfer_station"] = ["请填写转运站"]
     if errors:
         raise ServiceError("invalid", "清运记录有误", errors)
+    from shuxiang.ecology.trucks import truck_for_plate
+
+    truck = (truck or "").strip()[:20]
     record = CollectionRecord.objects.create(
         point=point,
         collected_at=collected_at,
         weight_kg=weight,
-        truck=(truck or "").strip()[:20],
+        truck=truck,
+        registered_truck=truck_for_plate(truck),  # a registered plate links the record to its track
         transfer_station=transfer_station.strip()[:60],
         recorded_by=as_actor(actor).person,
     )

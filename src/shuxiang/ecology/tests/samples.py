@@ -11,6 +11,7 @@ from shuxiang.ecology.models import (
     PollutionSource,
     Sample,
     Standard,
+    Truck,
 )
 from shuxiang.testing import sample
 
@@ -74,6 +75,11 @@ def make_collection_record(place, marker):
         weight_kg=120,
         transfer_station=marker,
     )
+
+
+@sample(Truck)
+def make_truck(place, marker):
+    return Truck.objects.create(plate=f"湘H·S{_next():05d}", unit=marker, place=place)
 
 
 @sample(BeautyAssessment)
