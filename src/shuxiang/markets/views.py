@@ -923,6 +923,9 @@ class DirectoryListView(ObjectListView):
                 consenting=Exists(DirectoryConsent.objects.filter(producer=OuterRef("pk"), status="given")),
                 n_lookups=Count("directory_lookups", distinct=True),
             )
+            .order_by(
+                "place__code", "name", "pk"
+            )  # a GROUP BY query ignores Meta.ordering: pages would shuffle
         )
 
     @staticmethod
