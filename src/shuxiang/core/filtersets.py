@@ -45,7 +45,10 @@ class FilterSet(filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
         for f in self.filters.values():
+            if isinstance(f, TownshipFilter) and user is not None and user.is_authenticated:
+                f.extra["choices"] = f.choices_for(user)
             if isinstance(f, filters.BooleanFilter) and "widget" not in f.extra:
                 f.extra["widget"] = YesNoSelect
             elif (
@@ -60,6 +63,41 @@ class FilterSet(filters.FilterSet):
                 f.extra.setdefault("min_value", INT64_MIN)
                 f.extra.setdefault("max_value", INT64_MAX)
             f.__dict__.pop("_field", None)  # a field built before the change would keep the old labels
+
+
+def _every_township():
+    return list(
+        Place.objects.filter(level=PlaceLevel.TOWNSHIP, valid_to__isnull=True).values_list("code", "name")
+    )
+
+
+@extend_schema_field({"type": "string", "description": "乡镇"})  # its place code
+class TownshipFilter(filters.ChoiceFilter):
+    """乡镇 picked from a list, keeping rows whose place lies in the township's subtree (by path).
+
+    A signed-in reader is offered the townships of their own region only (FilterSet sets the choices per
+    request): a database that hosts several counties must not list one county's townships to another's
+    staff, and a township outside the region is refused as an invalid choice."""
+
+    def __init__(self, *args, place_field="place", **kwargs):
+        self.place_field = place_field
+        kwargs.setdefault("label", "乡镇")
+        kwargs.setdefault("empty_label", "全部乡镇")
+        kwargs.setdefault("choices", _every_township)
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def choices_for(user):
+        townships = Place.objects.restrict(user).filter(level=PlaceLevel.TOWNSHIP, valid_to__isnull=True)
+        return list(townships.order_by("code").values_list("code", "name"))
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        place = Place.objects.filter(code=value).only("path").first()
+        if place is None:
+            return qs.none()
+        return qs.filter(**{f"{self.place_field}__path__startswith": place.path})
 
 
 class LevelField(filter_fields.ChoiceField):

@@ -1,8 +1,7 @@
 import django_filters as filters
 from django.db.models import Q
 
-from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
-from shuxiang.core.models import Place
+from shuxiang.core.filtersets import FilterSet, TownshipFilter, WithinPlaceFilter
 from shuxiang.ecology.choices import (
     CLASS_LABELS,
     ForestCategory,
@@ -133,18 +132,12 @@ def _bbox(value) -> tuple[float, ...]:
     return box
 
 
-def township_choices():
-    return list(Place.objects.filter(level=2).order_by("code").values_list("code", "name"))
-
-
 class ForestStandFilterSet(FilterSet):
     """The forest layer's stands: by township (a pick list) or any place code, type, category, origin;
     `bbox` (the API and the map) keeps those whose bounding box meets a longitude/latitude box."""
 
     q = filters.CharFilter(method="filter_q", label="搜索（小班编号或树种）")
-    township = filters.ChoiceFilter(
-        label="乡镇", choices=township_choices, method="filter_township", empty_label="全部乡镇"
-    )
+    township = TownshipFilter()
     place = WithinPlaceFilter(scope_field="place", label="村或乡镇（区划代码）")
     forest_type = filters.ChoiceFilter(choices=ForestType.choices, label="林地类型")
     category = filters.ChoiceFilter(choices=ForestCategory.choices, label="森林类别")
@@ -155,19 +148,8 @@ class ForestStandFilterSet(FilterSet):
         model = ForestStand
         fields = ["q", "township", "place", "forest_type", "category", "origin", "bbox"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        user = getattr(self.request, "user", None)
-        if user is not None:  # the pick list offers the townships of the reader's region only
-            townships = Place.objects.restrict(user).filter(level=2).order_by("code")
-            self.filters["township"].extra["choices"] = list(townships.values_list("code", "name"))
-
     def filter_q(self, qs, name, value):
         return qs.filter(Q(code__startswith=value.strip()) | Q(species__contains=value.strip()))
-
-    def filter_township(self, qs, name, value: str):
-        place = Place.objects.filter(code=value).only("path").first()
-        return qs.filter(place__path__startswith=place.path) if place else qs.none()
 
     def filter_bbox(self, qs, name, value):
         west, south, east, north = _bbox(value)

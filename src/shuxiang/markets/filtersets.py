@@ -1,7 +1,7 @@
 import django_filters as filters
 from django.db.models import Q
 
-from shuxiang.core.filtersets import FilterSet, WithinPlaceFilter
+from shuxiang.core.filtersets import FilterSet, TownshipFilter, WithinPlaceFilter
 from shuxiang.markets.choices import (
     BrandKind,
     BuyerKind,
@@ -157,21 +157,11 @@ class LookupFilterSet(FilterSet):
         fields = ["outcome"]
 
 
-def _township_choices():
-    from shuxiang.core.models import Place
-
-    return list(
-        Place.objects.filter(level=2, valid_to__isnull=True).order_by("code").values_list("code", "name")
-    )
-
-
 class InsurancePolicyFilterSet(FilterSet):
     """The policies list (page and API): kind, township (or any place code), insurer, in force today."""
 
     kind = filters.ChoiceFilter(choices=InsuranceKind.choices, label="险种", empty_label="全部险种")
-    township = filters.ChoiceFilter(
-        choices=_township_choices, method="filter_township", label="乡镇", empty_label="全部乡镇"
-    )
+    township = TownshipFilter(place_field="producer__place")
     insurer = filters.CharFilter(lookup_expr="icontains", label="承保机构")
     in_force = filters.BooleanFilter(method="filter_in_force", label="今天在保")
     entity = filters.NumberFilter(field_name="producer_id", label="经营主体编号")
@@ -179,12 +169,6 @@ class InsurancePolicyFilterSet(FilterSet):
     class Meta:
         model = InsurancePolicy
         fields = ["kind", "township", "insurer", "in_force", "entity"]
-
-    def filter_township(self, qs, name, value: str):
-        from shuxiang.core.models import Place
-
-        place = Place.objects.filter(code=value).only("path").first()
-        return qs.filter(producer__place__path__startswith=place.path) if place else qs.none()
 
     def filter_in_force(self, qs, name, value: bool):
         from django.utils import timezone
