@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -196,3 +197,45 @@ def cpu_seconds(pids) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
+
+
+class CpuSampler:
+    """CPU seconds spent by a changing set of processes over a phase, from /proc.
+
+    `cpu_seconds` before and after misses a process that exits in between — a database backend whose
+    client disconnected, a listener's own connection. This samples every `interval` seconds and keeps
+    each process's last figure: processes alive at the start count from their figure then, processes
+    that start during the phase from zero, and one that exits counts to its last sample (at most one
+    interval short)."""
+
+    def __init__(self, pids_fn, interval=0.1):
+        self.pids_fn, self.interval = pids_fn, interval
+        self.start_ticks: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self):
+        for pid in self.pids_fn():
+            seconds = cpu_seconds([pid])
+            if seconds or pid in self.last:
+                self.last[pid] = seconds
+
+    def __enter__(self):
+        self._sample()
+        self.start_ticks = dict(self.last)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        while not self.stop_event.wait(self.interval):
+            self._sample()
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join()
+        self._sample()
+
+    @property
+    def seconds(self) -> float:
+        return sum(v - self.start_ticks.get(pid, 0.0) for pid, v in self.last.items())

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.harness import ROOT, SHUXIANG, cpu_seconds, scratch_env, table
+from bench.harness import ROOT, SHUXIANG, CpuSampler, scratch_env, table
 
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -152,9 +152,11 @@ def _publish(client, acked, count, rate=None, start_index=0, instants=1):
     return time.perf_counter() - t0
 
 
-def _bare_drain(port, count, client, acked, start_index):
+def _bare_drain(port, count, client, acked, start_index, broker_pid):
     """The MQTT client library's own ceiling: the same queued load, the same MQTT v5 persistent
-    session and manual acks, but each message acknowledged as it arrives and nothing done with it."""
+    session and manual acks, but each message acknowledged as it arrives and nothing done with it.
+    Returns messages/s, the client's CPU seconds a message (this process: the publisher is idle by
+    then) and the broker's."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
     from paho.mqtt.packettypes import PacketTypes
@@ -191,12 +193,15 @@ def _bare_drain(port, count, client, acked, start_index):
     bare.loop_stop()
     bare.disconnect()
     _publish(client, acked, count, start_index=start_index)
-    bare = connect()
-    bare.loop_start()
-    done.wait(300)
+    with CpuSampler(lambda: [broker_pid]) as broker_cpu:
+        cpu0 = time.process_time()
+        bare = connect()
+        bare.loop_start()
+        done.wait(300)
+        cpu = time.process_time() - cpu0
     bare.loop_stop()
     bare.disconnect()
-    return box["n"] / (box["last"] - box["first"])
+    return box["n"] / (box["last"] - box["first"]), cpu / box["n"], broker_cpu.seconds / box["n"]
 
 
 INGEST_ALONE = """
@@ -360,19 +365,27 @@ def run(args):
             peak = [0]
             # what the broker and the database spend while one listener drains: the cores they leave
             # are what further listener processes can use (issue 23's "up to the cores left")
-            others = [broker.proc.pid]
-            others_cpu0 = cpu_seconds(others) + cpu_seconds(_postgres_pids())
-            proc = _listener(env, broker.url, stats_file, idle_exit=3)
-            stop = threading.Event()
-            watcher = threading.Thread(target=_rss_peak, args=(proc.pid, stop, peak), daemon=True)
-            watcher.start()
-            proc.wait(timeout=600)
-            stop.set()
+            # sampled through the drain: the listener's own database backend exits with it
+            with (
+                CpuSampler(lambda: [broker.proc.pid]) as broker_cpu,
+                CpuSampler(_postgres_pids) as postgres_cpu,
+            ):
+                proc = _listener(env, broker.url, stats_file, idle_exit=3)
+                stop = threading.Event()
+                watcher = threading.Thread(target=_rss_peak, args=(proc.pid, stop, peak), daemon=True)
+                watcher.start()
+                proc.wait(timeout=600)
+                stop.set()
             drain = json.loads(Path(stats_file).read_text())
             drain_seconds = drain["last_at"] - drain["first_at"]
             drain_rate = drain["stored_messages"] / drain_seconds
             # both are nearly idle outside the drain itself (the listener's start-up, its idle exit)
-            others_cores = (cpu_seconds(others) + cpu_seconds(_postgres_pids()) - others_cpu0) / drain_seconds
+            others_cores = (broker_cpu.seconds + postgres_cpu.seconds) / drain_seconds
+            drain_cpu = {
+                "listener": drain["cpu_seconds"] / drain["received"],
+                "broker": broker_cpu.seconds / drain["received"],
+                "postgres": postgres_cpu.seconds / drain["received"],
+            }
             listener_cores = drain["cpu_seconds"] / drain_seconds
             # paced: publish while the listener runs
             proc = _listener(env, broker.url, stats_file, idle_exit=3)
@@ -412,8 +425,13 @@ def run(args):
             shared_rate = sum(x["stored_messages"] for x in shared) / (
                 max(x["last_at"] for x in shared) - min(x["first_at"] for x in shared)
             )
-            bare_rate = _bare_drain(
-                broker.port, drain_n, client, acked, start_index=2 * drain_n + paced_rate * paced_seconds
+            bare_rate, bare_client_cpu, bare_broker_cpu = _bare_drain(
+                broker.port,
+                drain_n,
+                client,
+                acked,
+                start_index=2 * drain_n + paced_rate * paced_seconds,
+                broker_pid=broker.proc.pid,
             )
             # devices that buffer: 10 instants × 3 values = 30 rows a message, one listener
             list_n = drain_n // 10
@@ -545,6 +563,32 @@ def run(args):
                     for values, _, ours_rows_s, floor in write_path
                 ),
             ]
+            cores = os.cpu_count()
+            total_us = sum(drain_cpu.values()) * 1e6
+            budget_us = cores / (0.9 * bare_rate) * 1e6
+            cpu_lines = [
+                (
+                    "bare client: receive + ack",
+                    f"{bare_client_cpu * 1e6:.0f}",
+                    f"{bare_broker_cpu * 1e6:.0f}",
+                    "—",
+                    f"{(bare_client_cpu + bare_broker_cpu) * 1e6:.0f}",
+                ),
+                (
+                    "one listener: receive + check + rules + store + ack after commit",
+                    f"{drain_cpu['listener'] * 1e6:.0f}",
+                    f"{drain_cpu['broker'] * 1e6:.0f}",
+                    f"{drain_cpu['postgres'] * 1e6:.0f}",
+                    f"{total_us:.0f}",
+                ),
+            ]
+            budget = (
+                f"On {cores} cores, storing at 0.9 × the bare client's rate ({0.9 * bare_rate:,.0f} msg/s) "
+                f"leaves {budget_us:.0f} µs of CPU a message for everything — listener, broker and PostgreSQL "
+                f"together, however the listener's work is split between processes; they spend {total_us:.0f} µs "
+                f"now, so all {cores} cores busy would store at most {cores / total_us * 1e6:,.0f} msg/s = "
+                f"{cores / total_us * 1e6 / bare_rate:.2f} of the bare client."
+            )
             expected = (2 * drain_n + paced_rate * paced_seconds + alone_n) * 3 + list_n * 30
             expected += sum((m + 500) * values for values, m, _, _ in write_path)
         with scratch_env() as env:
@@ -589,5 +633,11 @@ def run(args):
                 ],
                 ["ratio", "measured", "goal", ""],
             ),
+            "",
+            "CPU a message while draining the same queued load (µs; /proc, sampled through the drain):",
+            "",
+            table(cpu_lines, ["drain", "client process", "broker", "PostgreSQL", "total"]),
+            "",
+            budget,
         ]
     )

@@ -6,7 +6,6 @@ from django.db.models import Q
 from shuxiang.cases.choices import OPEN_STATES, CaseState, Channel, Priority
 from shuxiang.cases.models import Case, CaseCategory
 from shuxiang.cases.registry import all_types
-from shuxiang.core.choices import PlaceLevel
 from shuxiang.core.filtersets import FilterSet, OrderingFilter, WithinPlaceFilter
 from shuxiang.core.models import Place, Unit
 
@@ -73,10 +72,6 @@ class CaseFilterSet(FilterSet):
         return qs.filter(escalation_level__gt=0) if value else qs.filter(escalation_level=0)
 
 
-def township_choices():
-    return list(Place.objects.filter(level=PlaceLevel.TOWNSHIP).values_list("code", "name"))
-
-
 class PublicCaseFilterSet(FilterSet):
     """The public list and map: category, state and township only."""
 
@@ -94,7 +89,7 @@ class PublicCaseFilterSet(FilterSet):
         empty_label="全部状态",
     )
     township = filters.ChoiceFilter(
-        label="乡镇", choices=township_choices, method="filter_township", empty_label="全部乡镇"
+        label="乡镇", choices=Place.objects.township_choices, method="filter_township", empty_label="全部乡镇"
     )
 
     class Meta:

@@ -65,12 +65,6 @@ class FilterSet(filters.FilterSet):
             f.__dict__.pop("_field", None)  # a field built before the change would keep the old labels
 
 
-def _every_township():
-    return list(
-        Place.objects.filter(level=PlaceLevel.TOWNSHIP, valid_to__isnull=True).values_list("code", "name")
-    )
-
-
 @extend_schema_field({"type": "string", "description": "乡镇"})  # its place code
 class TownshipFilter(filters.ChoiceFilter):
     """乡镇 picked from a list, keeping rows whose place lies in the township's subtree (by path).
@@ -83,13 +77,12 @@ class TownshipFilter(filters.ChoiceFilter):
         self.place_field = place_field
         kwargs.setdefault("label", "乡镇")
         kwargs.setdefault("empty_label", "全部乡镇")
-        kwargs.setdefault("choices", _every_township)
+        kwargs.setdefault("choices", Place.objects.township_choices)
         super().__init__(*args, **kwargs)
 
     @staticmethod
     def choices_for(user):
-        townships = Place.objects.restrict(user).filter(level=PlaceLevel.TOWNSHIP, valid_to__isnull=True)
-        return list(townships.order_by("code").values_list("code", "name"))
+        return Place.objects.restrict(user).township_choices()
 
     def filter(self, qs, value):
         if not value:

@@ -11,9 +11,7 @@ import hashlib
 import json
 
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseNotModified
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from shuxiang.core import geometry
@@ -46,8 +44,7 @@ def _feature(place: Place, shape, label) -> dict:
 
 def collection(place: Place, *, with_children: bool = True) -> dict:
     """The place's current children (a polygon each where one is stored, else their centre) and its outline."""
-    today = timezone.localdate()
-    rows = Place.objects.filter(parent=place).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    rows = Place.objects.current().filter(parent=place)
     children = (
         [c for c in rows.order_by("code") if c.geometry or c.latitude is not None] if with_children else []
     )

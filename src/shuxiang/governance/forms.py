@@ -217,19 +217,12 @@ class AwarenessNoticeForm(ServiceFormMixin, forms.Form):
     days = forms.IntegerField(label="有效天数", min_value=1, max_value=30, initial=7)
 
     def __init__(self, *args, user=None, **kwargs):
-        from django.db.models import Q
 
         from shuxiang.core.models import Place
 
         super().__init__(*args, **kwargs)
         places = Place.objects.restrict(user) if user is not None else Place.objects.all()
-        today = timezone.localdate()
-        rows = (
-            places.filter(level__in=(2, 3))
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
-            .select_related("parent")
-            .order_by("code")
-        )
+        rows = places.current().filter(level__in=(2, 3)).select_related("parent").order_by("code")
         self.fields["areas"].choices = [
             (p.code, f"{p.parent.name} · {p.name}" if p.level == 3 else p.name) for p in rows
         ]

@@ -45,9 +45,7 @@ def logistics_villages(period):
         kind__in=[StationKind.VILLAGE, StationKind.PICKUP],
         status=StationStatus.OPEN,
     ).filter(Q(opened_on__isnull=True) | Q(opened_on__lte=moment))
-    villages = Place.objects.filter(level=3, kind="village").filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=today)
-    )
+    villages = Place.objects.current().filter(level=3, kind="village")
     return [
         (pk, 1 if ok else 0, 1) for pk, ok in villages.annotate(ok=Exists(served)).values_list("pk", "ok")
     ]

@@ -8,7 +8,6 @@ same data gives the same scores, ranks and verdicts.
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from shuxiang.core.models import Place, Unit
 from shuxiang.indicators.models import Indicator, Target
@@ -90,13 +89,8 @@ def compute(scheme, *, assignment_stats=None) -> list[AssessmentResult]:
         from shuxiang.plan.assignments import completion_by_unit
 
         assignment_stats = completion_by_unit(scheme.year)
-    today = timezone.localdate()
     district = scheme.plan.district
-    townships = list(
-        Place.objects.filter(level=2, path__startswith=district.path)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
-        .order_by("code")
-    )
+    townships = list(Place.objects.current().filter(level=2, path__startswith=district.path).order_by("code"))
     township_units = {u.place_id: u for u in Unit.objects.filter(kind="township_gov", place__in=townships)}
     manual = {(m.place_id, m.unit_id): m for m in ManualScore.objects.filter(scheme=scheme)}
     kpis, district_rows = _kpi_rows(scheme, townships)

@@ -222,11 +222,9 @@ def do_open_round(plan: Plan, *, year, quarter, deadline, actor) -> LedgerRound:
         deadline=deadline,
         opened_by=as_actor(actor).human,
     )
-    today = timezone.localdate()
-    current = Q(valid_to__isnull=True) | Q(valid_to__gte=today)
     root = plan.district.path
-    townships = list(Place.objects.filter(current, level=2, path__startswith=root))
-    villages = list(Place.objects.filter(current, level=3, path__startswith=root))
+    townships = list(Place.objects.current().filter(level=2, path__startswith=root))
+    villages = list(Place.objects.current().filter(level=3, path__startswith=root))
     entries = []
     for task in plan.tasks.prefetch_related("task_units"):
         for unit_id in sorted({tu.unit_id for tu in task.task_units.all()}):

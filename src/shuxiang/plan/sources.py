@@ -7,7 +7,6 @@ snapshot taken then.
 """
 
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
 
 from shuxiang.core.models import Place
 from shuxiang.indicators.registry import register_source
@@ -16,8 +15,7 @@ from shuxiang.plan.models import LedgerEntry, NetworkCoverage, ServicePoint
 
 
 def current_places(level):
-    today = timezone.localdate()
-    return Place.objects.filter(level=level).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    return Place.objects.current().filter(level=level)
 
 
 def _coverage(level, condition):

@@ -1,6 +1,4 @@
 from django import forms
-from django.db.models import Q
-from django.utils import timezone
 
 from shuxiang.core.forms import ServiceFormMixin
 from shuxiang.core.models import Place
@@ -21,19 +19,12 @@ from shuxiang.villager.choices import (
 from shuxiang.villager.market import DEFAULT_DAYS, MAX_DAYS
 
 
-def current(qs):
-    today = timezone.localdate()
-    return qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
-
-
 def township_choices():
-    return [("", "全部乡镇")] + [
-        (p.code, p.name) for p in current(Place.objects.filter(level=2)).order_by("code")
-    ]
+    return [("", "全部乡镇"), *Place.objects.township_choices()]
 
 
 def village_choices():
-    rows = current(Place.objects.filter(level=3)).select_related("parent").order_by("code")
+    rows = Place.objects.current().filter(level=3).select_related("parent").order_by("code")
     return [("", "请选择所在村（社区）")] + [(p.code, f"{p.parent.name} · {p.name}") for p in rows]
 
 
@@ -119,7 +110,7 @@ class ImportForm(forms.Form):
 def place_choices(levels=(2, 3), user=None):
     """Townships and villages as choices; with `user`, only those in the user's region."""
     places = Place.objects.restrict(user) if user is not None else Place.objects.all()
-    rows = current(places.filter(level__in=levels)).select_related("parent").order_by("code")
+    rows = places.current().filter(level__in=levels).select_related("parent").order_by("code")
     return [("", "请选择")] + [
         (p.code, f"{p.parent.name} · {p.name}" if p.level == 3 else p.name) for p in rows
     ]

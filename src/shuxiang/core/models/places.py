@@ -5,6 +5,22 @@ from shuxiang.core.choices import PlaceKind, PlaceLevel
 from shuxiang.core.scope import ScopedQuerySet, scoped
 
 
+class PlaceQuerySet(ScopedQuerySet):
+    def current(self, on=None):
+        """Places in use on `on` (default today): no end date, or one not yet passed. A retired place
+        keeps its row — old records still point at it — but leaves pick lists, counts and maps."""
+        from django.utils import timezone
+
+        on = on or timezone.localdate()
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+    def township_choices(self) -> list[tuple[str, str]]:
+        """(code, name) of the current townships in these rows, by code: a 乡镇 pick list."""
+        return list(
+            self.current().filter(level=PlaceLevel.TOWNSHIP).order_by("code").values_list("code", "name")
+        )
+
+
 @scoped("")
 class Place(models.Model):
     """A node of the county's division tree: district → township → village → hamlet.
@@ -32,7 +48,7 @@ class Place(models.Model):
     longitude = models.FloatField("经度", null=True, blank=True)
     synthetic = models.BooleanField("合成数据", default=False, help_text="演示用的虚构村组，非官方名录")
 
-    objects = ScopedQuerySet.as_manager()
+    objects = PlaceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "区划"
