@@ -47,9 +47,13 @@ PAGES = {
 }
 
 
+# What every signed-in page costs before its own work: the list's own cost is what it adds to this.
+FRAME = "/__bench__/frame"
+
+
 def setup():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shuxiang.settings")
-    os.environ["SHUXIANG_BENCH_VIEWS"] = "true"  # /__bench__/bare, the reference
+    os.environ["SHUXIANG_BENCH_VIEWS"] = "true"  # /__bench__/bare and /frame, the references
     import django
 
     django.setup()
@@ -224,6 +228,12 @@ def main(argv=None):
         "| page | rows / listed | CPU ms/req | statements | SQL ms (ORM) | SQL floor ms (raw) | CPU / floor | resolve() |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    frame = results["frame"] = measure(client, FRAME, args.rounds)
+    lines.append(
+        f"| empty staff page `{FRAME}` (session, user, second factor, menu, base template) | — "
+        f"| {frame['cpu_ms']:.1f} | {frame['statements']} | {frame['orm_sql_ms']:.1f} | {frame['floor_ms']:.1f} "
+        f"| {frame['cpu_ms'] / frame['floor_ms']:.1f}× | {frame['resolve_calls']} |"
+    )
     for name in args.pages.split(","):
         m = results[name] = measure(client, PAGES[name], args.rounds)
         lines.append(

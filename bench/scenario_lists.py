@@ -43,6 +43,8 @@ from bench.harness import (
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_lists"
+# Every signed-in page's cost before its own work (the lists' reference beside the bare view).
+FRAME = "/__bench__/frame"
 
 LISTS = [
     ("people", "人员 `/people/`", "/people/"),
@@ -335,15 +337,20 @@ def run(args):
         session = shell(env, SESSION_SCRIPT)
         cookie = {"Cookie": f"sessionid={session}"}
         inproc = json.loads(
-            shell(env, MEASURE_SCRIPT, json.dumps([session, {k: p for k, _, p in LISTS}, rounds]))
+            shell(
+                env,
+                MEASURE_SCRIPT,
+                json.dumps([session, {"frame": FRAME, **{k: p for k, _, p in LISTS}}, rounds]),
+            )
         )
         with server(env) as base:
-            pids = server_processes(urllib.parse.urlsplit(base).port)
-            for _, _, path in LISTS:  # warm every worker's caches and the database's buffers
+            for path in (FRAME, *(path for _, _, path in LISTS)):  # warm every worker and the buffers
                 ab(base + path, requests=40, concurrency=10, headers=cookie)
             ab(base + "/__bench__/bare", requests=200, concurrency=10)
+            # after the warm-up: gunicorn forks its workers while the first answers go out
+            pids = server_processes(urllib.parse.urlsplit(base).port)
             bare, bare_cpu = measured_ab(base, "/__bench__/bare", pids, requests=requests * 2)
-            loads = {}
+            loads = {"frame": measured_ab(base, FRAME, pids, requests=requests, headers=cookie)}
             for key, _, path in LISTS:
                 loads[key] = measured_ab(base, path, pids, requests=requests, headers=cookie)
             bare_after, bare_after_cpu = measured_ab(base, "/__bench__/bare", pids, requests=requests * 2)
@@ -353,6 +360,12 @@ def run(args):
 def report(args, counts, seeded, requests, bare, bare_cpu, bare_after, bare_after_cpu, loads, inproc):
     rows = [
         ("bare Django view `/__bench__/bare`", "—", bare, bare_cpu, None),
+        (
+            f"empty staff page `{FRAME}`: session, user, second factor, menu, base template",
+            "—",
+            *loads["frame"],
+            inproc["frame"],
+        ),
     ]
     for key, label, _ in LISTS:
         result, cpu = loads[key]

@@ -75,12 +75,22 @@ urlpatterns = [
 
 if settings.BENCH_VIEWS:
     from django.http import JsonResponse
+    from django.shortcuts import render
+
+    from shuxiang.core.access import signed_in
 
     @public_view
     def bare(request):
         return JsonResponse({"ok": True})
 
+    @signed_in
+    def frame(request):
+        """A staff page with nothing on it: session, user, second factor, access check, menu and the
+        base template — what every signed-in page costs before its own work (a list's reference)."""
+        return render(request, "core/bench_frame.html", {"title": "空页面"})
+
     urlpatterns.insert(0, path("__bench__/bare", bare))
+    urlpatterns.insert(0, path("__bench__/frame", frame))
 
 if not settings.DEBUG:
     from shuxiang.core.resolvers import quiet

@@ -20,7 +20,7 @@ class CaseFilterSet(FilterSet):
     state = filters.MultipleChoiceFilter(choices=CaseState.choices, label="状态")
     open = filters.BooleanFilter(method="filter_open", label="未办结")
     category = filters.ModelChoiceFilter(
-        queryset=CaseCategory.objects.all(),
+        queryset=CaseCategory.objects.only("id", "code", "name"),  # a <select> of every category each view
         to_field_name="code",
         label="类别",
         field_name="category",
@@ -34,6 +34,7 @@ class CaseFilterSet(FilterSet):
             Unit.objects.restrict(getattr(request, "user", None))
             .filter(is_active=True)
             .order_by("kind", "name")
+            .only("id", "name")
         ),
         field_name="unit",
         label="责任单位",

@@ -5,6 +5,7 @@ Apps configure them (model, filterset, columns); they hold no domain logic.
 """
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.core.signals import setting_changed
@@ -55,6 +57,10 @@ class ListPaginator(Paginator):
     """
 
     exact_up_to = COUNT_EXACT_UP_TO
+    # A count past the limit is an estimate ("约 20.2 万"), so it is kept this long in the shared cache
+    # for the same query: paging through a big list, or ten staff opening it, count it once. A count
+    # within the limit is exact and never kept.
+    estimate_seconds = 30
 
     @cached_property
     def count(self):
@@ -68,15 +74,24 @@ class ListPaginator(Paginator):
             sql, params = rows.query.sql_with_params()
         except EmptyResultSet:
             return 0
+        key = (
+            "list-count:"
+            + hashlib.sha256(repr((rows.db, self.exact_up_to, sql, params)).encode()).hexdigest()
+        )
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
         connection = connections[rows.db]
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT {self.exact_up_to + 1}) capped", params)
             capped = cursor.fetchone()[0]
-            if capped <= self.exact_up_to or connection.vendor != "postgresql":
+            if capped <= self.exact_up_to:
                 return capped
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-            estimate = _plan_rows(cursor.fetchone()[0])
-        return max(estimate, capped)
+            if connection.vendor == "postgresql":
+                cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+                capped = max(_plan_rows(cursor.fetchone()[0]), capped)
+        cache.set(key, capped, self.estimate_seconds)
+        return capped
 
     @property
     def approximate(self) -> bool:
