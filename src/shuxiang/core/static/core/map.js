@@ -293,6 +293,26 @@
     return control;
   }
 
+  // A track page (a machine's day, a truck's round): the map of el, the boundaries it was given, and the
+  // GeoJSON at its data-url drawn with layerOptions (L.geoJSON's). The view fits the track, or the
+  // boundaries when the day has none; data-loaded says how many features came (browser tests wait on it).
+  function track(el, layerOptions) {
+    var map = create(el);
+    var shapes = boundaries(map, el.dataset.boundaries, { fit: false, interactive: false });
+    return fetch(el.getAttribute("data-url"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        var layer = L.geoJSON(data, layerOptions).addTo(map);
+        if (data.features && data.features.length) {
+          map.fitBounds(layer.getBounds(), { padding: [20, 20] });
+        } else {
+          shapes.ready.then(shapes.fit, function () { return null; });
+        }
+        el.setAttribute("data-loaded", String((data.features || []).length));
+        return layer;
+      });
+  }
+
   window.ShuxiangMap = { create: create, boundaries: boundaries, contains: contains, urlFor: urlFor,
-    styles: STYLES };
+    track: track, styles: STYLES };
 })();

@@ -3,25 +3,13 @@
   "use strict";
   var el = document.getElementById("track-map");
   if (!el || typeof L === "undefined" || !window.ShuxiangMap) { return; }
-  var map = ShuxiangMap.create(el);
-  var shapes = ShuxiangMap.boundaries(map, el.dataset.boundaries, { fit: false, interactive: false });
-  fetch(el.getAttribute("data-url"), { credentials: "same-origin" })
-    .then(function (r) { return r.json(); })
-    .then(function (data) {
-      var layer = L.geoJSON(data, {
-        style: function (f) {
-          var kind = f.properties.kind;
-          if (kind === "worked") { return { color: "#16a34a", weight: 1, fillColor: "#22c55e", fillOpacity: 0.35 }; }
-          if (kind === "planned") { return { color: "#ea580c", weight: 1.5, dashArray: "4 4" }; }
-          if (kind === "missed") { return { color: "#dc2626", weight: 1, fillColor: "#ef4444", fillOpacity: 0.5 }; }
-          return { color: "#2563eb", weight: 2 };
-        }
-      }).addTo(map);
-      if (data.features && data.features.length) {
-        map.fitBounds(layer.getBounds(), { padding: [20, 20] });
-      } else {
-        shapes.ready.then(shapes.fit, function () { return null; });
-      }
-      el.setAttribute("data-loaded", String((data.features || []).length));
-    });
+  ShuxiangMap.track(el, {
+    style: function (f) {
+      var kind = f.properties.kind;
+      if (kind === "worked") { return { color: "#16a34a", weight: 1, fillColor: "#22c55e", fillOpacity: 0.35 }; }
+      if (kind === "planned") { return { color: "#ea580c", weight: 1.5, dashArray: "4 4" }; }
+      if (kind === "missed") { return { color: "#dc2626", weight: 1, fillColor: "#ef4444", fillOpacity: 0.5 }; }
+      return { color: "#2563eb", weight: 2 };
+    }
+  });
 })();
