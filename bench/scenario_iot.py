@@ -555,14 +555,6 @@ def run(args):
                         "",
                     ]
                 )
-            goals = [
-                ("one listener ÷ the bare client's ceiling", drain_rate / bare_rate, 0.9),
-                ("two listeners ÷ (2 × one)", shared_rate / (2 * drain_rate), 0.9),
-                *(
-                    (f"do_ingest ({values} values a message) ÷ raw SQL floor", ours_rows_s / floor, 0.5)
-                    for values, _, ours_rows_s, floor in write_path
-                ),
-            ]
             cores = os.cpu_count()
             total_us = sum(drain_cpu.values()) * 1e6
             budget_us = cores / (0.9 * bare_rate) * 1e6
@@ -589,6 +581,21 @@ def run(args):
                 f"now, so all {cores} cores busy would store at most {cores / total_us * 1e6:,.0f} msg/s = "
                 f"{cores / total_us * 1e6 / bare_rate:.2f} of the bare client."
             )
+            goals = [
+                ("one listener ÷ the bare client's ceiling", drain_rate / bare_rate, 0.9),
+                ("two listeners ÷ (2 × one)", shared_rate / (2 * drain_rate), 0.9),
+                (
+                    # the "up to the cores left by the broker and the database": two × one, or what
+                    # every core busy at the CPU a message measured above allows, whichever is less
+                    "two listeners ÷ min(2 × one, all cores busy)",
+                    shared_rate / min(2 * drain_rate, cores / total_us * 1e6),
+                    0.9,
+                ),
+                *(
+                    (f"do_ingest ({values} values a message) ÷ raw SQL floor", ours_rows_s / floor, 0.5)
+                    for values, _, ours_rows_s, floor in write_path
+                ),
+            ]
             expected = (2 * drain_n + paced_rate * paced_seconds + alone_n) * 3 + list_n * 30
             expected += sum((m + 500) * values for values, m, _, _ in write_path)
         with scratch_env() as env:
