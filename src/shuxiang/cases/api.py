@@ -15,7 +15,13 @@ from shuxiang.cases import services, stats
 from shuxiang.cases.choices import STAFF_TRANSITIONS, Channel, Priority
 from shuxiang.cases.filtersets import CaseFilterSet
 from shuxiang.cases.models import Case, CaseCategory, CaseEvent
-from shuxiang.core.api.base import BoundedDateTimeField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import (
+    BoundedDateTimeField,
+    JSONField,
+    PlaceCodeField,
+    ScopedViewSetMixin,
+    validated,
+)
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.jsonbody import BoundedJSONParser, StrictMultiPartParser
 from shuxiang.core.models import Unit
@@ -225,9 +231,7 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
     def create(self, request, *args, **kwargs):
-        data = CaseCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(CaseCreateSerializer, request)
         values["photos"] = _photos(request)
         case = services.do_open_case(actor=request.user, **values)
         return self._answer(case, status.HTTP_201_CREATED)
@@ -244,9 +248,8 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         """One staff step: the case in the caller's region (else 404), its input, its service."""
         case = self.get_object()
         serializer_class = STEP_SERIALIZERS[step.form]
-        data = serializer_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = {k: v for k, v in data.validated_data.items() if k != "photos"}
+        data = validated(serializer_class, request)
+        values = {k: v for k, v in data.items() if k != "photos"}
         if "photos" in serializer_class().fields:
             values["photos"] = _photos(request)
         if not step.staff_choose:

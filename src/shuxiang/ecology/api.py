@@ -4,7 +4,7 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.ecology import hj212_commands, services, trucks
@@ -258,13 +258,12 @@ class MonitoringPointViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @commands.mapping.post
     def send_command(self, request, pk=None):
         point = self.get_object()
-        body = StationCommandWriteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = validated(StationCommandWriteSerializer, request)
         command = hj212_commands.do_request_hj212_command(
             point,
             actor=request.user,
-            cn=body.validated_data["cn"],
-            value=body.validated_data.get("value", ""),
+            cn=body["cn"],
+            value=body.get("value", ""),
         )
         return Response(StationCommandSerializer(command).data, status=status.HTTP_202_ACCEPTED)
 
@@ -436,9 +435,7 @@ class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
 
     @extend_schema(request=SampleWriteSerializer, responses={201: SampleSerializer})
     def create(self, request, *args, **kwargs):
-        data = SampleWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(SampleWriteSerializer, request)
         point = MonitoringPoint.objects.restrict(request.user).filter(code=values.pop("point")).first()
         if point is None:
             raise ServiceError("invalid", "点位不存在或不在您的管辖范围内", {"point": ["不存在"]})
@@ -493,9 +490,7 @@ class CollectionRecordViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, views
 
     @extend_schema(request=CollectionWriteSerializer, responses={201: CollectionRecordSerializer})
     def create(self, request, *args, **kwargs):
-        data = CollectionWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(CollectionWriteSerializer, request)
         point = CollectionPoint.objects.restrict(request.user).filter(code=values.pop("point")).first()
         if point is None:
             raise ServiceError("invalid", "收集点不存在或不在您的管辖范围内", {"point": ["不存在"]})
@@ -583,17 +578,15 @@ class TruckViewSet(
 
     @extend_schema(request=TruckWriteSerializer, responses={201: TruckSerializer})
     def create(self, request, *args, **kwargs):
-        data = TruckWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        truck = trucks.do_register_truck(actor=request.user, **data.validated_data)
+        data = validated(TruckWriteSerializer, request)
+        truck = trucks.do_register_truck(actor=request.user, **data)
         return Response(TruckSerializer(truck).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TruckUpdateSerializer, responses={200: TruckSerializer})
     def partial_update(self, request, *args, **kwargs):
         truck = self.get_object()
-        data = TruckUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        truck = trucks.do_update_truck(truck, actor=request.user, **data.validated_data)
+        data = validated(TruckUpdateSerializer, request)
+        truck = trucks.do_update_truck(truck, actor=request.user, **data)
         return Response(TruckSerializer(truck).data)
 
     @extend_schema(exclude=True)

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.farmland import facilities, rice, services
 from shuxiang.farmland.choices import Crop, Kind, mu, season_label
@@ -203,9 +203,7 @@ class PlantingViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
 
     @extend_schema(request=PlantingInputSerializer, responses={201: PlantingSerializer})
     def create(self, request, *args, **kwargs):
-        data = PlantingInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validated(PlantingInputSerializer, request)
         parcel = Parcel.objects.restrict(request.user).filter(retired_at__isnull=True, code=v["parcel"])
         if v.get("kind"):
             parcel = parcel.filter(kind=v["kind"])
@@ -399,11 +397,8 @@ class RiceAdvisoryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def dismiss(self, request, pk=None):
         from shuxiang.farmland import rice_weather
 
-        data = AdvisoryDismissSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        advisory = rice_weather.do_dismiss_advisory(
-            self.get_object(), actor=request.user, note=data.validated_data["note"]
-        )
+        data = validated(AdvisoryDismissSerializer, request)
+        advisory = rice_weather.do_dismiss_advisory(self.get_object(), actor=request.user, note=data["note"])
         return Response(RiceAdvisorySerializer(advisory).data)
 
 
@@ -502,13 +497,12 @@ class FacilityViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="damage")
     def damage(self, request, pk=None):
         facility = self.get_object()
-        data = DamageInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(DamageInputSerializer, request)
         case = facilities.do_report_damage(
             facility,
             actor=request.user,
-            description=data.validated_data["description"],
-            submission_key=data.validated_data["submission_key"] or None,
+            description=data["description"],
+            submission_key=data["submission_key"] or None,
         )
         facility.refresh_from_db()
         return Response(

@@ -17,6 +17,7 @@ from shuxiang.core.api.base import (
     JSONField,
     PlaceCodeField,
     ScopedViewSetMixin,
+    validated,
 )
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
@@ -147,9 +148,7 @@ class PatrolViewSet(
 
     @extend_schema(request=PatrolWriteSerializer, responses={201: PatrolSerializer})
     def create(self, request, *args, **kwargs):
-        data = PatrolWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(PatrolWriteSerializer, request)
         grid = Grid.objects.restrict(request.user).filter(code=values.pop("grid")).first()
         if grid is None:
             raise ServiceError("invalid", "网格不存在或不在您的管辖范围内", {"grid": ["不存在"]})
@@ -235,9 +234,7 @@ class DisputeViewSet(
 
     @extend_schema(request=DisputeWriteSerializer, responses={201: DisputeSerializer})
     def create(self, request, *args, **kwargs):
-        data = DisputeWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = validated(DisputeWriteSerializer, request)
         dispute = mediation.do_register_dispute(
             actor=request.user,
             place=values["place"],
@@ -299,9 +296,8 @@ class AdviserViewSet(CreateListRetrieveViewSet):
 
     @extend_schema(request=AdviserWriteSerializer, responses={201: AdviserSerializer})
     def create(self, request, *args, **kwargs):
-        data = AdviserWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        adviser = legal.do_appoint_adviser(actor=request.user, **data.validated_data)
+        data = validated(AdviserWriteSerializer, request)
+        adviser = legal.do_appoint_adviser(actor=request.user, **data)
         return Response(AdviserSerializer(adviser).data, status=status.HTTP_201_CREATED)
 
 
@@ -358,20 +354,16 @@ class ConsultationViewSet(CreateListRetrieveViewSet):
 
     @extend_schema(request=ConsultationWriteSerializer, responses={201: ConsultationSerializer})
     def create(self, request, *args, **kwargs):
-        data = ConsultationWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        consultation = legal.do_book_consultation(actor=request.user, **data.validated_data)
+        data = validated(ConsultationWriteSerializer, request)
+        consultation = legal.do_book_consultation(actor=request.user, **data)
         return Response(ConsultationSerializer(consultation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ConsultationAnswerSerializer, responses={200: ConsultationSerializer})
     @action(detail=True, methods=["post"], url_path="answer")
     def answer(self, request, pk=None):
         consultation = self.get_object()
-        data = ConsultationAnswerSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        consultation = legal.do_answer_consultation(
-            consultation, actor=request.user, answer=data.validated_data["answer"]
-        )
+        data = validated(ConsultationAnswerSerializer, request)
+        consultation = legal.do_answer_consultation(consultation, actor=request.user, answer=data["answer"])
         return Response(ConsultationSerializer(consultation).data)
 
 
@@ -415,9 +407,8 @@ class MeetingViewSet(CreateListRetrieveViewSet):
 
     @extend_schema(request=MeetingWriteSerializer, responses={201: MeetingSerializer})
     def create(self, request, *args, **kwargs):
-        data = MeetingWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        meeting = affairs.do_record_meeting(actor=request.user, **data.validated_data)
+        data = validated(MeetingWriteSerializer, request)
+        meeting = affairs.do_record_meeting(actor=request.user, **data)
         return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
 
 
@@ -489,18 +480,15 @@ class DecisionViewSet(CreateListRetrieveViewSet):
 
     @extend_schema(request=DecisionWriteSerializer, responses={201: DecisionSerializer})
     def create(self, request, *args, **kwargs):
-        data = DecisionWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        decision = affairs.do_propose_decision(actor=request.user, **data.validated_data)
+        data = validated(DecisionWriteSerializer, request)
+        decision = affairs.do_propose_decision(actor=request.user, **data)
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DecisionAdvanceSerializer, responses={200: DecisionSerializer})
     @action(detail=True, methods=["post"], url_path="advance")
     def advance(self, request, pk=None):
         decision = self.get_object()
-        data = DecisionAdvanceSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = validated(DecisionAdvanceSerializer, request)
         decision = affairs.do_advance_decision(
             decision,
             actor=request.user,
@@ -559,16 +547,14 @@ class BranchViewSet(CreateListRetrieveViewSet):
 
     @extend_schema(request=BranchWriteSerializer, responses={201: BranchSerializer})
     def create(self, request, *args, **kwargs):
-        data = BranchWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        branch = affairs.do_create_branch(actor=request.user, **data.validated_data)
+        data = validated(BranchWriteSerializer, request)
+        branch = affairs.do_create_branch(actor=request.user, **data)
         return Response(BranchSerializer(branch).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PartyMemberWriteSerializer, responses={201: PartyMemberSerializer})
     @action(detail=True, methods=["post"], url_path="members")
     def members(self, request, pk=None):
         branch = self.get_object()
-        data = PartyMemberWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = affairs.do_add_member(actor=request.user, branch=branch, **data.validated_data)
+        data = validated(PartyMemberWriteSerializer, request)
+        member = affairs.do_add_member(actor=request.user, branch=branch, **data)
         return Response(PartyMemberSerializer(member).data, status=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.housing import choices as c
@@ -115,9 +115,8 @@ class HouseViewSet(
 
     @extend_schema(request=HouseWriteSerializer, responses={201: HouseSerializer})
     def create(self, request, *args, **kwargs):
-        data = HouseWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        house = services.do_register_house(actor=request.user, **data.validated_data)
+        data = validated(HouseWriteSerializer, request)
+        house = services.do_register_house(actor=request.user, **data)
         return Response(HouseSerializer(house).data, status=status.HTTP_201_CREATED)
 
 
@@ -195,9 +194,7 @@ class AppraisalViewSet(
 
     @extend_schema(request=AppraisalWriteSerializer, responses={201: AppraisalSerializer})
     def create(self, request, *args, **kwargs):
-        data = AppraisalWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(AppraisalWriteSerializer, request)
         house = House.objects.restrict(request.user).filter(code=values.pop("house")).first()
         if house is None:
             raise ServiceError("invalid", "房屋不存在或不在您的管辖范围内", {"house": ["不存在"]})

@@ -9,7 +9,7 @@ from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BooleanField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BooleanField, JSONField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.generic import object_or_404
 from shuxiang.core.services import resolve_place
@@ -146,9 +146,8 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         responses={201: RegisteredDeviceSerializer},
     )
     def create(self, request):
-        body = DeviceRegistrationSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        device, credentials = services.do_register_device(actor=request.user, **body.validated_data)
+        body = validated(DeviceRegistrationSerializer, request)
+        device, credentials = services.do_register_device(actor=request.user, **body)
         account = BrokerAccount.objects.filter(pk=device.pk).first()  # MQTT, when provisioning is on
         if account is not None:
             credentials["broker_state"] = account.state
@@ -178,9 +177,8 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="sensors")
     def define_sensor(self, request, code=None):
         device = self.get_object()
-        body = SensorSpecSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        sensor = services.do_define_sensor(device, actor=request.user, **body.validated_data)
+        body = validated(SensorSpecSerializer, request)
+        sensor = services.do_define_sensor(device, actor=request.user, **body)
         return Response(SensorSerializer(sensor).data, status=201)
 
     @extend_schema(
@@ -190,10 +188,9 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def learning(self, request, code=None):
-        body = LearningSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = validated(LearningSerializer, request)
         device = services.do_set_device_learning(
-            self.get_object(), actor=request.user, learning=body.validated_data["learning"]
+            self.get_object(), actor=request.user, learning=body["learning"]
         )
         return Response(DeviceSerializer(self.get_queryset().get(pk=device.pk)).data)
 
@@ -205,9 +202,8 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="approve-sensor")
     def approve_sensor(self, request, code=None):
         device = self.get_object()
-        body = SensorKeySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        sensor = services.do_approve_sensor(device, actor=request.user, key=body.validated_data["key"])
+        body = validated(SensorKeySerializer, request)
+        sensor = services.do_approve_sensor(device, actor=request.user, key=body["key"])
         return Response(SensorSerializer(sensor).data)
 
     @extend_schema(
@@ -218,9 +214,8 @@ class DeviceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="reject-sensor")
     def reject_sensor(self, request, code=None):
         device = self.get_object()
-        body = SensorKeySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.do_reject_sensor(device, actor=request.user, key=body.validated_data["key"])
+        body = validated(SensorKeySerializer, request)
+        services.do_reject_sensor(device, actor=request.user, key=body["key"])
         return Response(status=204)
 
     @extend_schema(summary="设备各要素的最新值", responses={200: dict})
@@ -395,11 +390,8 @@ class AlarmViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(summary="解除告警", request=ClearSerializer, responses=AlarmSerializer)
     @action(detail=True, methods=["post"])
     def clear(self, request, pk=None):
-        body = ClearSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        alarm = services.do_clear_alarm(
-            self.get_object(), actor=request.user, note=body.validated_data.get("note", "")
-        )
+        body = validated(ClearSerializer, request)
+        alarm = services.do_clear_alarm(self.get_object(), actor=request.user, note=body.get("note", ""))
         return Response(AlarmSerializer(alarm).data)
 
 

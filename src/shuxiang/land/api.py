@@ -8,7 +8,7 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.exports import export_response
@@ -152,9 +152,7 @@ class ParcelViewSet(
 
     @extend_schema(request=LandParcelWriteSerializer, responses={201: LandParcelSerializer})
     def create(self, request, *args, **kwargs):
-        data = LandParcelWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(LandParcelWriteSerializer, request)
         shape = values.pop("geometry")
         area = values.pop("registered_area_m2", None)
         props = {k: v for k, v in values.items() if k != "code"}
@@ -237,9 +235,7 @@ class ContractViewSet(
 
     @extend_schema(request=LandContractWriteSerializer, responses={201: LandContractSerializer})
     def create(self, request, *args, **kwargs):
-        data = LandContractWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(LandContractWriteSerializer, request)
         from shuxiang.land.models import Contractor
 
         contractor = Contractor.objects.restrict(request.user).filter(code=v.pop("contractor")).first()
@@ -256,9 +252,7 @@ class ContractViewSet(
     @extend_schema(request=LandContractChangeSerializer, responses=LandContractSerializer)
     def partial_update(self, request, *args, **kwargs):
         contract = self.get_object()
-        data = LandContractChangeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(LandContractChangeSerializer, request)
         if "parcels" in v:
             v["parcels"] = _parcels_in_scope(request.user, v["parcels"])
         contract = services.do_change_contract(contract, actor=request.user, **v)
@@ -268,13 +262,12 @@ class ContractViewSet(
     @action(detail=True, methods=["post"])
     def terminate(self, request, code=None):
         contract = self.get_object()
-        data = LandContractTerminateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(LandContractTerminateSerializer, request)
         contract = services.do_terminate_contract(
             contract,
             actor=request.user,
-            on=data.validated_data["ended_on"],
-            reason=data.validated_data["reason"],
+            on=data["ended_on"],
+            reason=data["reason"],
         )
         return Response(LandContractSerializer(contract).data)
 
@@ -338,9 +331,7 @@ class TransferViewSet(
 
     @extend_schema(request=LandTransferWriteSerializer, responses={201: LandTransferSerializer})
     def create(self, request, *args, **kwargs):
-        data = LandTransferWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(LandTransferWriteSerializer, request)
         codes = v.pop("parcels")
         found = list(Parcel.objects.restrict(request.user).filter(code__in=codes).select_related("village"))
         missing = sorted(set(codes) - {p.code for p in found})
@@ -442,9 +433,7 @@ class ListingViewSet(
 
     @extend_schema(request=LandListingWriteSerializer, responses={201: LandListingSerializer})
     def create(self, request, *args, **kwargs):
-        data = LandListingWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(LandListingWriteSerializer, request)
         village = Place.objects.restrict(request.user).filter(code=v.pop("village"), level=3).first()
         if village is None:
             raise ServiceError("invalid", "村不存在或不在您的管辖范围内", {"village": ["不存在"]})
@@ -459,24 +448,18 @@ class ListingViewSet(
     @action(detail=True, methods=["post"])
     def bid(self, request, code=None):
         listing = self.get_object()
-        data = LandBidWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        bidder = Bidder.objects.restrict(request.user).filter(pk=data.validated_data["bidder"]).first()
+        data = validated(LandBidWriteSerializer, request)
+        bidder = Bidder.objects.restrict(request.user).filter(pk=data["bidder"]).first()
         if bidder is None:
             raise ServiceError("invalid", "竞买人未登记或不在您的管辖范围内", {"bidder": ["未登记"]})
-        bid = exchange.do_place_bid(
-            listing, actor=request.user, bidder=bidder, amount=data.validated_data["amount"]
-        )
+        bid = exchange.do_place_bid(listing, actor=request.user, bidder=bidder, amount=data["amount"])
         return Response(LandBidSerializer(bid).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LandPublishSerializer, responses=LandListingSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, code=None):
-        data = LandPublishSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        listing = exchange.do_publish_listing(
-            self.get_object(), actor=request.user, days=data.validated_data["days"]
-        )
+        data = validated(LandPublishSerializer, request)
+        listing = exchange.do_publish_listing(self.get_object(), actor=request.user, days=data["days"])
         return Response(LandListingSerializer(listing).data)
 
     @extend_schema(request=None, responses=LandListingSerializer)
@@ -555,9 +538,7 @@ class MemberViewSet(
 
     @extend_schema(request=LandMemberWriteSerializer, responses={201: LandMemberSerializer})
     def create(self, request, *args, **kwargs):
-        data = LandMemberWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(LandMemberWriteSerializer, request)
         cooperative = (
             Cooperative.objects.restrict(request.user).filter(village__code=v.pop("village")).first()
         )
@@ -578,9 +559,8 @@ class MemberViewSet(
     @action(detail=True, methods=["post"])
     def shares(self, request, code=None):
         member = self.get_object()
-        data = LandSharesWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        coop.do_set_holding(member, actor=request.user, **data.validated_data)
+        data = validated(LandSharesWriteSerializer, request)
+        coop.do_set_holding(member, actor=request.user, **data)
         member = self.get_queryset().get(pk=member.pk)
         return Response(LandMemberSerializer(member).data)
 
@@ -625,9 +605,7 @@ class CooperativeViewSet(
 
     @extend_schema(request=LandCooperativeWriteSerializer, responses={201: LandCooperativeSerializer})
     def create(self, request, *args, **kwargs):
-        data = LandCooperativeWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(LandCooperativeWriteSerializer, request)
         village = Place.objects.restrict(request.user).filter(code=v.pop("village"), level=3).first()
         if village is None:
             raise ServiceError("invalid", "村不存在或不在您的管辖范围内", {"village": ["不存在"]})
@@ -702,9 +680,7 @@ class DistributionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=LandComputeSerializer, responses={201: LandDistributionSerializer})
     @action(detail=False, methods=["post"])
     def compute(self, request):
-        data = LandComputeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validated(LandComputeSerializer, request)
         cooperative = Cooperative.objects.restrict(request.user).filter(village__code=v["village"]).first()
         if cooperative is None:
             raise ServiceError(

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.api.schema import SingleObjectSchema
 from shuxiang.core.errors import ServiceError
@@ -188,9 +188,7 @@ class PenViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     @inventory.mapping.post
     def record_entry(self, request, pk=None):
         pen = self.get_object()
-        data = EntryWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(EntryWriteSerializer, request)
         to_pen = None
         if values.get("to_pen") is not None:
             to_pen = Pen.objects.restrict(request.user).filter(pk=values["to_pen"]).first()
@@ -266,9 +264,7 @@ class ReportViewSet(
 
     @extend_schema(request=ReportWriteSerializer, responses={201: ReportSerializer})
     def create(self, request, *args, **kwargs):
-        data = ReportWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(ReportWriteSerializer, request)
         farm = None
         if values.get("farm") is not None:
             farm = Farm.objects.restrict(request.user).filter(pk=values["farm"]).first()
@@ -285,9 +281,8 @@ class ReportViewSet(
     @action(detail=True, methods=["post"], url_path="advance")
     def advance(self, request, pk=None):
         report = self.get_object()
-        data = AdvanceSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        report = disease.do_advance_report(report, actor=request.user, to=data.validated_data["to"])
+        data = validated(AdvanceSerializer, request)
+        report = disease.do_advance_report(report, actor=request.user, to=data["to"])
         return Response(ReportSerializer(report).data)
 
 
@@ -451,21 +446,19 @@ class ColdVehicleViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="loads")
     def load(self, request, pk=None):
         vehicle = self.get_object()
-        data = LoadWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        coldchain.do_load_lot(vehicle, actor=request.user, **data.validated_data)
+        data = validated(LoadWriteSerializer, request)
+        coldchain.do_load_lot(vehicle, actor=request.user, **data)
         return self._answer(vehicle, status.HTTP_201_CREATED)
 
     @extend_schema(request=UnloadWriteSerializer, responses={200: ColdVehicleSerializer})
     @action(detail=True, methods=["post"], url_path="unload")
     def unload(self, request, pk=None):
         vehicle = self.get_object()
-        data = UnloadWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        load = VehicleLoad.objects.filter(vehicle=vehicle, pk=data.validated_data["load"]).first()
+        data = validated(UnloadWriteSerializer, request)
+        load = VehicleLoad.objects.filter(vehicle=vehicle, pk=data["load"]).first()
         if load is None:
             raise ServiceError("invalid", "该车没有这条装载记录", {"load": ["不存在"]})
-        coldchain.do_unload_lot(load, actor=request.user, unloaded_at=data.validated_data.get("unloaded_at"))
+        coldchain.do_unload_lot(load, actor=request.user, unloaded_at=data.get("unloaded_at"))
         return self._answer(vehicle)
 
 
@@ -545,9 +538,7 @@ class StageStandardViewSet(viewsets.ViewSet):
             raise ServiceError(
                 "not_found", "没有这个阶段", {"stage": ["应为 " + "、".join(Stage.values)]}, status=404
             )
-        data = StageStandardWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(StageStandardWriteSerializer, request)
         update_rules = values.pop("update_rules", True)
         stage_standards.do_update_stage_standard(
             stage, actor=request.user, update_rules=update_rules, **values

@@ -10,7 +10,7 @@ from rest_framework import mixins, renderers, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.geometry import to_geojson
@@ -488,9 +488,7 @@ class BusRouteViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["put"])
     def timetable(self, request, code=None):
         route = self.get_object()
-        body = TimetableSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        d = body.validated_data
+        d = validated(TimetableSerializer, request)
         services.do_set_timetable(
             route, actor=request.user, offsets=d["offsets"], out_times=d["out"], back_times=d["back"]
         )

@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Person, Place
 from shuxiang.markets import commerce, directory, grain, insurance, monitor, services
@@ -147,9 +147,8 @@ class PriceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
     )
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
-        data = PriceObservationWriteSerializer(data=request.data, many=many)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data if many else [data.validated_data]
+        data = validated(PriceObservationWriteSerializer, request, many=many)
+        values = data if many else [data]
         items = [services.PriceInput(**v) for v in values]
         if many:
             services.do_import_prices(
@@ -280,9 +279,7 @@ class PurchaseViewSet(
 
     @extend_schema(request=GrainPurchaseWriteSerializer, responses={201: GrainPurchaseSerializer})
     def create(self, request, *args, **kwargs):
-        data = GrainPurchaseWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(GrainPurchaseWriteSerializer, request)
         buyer = GrainBuyer.objects.restrict(request.user).filter(name=v.pop("buyer")).first()
         if buyer is None:
             raise ServiceError("invalid", "收购主体不存在或不在您的管辖范围内", {"buyer": ["不存在"]})
@@ -342,9 +339,8 @@ class SalesViewSet(
     )
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
-        data = SalesReportWriteSerializer(data=request.data, many=many)
-        data.is_valid(raise_exception=True)
-        rows = [dict(v) for v in (data.validated_data if many else [data.validated_data])]
+        data = validated(SalesReportWriteSerializer, request, many=many)
+        rows = [dict(v) for v in (data if many else [data])]
         reports = commerce.do_report_sales(actor=request.user, rows=rows, source=Source.API)
         return Response(SalesReportSerializer(reports, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -379,9 +375,7 @@ class LiveSessionViewSet(
 
     @extend_schema(request=LiveSessionWriteSerializer, responses={201: LiveSessionSerializer})
     def create(self, request, *args, **kwargs):
-        data = LiveSessionWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = validated(LiveSessionWriteSerializer, request)
         seller = Seller.objects.restrict(request.user).filter(name=v.pop("seller")).first()
         if seller is None:
             raise ServiceError("invalid", "网销主体不存在或不在您的管辖范围内", {"seller": ["不存在"]})
@@ -685,9 +679,7 @@ class InsurancePolicyViewSet(
 
     @extend_schema(request=InsurancePolicyWriteSerializer, responses={201: InsurancePolicySerializer})
     def create(self, request, *args, **kwargs):
-        data = InsurancePolicyWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(InsurancePolicyWriteSerializer, request)
         producer = _entity_of(request, values)
         policy = insurance.do_record_policy(
             actor=request.user, producer=producer, source=Source.API, **values
@@ -697,9 +689,8 @@ class InsurancePolicyViewSet(
     @extend_schema(request=InsurancePolicyUpdateSerializer, responses={200: InsurancePolicySerializer})
     def partial_update(self, request, *args, **kwargs):
         policy = self.get_object()
-        data = InsurancePolicyUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        policy = insurance.do_update_policy(policy, actor=request.user, **data.validated_data)
+        data = validated(InsurancePolicyUpdateSerializer, request)
+        policy = insurance.do_update_policy(policy, actor=request.user, **data)
         return Response(InsurancePolicySerializer(policy).data)
 
     @extend_schema(exclude=True)

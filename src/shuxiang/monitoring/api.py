@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from shuxiang.core.access import PUBLIC, DeclaredPermission
 from shuxiang.core.actors import Actor
-from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.permissions import has_perm
 from shuxiang.monitoring import choices as c
 from shuxiang.monitoring import perms, services
@@ -163,9 +163,8 @@ class HouseholdViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
 
     @extend_schema(request=HouseholdCreateSerializer, responses={201: HouseholdSerializer})
     def create(self, request, *args, **kwargs):
-        data = HouseholdCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        household = services.do_create_household(actor=request.user, **data.validated_data)
+        data = validated(HouseholdCreateSerializer, request)
+        household = services.do_create_household(actor=request.user, **data)
         household = self.get_queryset().get(pk=household.pk)
         return Response(self.get_serializer(household).data, status=status.HTTP_201_CREATED)
 
@@ -261,11 +260,10 @@ class DeclarationView(APIView):
 
     @extend_schema(request=DeclarationSerializer, responses={201: None})
     def post(self, request):
-        data = DeclarationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(DeclarationSerializer, request)
         by_cadre = request.user.is_authenticated
         actor = request.user if by_cadre else Actor.anonymous("public")
-        clue = services.do_declare(actor=actor, **data.validated_data)
+        clue = services.do_declare(actor=actor, **data)
         body = {"status": clue.status, "message": "申报已提交，村干部将尽快联系核实"}
         if by_cadre:
             body["id"] = clue.pk
@@ -293,7 +291,6 @@ class AlertView(APIView):
 
     @extend_schema(request=AlertBatchSerializer, responses={201: None})
     def post(self, request):
-        data = AlertBatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = services.do_receive_alerts(actor=request.user, **data.validated_data)
+        data = validated(AlertBatchSerializer, request)
+        result = services.do_receive_alerts(actor=request.user, **data)
         return Response(result, status=status.HTTP_201_CREATED)

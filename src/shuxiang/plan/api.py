@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import ScopedViewSetMixin
+from shuxiang.core.api.base import ScopedViewSetMixin, validated
 from shuxiang.plan import figures as figures_module
 from shuxiang.plan import services
 from shuxiang.plan.choices import UnitRole
@@ -224,9 +224,7 @@ class LedgerEntryViewSet(
 
     def partial_update(self, request, pk=None):
         entry = self.get_object()
-        s = LedgerWriteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        data = s.validated_data
+        data = validated(LedgerWriteSerializer, request)
         entry = services.do_save_entry(
             entry,
             actor=request.user,
@@ -250,9 +248,8 @@ class LedgerEntryViewSet(
 
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        s = ReasonSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        return self._act(services.do_return_entry, reason=s.validated_data.get("reason", ""))
+        s = validated(ReasonSerializer, request)
+        return self._act(services.do_return_entry, reason=s.get("reason", ""))
 
     @action(detail=True, methods=["post"])
     def unapprove(self, request, pk=None):

@@ -12,7 +12,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateField, BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    PlaceCodeField,
+    ScopedViewSetMixin,
+    validated,
+)
 from shuxiang.core.api.filters import check
 from shuxiang.core.errors import ServiceError
 from shuxiang.trace import services
@@ -73,9 +79,8 @@ class ProducerViewSet(
 
     @extend_schema(request=ProducerWriteSerializer, responses={201: ProducerSerializer})
     def create(self, request, *args, **kwargs):
-        data = ProducerWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        producer = services.do_create_producer(actor=request.user, **data.validated_data)
+        data = validated(ProducerWriteSerializer, request)
+        producer = services.do_create_producer(actor=request.user, **data)
         return Response(ProducerSerializer(producer).data, status=status.HTTP_201_CREATED)
 
 
@@ -232,9 +237,7 @@ class LotViewSet(
 
     @extend_schema(request=LotWriteSerializer, responses={201: LotSerializer})
     def create(self, request, *args, **kwargs):
-        data = LotWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = validated(LotWriteSerializer, request)
         product = (
             Product.objects.restrict(request.user)
             .filter(pk=values["product"])
@@ -284,9 +287,7 @@ class LotViewSet(
     @events.mapping.post
     def record_event(self, request, pk=None):
         lot = self.get_object()
-        data = EventWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(EventWriteSerializer, request)
         corrects_id = values.pop("corrects", None)
         corrects = None
         if corrects_id is not None:

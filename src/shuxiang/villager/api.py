@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from shuxiang.core.access import PUBLIC
-from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.middleware import client_ip
@@ -163,9 +163,7 @@ class PostingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=PostingCreateSerializer, responses={201: PostingCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        data = PostingCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(PostingCreateSerializer, request)
         values["days"] = int(values["days"])
         if not request.user.is_authenticated:
             values.pop("poster_kind", None)
@@ -196,9 +194,8 @@ class PostingExchangeViewSet(viewsets.GenericViewSet):
         posting = Posting.objects.restrict(request.user).filter(pk=pk).first() if str(pk).isdigit() else None
         if posting is None:
             raise NotFound("信息不存在")
-        data = PostingExchangeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        posting = land_link.do_list_on_exchange(posting, actor=request.user, **data.validated_data)
+        data = validated(PostingExchangeSerializer, request)
+        posting = land_link.do_list_on_exchange(posting, actor=request.user, **data)
         listing = land_link.listing_of(posting) or {}
         body = {
             "id": posting.pk,
@@ -261,9 +258,7 @@ class EmploymentRecordViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, views
 
     @extend_schema(request=EmploymentRecordWriteSerializer, responses={201: EmploymentRecordSerializer})
     def create(self, request, *args, **kwargs):
-        data = EmploymentRecordWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(EmploymentRecordWriteSerializer, request)
         person = employment.person_by_id_number(values.pop("id_number"), actor=request.user)
         record = employment.do_record_employment(
             actor=request.user, person=person, source=RecordSource.API, **values
@@ -434,9 +429,7 @@ class VisitCountViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
 
     @extend_schema(request=VisitCountWriteSerializer, responses={201: VisitCountSerializer})
     def create(self, request, *args, **kwargs):
-        data = VisitCountWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = validated(VisitCountWriteSerializer, request)
         site = TouristSite.objects.restrict(request.user).filter(pk=values.pop("site")).first()
         if site is None:
             raise ServiceError("unknown_site", "旅游点不存在", {"site": ["旅游点不存在"]})

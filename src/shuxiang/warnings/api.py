@@ -15,7 +15,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from shuxiang.core.access import PUBLIC
-from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.middleware import client_ip
 from shuxiang.core.models import Place
 from shuxiang.warnings import cap, services
@@ -248,9 +248,8 @@ class WarningViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
 
     @extend_schema(request=WarningWriteSerializer, responses={201: WarningSerializer})
     def create(self, request, *args, **kwargs):
-        s = WarningWriteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        warning = services.do_create_warning(actor=request.user, **s.validated_data)
+        s = validated(WarningWriteSerializer, request)
+        warning = services.do_create_warning(actor=request.user, **s)
         return self._out(warning, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: WarningSerializer})
@@ -261,20 +260,14 @@ class WarningViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
     @extend_schema(request=NoteSerializer, responses={200: WarningSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        s = NoteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        return self._out(
-            services.do_approve_warning(self.get_object(), actor=request.user, **s.validated_data)
-        )
+        s = validated(NoteSerializer, request)
+        return self._out(services.do_approve_warning(self.get_object(), actor=request.user, **s))
 
     @extend_schema(request=NoteSerializer, responses={200: WarningSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        s = NoteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        return self._out(
-            services.do_reject_warning(self.get_object(), actor=request.user, **s.validated_data)
-        )
+        s = validated(NoteSerializer, request)
+        return self._out(services.do_reject_warning(self.get_object(), actor=request.user, **s))
 
     @extend_schema(request=None, responses={200: WarningSerializer})
     @action(detail=True, methods=["post"])
@@ -285,26 +278,23 @@ class WarningViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
     @action(detail=True, methods=["post"], url_path="update")
     def update_warning(self, request, pk=None):
         """Write an Update of this issued warning (a new draft referring to it)."""
-        s = WarningUpdateSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        warning = services.do_update_warning(self.get_object(), actor=request.user, **s.validated_data)
+        s = validated(WarningUpdateSerializer, request)
+        warning = services.do_update_warning(self.get_object(), actor=request.user, **s)
         return self._out(warning, status.HTTP_201_CREATED)
 
     @extend_schema(request=CancelSerializer, responses={201: WarningSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Lift this warning now: a Cancel to every endpoint that was sent it."""
-        s = CancelSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        warning = services.do_cancel_warning(self.get_object(), actor=request.user, **s.validated_data)
+        s = validated(CancelSerializer, request)
+        warning = services.do_cancel_warning(self.get_object(), actor=request.user, **s)
         return self._out(warning, status.HTTP_201_CREATED)
 
     @extend_schema(request=ResendSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
-        s = ResendSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        count = services.do_resend(self.get_object(), actor=request.user, **s.validated_data)
+        s = validated(ResendSerializer, request)
+        count = services.do_resend(self.get_object(), actor=request.user, **s)
         return Response({"resent": count})
 
     @extend_schema(responses={200: DeliverySerializer(many=True)})
@@ -427,7 +417,6 @@ class ReceiptView(APIView):
 
     @extend_schema(request=ReceiptSerializer, responses={200: dict})
     def post(self, request):
-        s = ReceiptSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        delivery = services.do_record_receipt(actor=request.user, **s.validated_data)
+        s = validated(ReceiptSerializer, request)
+        delivery = services.do_record_receipt(actor=request.user, **s)
         return Response({"delivery": delivery.pk, "status": delivery.status})

@@ -84,6 +84,18 @@ class JSONField(serializers.JSONField):
         return value
 
 
+def validated(serializer_class, request, **kwargs):
+    """The request's body checked by `serializer_class`, for the app's do_* service to take.
+
+    Every write route reads its body this way: a body that does not pass is a 400 in the one error
+    shape, naming each field (core.api.errors), and nothing is written. What passes comes back as a
+    plain dict — a list of them with `many=True`."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    return [dict(d) for d in data] if isinstance(data, list) else dict(data)
+
+
 class ScopedViewSetMixin:
     """Restricts the queryset to the user's region for every action, so details outside it are 404.
 

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from shuxiang.core import ratelimit, services
 from shuxiang.core.access import SIGNED_IN
-from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin
+from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin, validated
 from shuxiang.core.api.schema import ErrorSerializer
 from shuxiang.core.choices import NAME_BY_LEVEL, PlaceKind, Role, UnitKind
 from shuxiang.core.filtersets import (
@@ -195,18 +195,15 @@ class PlaceViewSet(
         return PlaceDetailSerializer if self.action == "retrieve" else PlaceSerializer
 
     def create(self, request, *args, **kwargs):
-        s = PlaceWriteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        data = dict(s.validated_data)
+        data = validated(PlaceWriteSerializer, request)
         data["level"] = {v: k for k, v in NAME_BY_LEVEL.items()}[data["level"]]
         place = services.do_create_place(actor=request.user, **data)
         return Response(PlaceDetailSerializer(place).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         place = self.get_object()
-        s = PlaceWriteSerializer(data=request.data, partial=True)
-        s.is_valid(raise_exception=True)
-        changes = {k: v for k, v in s.validated_data.items() if k not in ("code", "parent", "level")}
+        s = validated(PlaceWriteSerializer, request, partial=True)
+        changes = {k: v for k, v in s.items() if k not in ("code", "parent", "level")}
         place = services.do_update_place(place, actor=request.user, **changes)
         return Response(PlaceDetailSerializer(place).data)
 
@@ -259,13 +256,12 @@ class PersonViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     def reveal(self, request, pk=None):
         """Full ID/phone for holders of the reveal permission; every call is audited."""
         person = self.get_object()
-        s = RevealSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
+        s = validated(RevealSerializer, request)
         try:
-            ratelimit.limit_reveal(request.user, person, s.validated_data["fields"])
+            ratelimit.limit_reveal(request.user, person, s["fields"])
         except ratelimit.RateLimited as exc:
             return Response(exc.as_dict(), status=exc.status, headers={"Retry-After": str(exc.retry_after)})
-        return Response(services.do_reveal(person, s.validated_data["fields"], actor=request.user))
+        return Response(services.do_reveal(person, s["fields"], actor=request.user))
 
 
 class UserViewSet(
