@@ -4,7 +4,13 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin, validated
+from shuxiang.core.api.base import (
+    BoundedDateTimeField,
+    PlaceCodeField,
+    ScopedViewSetMixin,
+    in_scope,
+    validated,
+)
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.ecology import hj212_commands, services, trucks
@@ -436,9 +442,7 @@ class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
     @extend_schema(request=SampleWriteSerializer, responses={201: SampleSerializer})
     def create(self, request, *args, **kwargs):
         values = validated(SampleWriteSerializer, request)
-        point = MonitoringPoint.objects.restrict(request.user).filter(code=values.pop("point")).first()
-        if point is None:
-            raise ServiceError("invalid", "点位不存在或不在您的管辖范围内", {"point": ["不存在"]})
+        point = in_scope(MonitoringPoint.objects, request.user, "point", "点位", code=values.pop("point"))
         standard = values.pop("standard", "") or None
         factor_values = [dict(v) for v in values.pop("values")]
         sample = services.do_record_sample(
@@ -491,9 +495,7 @@ class CollectionRecordViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, views
     @extend_schema(request=CollectionWriteSerializer, responses={201: CollectionRecordSerializer})
     def create(self, request, *args, **kwargs):
         values = validated(CollectionWriteSerializer, request)
-        point = CollectionPoint.objects.restrict(request.user).filter(code=values.pop("point")).first()
-        if point is None:
-            raise ServiceError("invalid", "收集点不存在或不在您的管辖范围内", {"point": ["不存在"]})
+        point = in_scope(CollectionPoint.objects, request.user, "point", "收集点", code=values.pop("point"))
         record = services.do_record_collection(point, actor=request.user, **values)
         return Response(CollectionRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 

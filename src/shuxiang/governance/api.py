@@ -17,6 +17,7 @@ from shuxiang.core.api.base import (
     JSONField,
     PlaceCodeField,
     ScopedViewSetMixin,
+    in_scope,
     validated,
 )
 from shuxiang.core.api.renderers import GeoJSONRenderer
@@ -149,9 +150,7 @@ class PatrolViewSet(
     @extend_schema(request=PatrolWriteSerializer, responses={201: PatrolSerializer})
     def create(self, request, *args, **kwargs):
         values = validated(PatrolWriteSerializer, request)
-        grid = Grid.objects.restrict(request.user).filter(code=values.pop("grid")).first()
-        if grid is None:
-            raise ServiceError("invalid", "网格不存在或不在您的管辖范围内", {"grid": ["不存在"]})
+        grid = in_scope(Grid.objects, request.user, "grid", "网格", code=values.pop("grid"))
         route, events = values.pop("route", []), values.pop("events", [])
         if not isinstance(events, list):
             raise ServiceError("invalid", "事件应为数组", {"events": ["应为数组"]})

@@ -7,9 +7,15 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin, validated
+from shuxiang.core.api.base import (
+    BoundedDateField,
+    JSONField,
+    PlaceCodeField,
+    ScopedViewSetMixin,
+    in_scope,
+    validated,
+)
 from shuxiang.core.api.renderers import GeoJSONRenderer
-from shuxiang.core.errors import ServiceError
 from shuxiang.housing import choices as c
 from shuxiang.housing import services
 from shuxiang.housing.filtersets import AppraisalFilterSet, HouseFilterSet
@@ -195,9 +201,7 @@ class AppraisalViewSet(
     @extend_schema(request=AppraisalWriteSerializer, responses={201: AppraisalSerializer})
     def create(self, request, *args, **kwargs):
         values = validated(AppraisalWriteSerializer, request)
-        house = House.objects.restrict(request.user).filter(code=values.pop("house")).first()
-        if house is None:
-            raise ServiceError("invalid", "房屋不存在或不在您的管辖范围内", {"house": ["不存在"]})
+        house = in_scope(House.objects, request.user, "house", "房屋", code=values.pop("house"))
         with transaction.atomic():
             appraisal = services.do_record_appraisal(
                 house,

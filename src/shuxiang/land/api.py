@@ -8,7 +8,14 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateField, JSONField, PlaceCodeField, ScopedViewSetMixin, validated
+from shuxiang.core.api.base import (
+    BoundedDateField,
+    JSONField,
+    PlaceCodeField,
+    ScopedViewSetMixin,
+    in_scope,
+    validated,
+)
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.exports import export_response
@@ -238,9 +245,14 @@ class ContractViewSet(
         v = validated(LandContractWriteSerializer, request)
         from shuxiang.land.models import Contractor
 
-        contractor = Contractor.objects.restrict(request.user).filter(code=v.pop("contractor")).first()
-        if contractor is None:
-            raise ServiceError("invalid", "承包方不存在或不在您的管辖范围内", {"contractor": ["未登记"]})
+        contractor = in_scope(
+            Contractor.objects,
+            request.user,
+            "contractor",
+            "承包方",
+            code=v.pop("contractor"),
+            reason="未登记",
+        )
         contract = services.do_create_contract(
             actor=request.user,
             contractor=contractor,
@@ -341,9 +353,9 @@ class TransferViewSet(
         if v.get("contractor"):
             from shuxiang.land.models import Contractor
 
-            contractor = Contractor.objects.restrict(request.user).filter(code=v["contractor"]).first()
-            if contractor is None:
-                raise ServiceError("invalid", "承包方不存在或不在您的管辖范围内", {"contractor": ["不存在"]})
+            contractor = in_scope(
+                Contractor.objects, request.user, "contractor", "承包方", code=v["contractor"]
+            )
         v.pop("contractor", None)
         transfer = services.do_record_transfer(actor=request.user, parcels=found, contractor=contractor, **v)
         return Response(LandTransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
@@ -434,9 +446,7 @@ class ListingViewSet(
     @extend_schema(request=LandListingWriteSerializer, responses={201: LandListingSerializer})
     def create(self, request, *args, **kwargs):
         v = validated(LandListingWriteSerializer, request)
-        village = Place.objects.restrict(request.user).filter(code=v.pop("village"), level=3).first()
-        if village is None:
-            raise ServiceError("invalid", "村不存在或不在您的管辖范围内", {"village": ["不存在"]})
+        village = in_scope(Place.objects, request.user, "village", "村", code=v.pop("village"), level=3)
         codes = v.pop("parcels", [])
         found = list(Parcel.objects.restrict(request.user).filter(code__in=codes))
         if len(found) != len(set(codes)):
@@ -606,9 +616,7 @@ class CooperativeViewSet(
     @extend_schema(request=LandCooperativeWriteSerializer, responses={201: LandCooperativeSerializer})
     def create(self, request, *args, **kwargs):
         v = validated(LandCooperativeWriteSerializer, request)
-        village = Place.objects.restrict(request.user).filter(code=v.pop("village"), level=3).first()
-        if village is None:
-            raise ServiceError("invalid", "村不存在或不在您的管辖范围内", {"village": ["不存在"]})
+        village = in_scope(Place.objects, request.user, "village", "村", code=v.pop("village"), level=3)
         cooperative = coop.do_create_cooperative(actor=request.user, village=village, **v)
         return Response(LandCooperativeSerializer(cooperative).data, status=status.HTTP_201_CREATED)
 

@@ -13,7 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateTimeField, PlaceCodeField, ScopedViewSetMixin, validated
+from shuxiang.core.api.base import (
+    BoundedDateTimeField,
+    PlaceCodeField,
+    ScopedViewSetMixin,
+    in_scope,
+    validated,
+)
 from shuxiang.core.api.renderers import GeoJSONRenderer
 from shuxiang.core.api.schema import SingleObjectSchema
 from shuxiang.core.errors import ServiceError
@@ -191,9 +197,7 @@ class PenViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
         values = validated(EntryWriteSerializer, request)
         to_pen = None
         if values.get("to_pen") is not None:
-            to_pen = Pen.objects.restrict(request.user).filter(pk=values["to_pen"]).first()
-            if to_pen is None:
-                raise ServiceError("invalid", "转入栏舍不存在或不在您的管辖范围内", {"to_pen": ["不存在"]})
+            to_pen = in_scope(Pen.objects, request.user, "to_pen", "转入栏舍", pk=values["to_pen"])
         values["to_pen"] = to_pen
         services.do_record_entry(pen, actor=request.user, **values)
         pen.refresh_from_db()
@@ -267,9 +271,7 @@ class ReportViewSet(
         values = validated(ReportWriteSerializer, request)
         farm = None
         if values.get("farm") is not None:
-            farm = Farm.objects.restrict(request.user).filter(pk=values["farm"]).first()
-            if farm is None:
-                raise ServiceError("invalid", "养殖场不存在或不在您的管辖范围内", {"farm": ["不存在"]})
+            farm = in_scope(Farm.objects, request.user, "farm", "养殖场", pk=values["farm"])
         values["farm"] = farm
         values["place"] = values.get("place") or None
         values.setdefault("species", "")

@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin, validated
+from shuxiang.core.api.base import BoundedDateField, PlaceCodeField, ScopedViewSetMixin, in_scope, validated
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.models import Person, Place
 from shuxiang.markets import commerce, directory, grain, insurance, monitor, services
@@ -280,12 +280,8 @@ class PurchaseViewSet(
     @extend_schema(request=GrainPurchaseWriteSerializer, responses={201: GrainPurchaseSerializer})
     def create(self, request, *args, **kwargs):
         v = validated(GrainPurchaseWriteSerializer, request)
-        buyer = GrainBuyer.objects.restrict(request.user).filter(name=v.pop("buyer")).first()
-        if buyer is None:
-            raise ServiceError("invalid", "收购主体不存在或不在您的管辖范围内", {"buyer": ["不存在"]})
-        farmer = Person.objects.restrict(request.user).filter(pk=v.pop("farmer")).first()
-        if farmer is None:
-            raise ServiceError("invalid", "售粮农户不存在或不在您的管辖范围内", {"farmer": ["不存在"]})
+        buyer = in_scope(GrainBuyer.objects, request.user, "buyer", "收购主体", name=v.pop("buyer"))
+        farmer = in_scope(Person.objects, request.user, "farmer", "售粮农户", pk=v.pop("farmer"))
         purchase = grain.do_record_purchase(actor=request.user, buyer=buyer, farmer=farmer, **v)
         return Response(GrainPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
@@ -376,9 +372,7 @@ class LiveSessionViewSet(
     @extend_schema(request=LiveSessionWriteSerializer, responses={201: LiveSessionSerializer})
     def create(self, request, *args, **kwargs):
         v = validated(LiveSessionWriteSerializer, request)
-        seller = Seller.objects.restrict(request.user).filter(name=v.pop("seller")).first()
-        if seller is None:
-            raise ServiceError("invalid", "网销主体不存在或不在您的管辖范围内", {"seller": ["不存在"]})
+        seller = in_scope(Seller.objects, request.user, "seller", "网销主体", name=v.pop("seller"))
         session = commerce.do_record_live_session(actor=request.user, seller=seller, **v)
         return Response(LiveSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 

@@ -96,6 +96,17 @@ def validated(serializer_class, request, **kwargs):
     return [dict(d) for d in data] if isinstance(data, list) else dict(data)
 
 
+def in_scope(objects, user, field: str, what: str, reason: str = "不存在", **lookup):
+    """The one row of `objects` matching `lookup` that the user may see, for a code named in a write body.
+
+    None found is a 400 naming the field — "{what}不存在或不在您的管辖范围内" — whether the row does not
+    exist or lies outside the caller's region: the answer tells nobody what another region holds."""
+    row = objects.restrict(user).filter(**lookup).first()
+    if row is None:
+        raise ServiceError("invalid", f"{what}不存在或不在您的管辖范围内", {field: [reason]})
+    return row
+
+
 class ScopedViewSetMixin:
     """Restricts the queryset to the user's region for every action, so details outside it are 404.
 
