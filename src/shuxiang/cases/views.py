@@ -60,6 +60,7 @@ from shuxiang.core.generic import (
     Column,
     ListPaginator,
     ObjectListView,
+    form_page,
     object_or_404,
     object_view,
     reverse_one,
@@ -622,7 +623,7 @@ def create(request):
         else:
             messages.success(request, f"已登记，受理编号 {case.tracking_number}")
             return redirect("cases:detail", case.pk)
-    return render(request, "core/form.html", {"form": form, "title": "登记事件", "submit": "登记"})
+    return form_page(request, form, "登记事件", submit="登记")
 
 
 @requires("case.stats")

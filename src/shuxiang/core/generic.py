@@ -479,6 +479,19 @@ def submit_form(request, form, write, *, success="已保存"):
     return True, result
 
 
+def form_page(request, form, title, *, submit="保存", **context):
+    """An edit page: the form on core/form.html under `title`, its button reading `submit`.
+
+    The status says what happened to a submission: 400 when the form carries errors (invalid, or refused
+    by the service through submit_form — nothing was written), 200 for a page to fill in."""
+    return render(
+        request,
+        "core/form.html",
+        {"form": form, "title": title, "submit": submit, **context},
+        status=400 if form.errors else 200,
+    )
+
+
 def object_view(model, lookup_field="pk"):
     """Tags a function view that looks up one `model` by `lookup_field`, for the scope walk test."""
 

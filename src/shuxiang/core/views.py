@@ -35,6 +35,7 @@ from shuxiang.core.generic import (
     Column,
     ObjectDetailView,
     ObjectListView,
+    form_page,
     object_or_404,
     object_view,
     reverse_one,
@@ -79,7 +80,7 @@ def password_change(request):
             update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改")
             return redirect("home")
-    return render(request, "core/form.html", {"form": form, "title": "修改密码", "submit": "修改"})
+    return form_page(request, form, "修改密码", submit="修改")
 
 
 @public_view
@@ -240,7 +241,7 @@ def place_create(request):
     if saved:
         return redirect("place_detail", code=place.code)
     title = f"新增区划：{parent.name}的下级" if parent else "新增区划"
-    return render(request, "core/form.html", {"form": form, "title": title})
+    return form_page(request, form, title)
 
 
 @requires("core.place.change")
@@ -253,7 +254,7 @@ def place_edit(request, code):
     saved, _ = submit_form(request, form, lambda d: services.do_update_place(place, actor=request.user, **d))
     if saved:
         return redirect("place_detail", code=place.code)
-    return render(request, "core/form.html", {"form": form, "title": f"编辑区划：{place.name}"})
+    return form_page(request, form, f"编辑区划：{place.name}")
 
 
 @requires("core.place.change")
@@ -271,7 +272,7 @@ def place_move(request, code):
     if saved:
         return redirect("place_detail", code=place.code)
     title = f"迁移区划：{place.name}（现属{place.parent.name if place.parent else '—'}）"
-    return render(request, "core/form.html", {"form": form, "title": title, "submit": "迁移"})
+    return form_page(request, form, title, submit="迁移")
 
 
 @requires("core.place.change")
@@ -288,9 +289,7 @@ def place_retire(request, code):
     )
     if saved:
         return redirect("place_detail", code=place.code)
-    return render(
-        request, "core/form.html", {"form": form, "title": f"停用区划：{place.name}", "submit": "停用"}
-    )
+    return form_page(request, form, f"停用区划：{place.name}", submit="停用")
 
 
 # --- units ---------------------------------------------------------------------------------
@@ -349,7 +348,7 @@ def unit_form(request, pk=None):
     if saved:
         return redirect("unit_detail", pk=unit.pk)
     title = f"编辑单位：{unit.name}" if unit else "新增单位"
-    return render(request, "core/form.html", {"form": form, "title": title})
+    return form_page(request, form, title)
 
 
 # --- people --------------------------------------------------------------------------------
@@ -427,11 +426,7 @@ def person_form(request, pk=None):
     saved, saved_person = submit_form(request, form, write)
     if saved:
         return redirect("person_detail", pk=saved_person.pk)
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": f"编辑人员：{person.name}" if person else "登记人员"},
-    )
+    return form_page(request, form, f"编辑人员：{person.name}" if person else "登记人员")
 
 
 # --- users ---------------------------------------------------------------------------------

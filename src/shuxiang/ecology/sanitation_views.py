@@ -9,7 +9,7 @@ from django.utils import timezone
 from shuxiang.core import formats
 from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
+from shuxiang.core.generic import Column, ObjectListView, form_page, object_or_404, object_view, submit_form
 from shuxiang.core.permissions import has_perm
 from shuxiang.ecology import forms, services, trucks
 from shuxiang.ecology.filtersets import BeautyFilterSet, CollectionPointFilterSet, TruckFilterSet
@@ -159,9 +159,7 @@ def beauty_add(request):
     )
     if saved:
         return redirect("sanitation:beauty_list")
-    return render(
-        request, "core/form.html", {"form": form, "title": "美丽屋场“六个一”评分", "submit": "保存"}
-    )
+    return form_page(request, form, "美丽屋场“六个一”评分", submit="保存")
 
 
 @requires("ecology.beautyitem.view", post="ecology.beautyitem.change")
@@ -245,7 +243,7 @@ def truck_add(request):
     )
     if saved:
         return redirect("sanitation:truck_detail", pk=truck.pk)
-    return render(request, "core/form.html", {"form": form, "title": "登记垃圾清运车", "submit": "登记"})
+    return form_page(request, form, "登记垃圾清运车", submit="登记")
 
 
 @requires("ecology.truck.change")
@@ -268,9 +266,7 @@ def truck_edit(request, pk):
     )
     if saved:
         return redirect("sanitation:truck_detail", pk=truck.pk)
-    return render(
-        request, "core/form.html", {"form": form, "title": f"修改清运车 {truck.plate}", "submit": "保存"}
-    )
+    return form_page(request, form, f"修改清运车 {truck.plate}", submit="保存")
 
 
 @requires("ecology.truck.view")

@@ -13,6 +13,7 @@ from shuxiang.core.generic import (
     Column,
     ObjectDetailView,
     ObjectListView,
+    form_page,
     object_or_404,
     object_view,
     submit_form,
@@ -246,7 +247,7 @@ def point_add(request):
     )
     if saved:
         return redirect("ecology:point_detail", pk=point.pk)
-    return render(request, "core/form.html", {"form": form, "title": "登记监测点位", "submit": "登记"})
+    return form_page(request, form, "登记监测点位", submit="登记")
 
 
 @requires("ecology.standard.view")
@@ -282,11 +283,7 @@ def limit_edit(request, pk):
     )
     if saved:
         return redirect("ecology:standard_list")
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": f"{standard.code}-{standard.edition}：设置限值", "submit": "保存"},
-    )
+    return form_page(request, form, f"{standard.code}-{standard.edition}：设置限值", submit="保存")
 
 
 @requires("ecology.sample.add")

@@ -18,6 +18,7 @@ from shuxiang.core.generic import (
     Column,
     ObjectDetailView,
     ObjectListView,
+    form_page,
     object_or_404,
     object_view,
     submit_form,
@@ -297,7 +298,7 @@ def planting_new(request):
     done, planting = submit_form(request, form, write, success="已登记种植")
     if done:
         return redirect("farmland:parcel_detail", pk=planting.parcel_id)
-    return render(request, "core/form.html", {"title": "登记种植", "form": form, "submit": "登记"})
+    return form_page(request, form, "登记种植", submit="登记")
 
 
 @requires("farmland.planting.add")
@@ -709,7 +710,7 @@ def rice_new(request):
     done, record = submit_form(request, form, write, success="已登记水稻田")
     if done:
         return redirect("farmland:rice_field", pk=record.pk)
-    return render(request, "core/form.html", {"title": "登记水稻田", "form": form, "submit": "登记"})
+    return form_page(request, form, "登记水稻田", submit="登记")
 
 
 # --- seedlings --------------------------------------------------------------------------------
@@ -935,7 +936,7 @@ def facility_new(request):
     done, facility = submit_form(request, form, write, success="设施已登记")
     if done:
         return redirect(facility.get_absolute_url())
-    return render(request, "core/form.html", {"title": "登记高标准农田设施", "form": form, "submit": "登记"})
+    return form_page(request, form, "登记高标准农田设施", submit="登记")
 
 
 @requires("farmland.facility.report")
@@ -956,8 +957,4 @@ def facility_damage(request, pk):
     )
     if done:
         return redirect(facility.get_absolute_url())
-    return render(
-        request,
-        "core/form.html",
-        {"title": f"报修：{facility.name}", "form": form, "submit": "报修"},
-    )
+    return form_page(request, form, f"报修：{facility.name}", submit="报修")

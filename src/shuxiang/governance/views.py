@@ -14,7 +14,7 @@ from django.utils import timezone
 from shuxiang.core.access import public_view, requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.files import attachments_of
-from shuxiang.core.generic import Column, ObjectListView, object_view, submit_form
+from shuxiang.core.generic import Column, ObjectListView, form_page, object_view, submit_form
 from shuxiang.core.models import Place
 from shuxiang.core.permissions import has_perm
 from shuxiang.core.pii import mask_name
@@ -182,7 +182,7 @@ def dispute_new(request):
     done, dispute = submit_form(request, form, write, success="纠纷已登记")
     if done:
         return redirect("governance:dispute_detail", pk=dispute.pk)
-    return render(request, "core/form.html", {"form": form, "title": "登记矛盾纠纷", "submit": "登记"})
+    return form_page(request, form, "登记矛盾纠纷", submit="登记")
 
 
 @requires("governance.dispute.view")
@@ -278,9 +278,7 @@ def decision_new(request):
     )
     if done:
         return redirect("governance:decision_detail", pk=decision.pk)
-    return render(
-        request, "core/form.html", {"form": form, "title": "新增村级重大事项提议", "submit": "提交"}
-    )
+    return form_page(request, form, "新增村级重大事项提议", submit="提交")
 
 
 @requires("governance.villagedecision.view")
@@ -332,7 +330,7 @@ def meeting_new(request):
     done, _ = submit_form(request, form, lambda d: affairs.do_record_meeting(actor=request.user, **d))
     if done:
         return redirect("governance:decision_list")
-    return render(request, "core/form.html", {"form": form, "title": "记录三会一课 / 远程教育"})
+    return form_page(request, form, "记录三会一课 / 远程教育")
 
 
 @public_view
@@ -432,7 +430,7 @@ def consultation_new(request):
     )
     if done:
         return redirect("governance:consultation_detail", pk=consultation.pk)
-    return render(request, "core/form.html", {"form": form, "title": "登记法律咨询", "submit": "登记"})
+    return form_page(request, form, "登记法律咨询", submit="登记")
 
 
 @requires("governance.legaladviser.add")
@@ -441,7 +439,7 @@ def adviser_new(request):
     done, _ = submit_form(request, form, lambda d: legal.do_appoint_adviser(actor=request.user, **d))
     if done:
         return redirect("governance:consultation_list")
-    return render(request, "core/form.html", {"form": form, "title": "聘任村法律顾问"})
+    return form_page(request, form, "聘任村法律顾问")
 
 
 @requires("governance.consultation.view")
@@ -523,7 +521,7 @@ def branch_new(request):
     done, branch = submit_form(request, form, lambda d: affairs.do_create_branch(actor=request.user, **d))
     if done:
         return redirect("governance:branch_detail", pk=branch.pk)
-    return render(request, "core/form.html", {"form": form, "title": "新增党组织", "submit": "保存"})
+    return form_page(request, form, "新增党组织", submit="保存")
 
 
 @requires("governance.partybranch.view")

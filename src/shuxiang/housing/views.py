@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.files import attachments_of
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
+from shuxiang.core.generic import Column, ObjectListView, form_page, object_or_404, object_view, submit_form
 from shuxiang.core.importers import ImportRejected, read_rows
 from shuxiang.core.models import Place
 from shuxiang.core.navigation import PendingItem
@@ -158,7 +158,7 @@ def house_new(request):
     done, house = submit_form(request, form, write, success="已登记")
     if done:
         return redirect("housing:house_detail", code=house.code)
-    return render(request, "core/form.html", {"form": form, "title": "登记农房", "submit": "登记"})
+    return form_page(request, form, "登记农房", submit="登记")
 
 
 @requires("housing.house.change")
@@ -170,7 +170,7 @@ def house_edit(request, code):
     done, _ = submit_form(request, form, lambda d: services.do_update_house(house, actor=request.user, **d))
     if done:
         return redirect("housing:house_detail", code=house.code)
-    return render(request, "core/form.html", {"form": form, "title": f"修改 {house.code}"})
+    return form_page(request, form, f"修改 {house.code}")
 
 
 @requires("housing.appraisal.add")

@@ -12,6 +12,7 @@ from shuxiang.core.generic import (
     Column,
     ObjectDetailView,
     ObjectListView,
+    form_page,
     object_or_404,
     object_view,
     reverse_one,
@@ -131,7 +132,7 @@ def device_create(request):
     if saved:
         device, credentials = result
         return _credentials_page(request, device, credentials, title=f"设备 {device.code} 已登记")
-    return render(request, "core/form.html", {"form": form, "title": "登记设备", "submit": "登记"})
+    return form_page(request, form, "登记设备", submit="登记")
 
 
 @requires("iot.device.change")
@@ -409,7 +410,7 @@ def rule_form(request, pk=None):
             messages.success(request, "告警规则已保存")
             return redirect("iot:rule_list")
     title = f"编辑告警规则：{rule.name}" if rule else "新增告警规则"
-    return render(request, "core/form.html", {"form": form, "title": title})
+    return form_page(request, form, title)
 
 
 @requires("iot.device.change")

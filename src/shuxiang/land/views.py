@@ -19,7 +19,14 @@ from django.views.decorators.http import require_GET
 from shuxiang.core import formats
 from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import (
+    Column,
+    ObjectDetailView,
+    ObjectListView,
+    form_page,
+    object_or_404,
+    object_view,
+)
 from shuxiang.core.models import Place
 from shuxiang.core.permissions import has_perm
 from shuxiang.land import coop, exchange, finance, parcels, services
@@ -246,7 +253,7 @@ def transfer_create(request):
     saved, transfer = submit_form(request, form, write, success="流转合同已登记")
     if saved:
         return redirect(transfer.get_absolute_url())
-    return render(request, "core/form.html", {"form": form, "title": "登记土地流转", "submit": "保存"})
+    return form_page(request, form, "登记土地流转", submit="保存")
 
 
 class TransferDetailView(ObjectDetailView):
@@ -569,7 +576,7 @@ def finance_entry_create(request):
     saved, _ = submit_form(request, form, write, success="已记账")
     if saved:
         return redirect("land:finance_list")
-    return render(request, "core/form.html", {"form": form, "title": "登记村集体收支", "submit": "保存"})
+    return form_page(request, form, "登记村集体收支", submit="保存")
 
 
 @requires("land.disclosure.add")
@@ -590,7 +597,7 @@ def disclosure_create(request):
     saved, disclosure = submit_form(request, form, write, success="已公开")
     if saved:
         return redirect("land:open", code=disclosure.village.code)
-    return render(request, "core/form.html", {"form": form, "title": "发布财务公开", "submit": "公开"})
+    return form_page(request, form, "发布财务公开", submit="公开")
 
 
 # --- contracts (承包合同) ------------------------------------------------------------------------
@@ -690,7 +697,7 @@ def contract_create(request):
     saved, contract = submit_form(request, form, write, success="承包合同已登记")
     if saved:
         return redirect(contract.get_absolute_url())
-    return render(request, "core/form.html", {"form": form, "title": "登记承包合同", "submit": "保存"})
+    return form_page(request, form, "登记承包合同", submit="保存")
 
 
 @requires("land.contractor.add")
@@ -714,7 +721,7 @@ def contractor_create(request):
     saved, household = submit_form(request, form, write, success="承包方已登记，请登记其承包合同")
     if saved:
         return redirect(f"{reverse('land:contract_create')}?contractor={household.code}")
-    return render(request, "core/form.html", {"form": form, "title": "登记承包方（农户）", "submit": "保存"})
+    return form_page(request, form, "登记承包方（农户）", submit="保存")
 
 
 @object_view(Contract, "code")
@@ -744,9 +751,7 @@ def contract_edit(request, code):
     saved, _ = submit_form(request, form, write, success="承包合同已修改")
     if saved:
         return redirect(contract.get_absolute_url())
-    return render(
-        request, "core/form.html", {"form": form, "title": f"修改承包合同 {contract.code}", "submit": "保存"}
-    )
+    return form_page(request, form, f"修改承包合同 {contract.code}", submit="保存")
 
 
 @object_view(Contract, "code")
@@ -766,11 +771,7 @@ def contract_terminate(request, code):
     saved, _ = submit_form(request, form, write, success="承包合同已终止")
     if saved:
         return redirect(contract.get_absolute_url())
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": f"终止承包合同 {contract.code}", "submit": "终止合同"},
-    )
+    return form_page(request, form, f"终止承包合同 {contract.code}", submit="终止合同")
 
 
 # --- setting up a cooperative, members and shares -----------------------------------------------
@@ -806,7 +807,7 @@ def coop_create(request):
     saved, cooperative = submit_form(request, form, write, success="股份经济合作社已设立")
     if saved:
         return redirect("land:coop_members", code=cooperative.village.code)
-    return render(request, "core/form.html", {"form": form, "title": "设立股份经济合作社", "submit": "设立"})
+    return form_page(request, form, "设立股份经济合作社", submit="设立")
 
 
 @object_view(Cooperative, "code")
@@ -825,11 +826,7 @@ def coop_member_add(request, code):
     saved, member = submit_form(request, form, write, success="已提交成员身份确认，待村审核")
     if saved:
         return redirect("land:coop_members", code=code)
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": f"{cooperative.name} · 新增成员", "submit": "提交审核"},
-    )
+    return form_page(request, form, f"{cooperative.name} · 新增成员", submit="提交审核")
 
 
 @object_view(Cooperative, "code")
@@ -874,11 +871,7 @@ def coop_shares(request, code):
     if saved:
         messages.success(request, f"已配股：{len(lines)} 条股份记录")
         return redirect("land:coop_members", code=code)
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": f"{cooperative.name} · 股权量化（配股）", "submit": "保存"},
-    )
+    return form_page(request, form, f"{cooperative.name} · 股权量化（配股）", submit="保存")
 
 
 def _household_members(cooperative):
@@ -915,11 +908,7 @@ def coop_share_transfer(request, code):
     saved, _ = submit_form(request, form, write, success="股份已在户内转让")
     if saved:
         return redirect("land:coop_members", code=code)
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": f"{cooperative.name} · 户内股份转让", "submit": "转让"},
-    )
+    return form_page(request, form, f"{cooperative.name} · 户内股份转让", submit="转让")
 
 
 @object_view(Cooperative, "code")
@@ -947,6 +936,4 @@ def coop_inheritance(request, code):
     saved, _ = submit_form(request, form, write, success="已按份额继承，已故成员已退出")
     if saved:
         return redirect("land:coop_members", code=code)
-    return render(
-        request, "core/form.html", {"form": form, "title": f"{cooperative.name} · 股份继承", "submit": "继承"}
-    )
+    return form_page(request, form, f"{cooperative.name} · 股份继承", submit="继承")

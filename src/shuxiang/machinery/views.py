@@ -12,6 +12,7 @@ from shuxiang.core.generic import (
     Column,
     ObjectDetailView,
     ObjectListView,
+    form_page,
     object_or_404,
     object_view,
     submit_form,
@@ -538,7 +539,7 @@ def subsidy_new(request):
     ok, app = submit_form(request, form, write, success="已提交补贴申请")
     if ok:
         return redirect("machinery:subsidy_detail", pk=app.pk)
-    return render(request, "core/form.html", {"form": form, "title": "农机购置补贴申请", "multipart": True})
+    return form_page(request, form, "农机购置补贴申请", multipart=True)
 
 
 @requires("machinery.subsidyapplication.view")

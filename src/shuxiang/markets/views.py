@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from shuxiang.core import formats
 from shuxiang.core.access import public_view, requires
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
+from shuxiang.core.generic import Column, ObjectListView, form_page, object_or_404, object_view, submit_form
 from shuxiang.core.importers import read_rows
 from shuxiang.core.models import Place
 from shuxiang.core.permissions import has_perm
@@ -224,7 +224,7 @@ def price_new(request):
         if obs.questioned:
             messages.warning(request, "该价格已标记为异常待核")
         return redirect(reverse("markets:price_new"))
-    return render(request, "core/form.html", {"form": form, "title": "价格采集", "submit": "上报"})
+    return form_page(request, form, "价格采集", submit="上报")
 
 
 @requires("markets.priceobservation.add")
@@ -518,12 +518,7 @@ def purchase_new(request):
         if purchase.below_minimum:
             messages.warning(request, "收购价低于最低收购价，已生成核查工单交发展和改革局")
         return redirect("grain:home")
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": "登记粮食收购", "submit": "登记"},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "登记粮食收购", submit="登记")
 
 
 class StockListView(ObjectListView):
@@ -646,12 +641,7 @@ def station_new(request):
     if done:
         messages.success(request, f"已登记站点：{station.name}")
         return redirect("commerce:stations")
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": "新增电商服务站点", "submit": "登记"},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "新增电商服务站点", submit="登记")
 
 
 @requires("markets.commercestation.change")
@@ -667,15 +657,8 @@ def station_status(request, pk):
     done, _ = submit_form(request, form, write, success=f"{station.name}状态已更新")
     if done:
         return redirect("commerce:stations")
-    return render(
-        request,
-        "core/form.html",
-        {
-            "form": form,
-            "title": f"{station.name}（{station.get_kind_display()}）· 运营状态",
-            "submit": "保存",
-        },
-        status=400 if form.errors else 200,
+    return form_page(
+        request, form, f"{station.name}（{station.get_kind_display()}）· 运营状态", submit="保存"
     )
 
 
@@ -707,12 +690,7 @@ def seller_new(request):
     if done:
         messages.success(request, f"已登记网销主体：{seller.name}")
         return redirect("commerce:sellers")
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": "登记网销主体", "submit": "登记"},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "登记网销主体", submit="登记")
 
 
 class LiveSessionListView(ObjectListView):
@@ -744,12 +722,7 @@ def session_new(request):
     done, _ = submit_form(request, form, write, success="直播场次已登记")
     if done:
         return redirect("commerce:sessions")
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": "登记直播带货场次", "submit": "登记"},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "登记直播带货场次", submit="登记")
 
 
 class SalesListView(ObjectListView):
@@ -831,12 +804,7 @@ def brand_new(request):
     if done:
         messages.success(request, f"已登记品牌：{brand.name}")
         return redirect("commerce:brand", pk=brand.pk)
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": "登记品牌（一镇一品）", "submit": "登记"},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "登记品牌（一镇一品）", submit="登记")
 
 
 @requires("markets.brand.view", post="markets.brandproducer.add")
@@ -1028,12 +996,7 @@ def _client_page(request, client=None):
     if done:
         messages.success(request, f"已保存名录查询机构：{saved.institution}")
         return redirect("directory:clients")
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": "修改名录查询机构" if client else "新增名录查询机构", "submit": "保存"},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "修改名录查询机构" if client else "新增名录查询机构", submit="保存")
 
 
 @requires("markets.directoryclient.add")
@@ -1129,12 +1092,7 @@ def _policy_page(request, policy=None):
         messages.success(request, f"已保存保单：{saved.insurer} {saved.number}")
         return redirect("directory:insurance")
     title = f"更正保单 {policy.number}" if policy else "登记农业保险保单"
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": title, "submit": "保存"},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, title, submit="保存")
 
 
 @requires("markets.insurancepolicy.add")

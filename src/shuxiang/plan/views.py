@@ -17,7 +17,7 @@ from shuxiang.core.access import requires
 from shuxiang.core.choices import AuditAction
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.files import attachments_of
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, submit_form
+from shuxiang.core.generic import Column, ObjectListView, form_page, object_or_404, object_view, submit_form
 from shuxiang.core.importers import import_upload
 from shuxiang.core.models import AuditEntry, Place, Unit
 from shuxiang.core.permissions import has_perm
@@ -418,7 +418,7 @@ def _coverage_page(request, coverage=None):
             messages.success(request, "已保存")
             return redirect("plan_coverage")
     title = f"网络覆盖：{coverage.place.name}" if coverage else "登记网络覆盖"
-    return render(request, "core/form.html", {"form": form, "title": title})
+    return form_page(request, form, title)
 
 
 @requires("plan.networkcoverage.add")
@@ -474,7 +474,7 @@ def _point_page(request, point=None):
         else:
             messages.success(request, "已保存")
             return redirect("plan_service_points")
-    return render(request, "core/form.html", {"form": form, "title": point.name if point else "登记服务网点"})
+    return form_page(request, form, point.name if point else "登记服务网点")
 
 
 @requires("plan.servicepoint.add")

@@ -16,7 +16,15 @@ from django.views.decorators.http import require_POST
 
 from shuxiang.core.access import requires
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view, reverse_one, submit_form
+from shuxiang.core.generic import (
+    Column,
+    ObjectListView,
+    form_page,
+    object_or_404,
+    object_view,
+    reverse_one,
+    submit_form,
+)
 from shuxiang.core.permissions import in_domain
 from shuxiang.trace import forms, labels, proof, qr, services
 from shuxiang.trace.filtersets import LotFilterSet, ProducerFilterSet
@@ -40,10 +48,6 @@ def in_trace_domain(view):
 def _explain(form, exc):
     """Field messages beside the fields, and the whole explanation (product, dates) on top."""
     form.apply_service_error(exc)
-
-
-def _form_page(request, form, title, submit="保存"):
-    return render(request, "core/form.html", {"form": form, "title": title, "submit": submit})
 
 
 # --- producers --------------------------------------------------------------------------------
@@ -126,7 +130,7 @@ def producer_create(request):
     )
     if saved:
         return redirect("trace:producer_detail", pk=producer.pk)
-    return _form_page(request, form, "登记经营主体")
+    return form_page(request, form, "登记经营主体")
 
 
 @requires("trace.base.add")
@@ -143,7 +147,7 @@ def base_create(request, pk):
     )
     if saved:
         return redirect("trace:producer_detail", pk=producer.pk)
-    return _form_page(request, form, f"{producer.name}：添加基地")
+    return form_page(request, form, f"{producer.name}：添加基地")
 
 
 @requires("trace.plot.add")
@@ -157,7 +161,7 @@ def plot_create(request, pk):
     )
     if saved:
         return redirect("trace:producer_detail", pk=base.producer_id)
-    return _form_page(request, form, f"{base.name}：添加地块")
+    return form_page(request, form, f"{base.name}：添加地块")
 
 
 @requires("trace.environmenttest.add")
@@ -174,7 +178,7 @@ def environment_test_create(request, pk):
     )
     if saved:
         return redirect("trace:producer_detail", pk=plot.base.producer_id)
-    return _form_page(request, form, f"{plot}：产地环境检测")
+    return form_page(request, form, f"{plot}：产地环境检测")
 
 
 @requires("trace.plot.change")
@@ -193,7 +197,7 @@ def plot_device(request, pk):
     )
     if saved:
         return redirect("trace:producer_detail", pk=plot.base.producer_id)
-    return _form_page(request, form, f"{plot}：产地监测设备")
+    return form_page(request, form, f"{plot}：产地监测设备")
 
 
 @requires("trace.product.add")
@@ -210,7 +214,7 @@ def product_create(request, pk):
     )
     if saved:
         return redirect("trace:producer_detail", pk=producer.pk)
-    return _form_page(request, form, f"{producer.name}：添加产品")
+    return form_page(request, form, f"{producer.name}：添加产品")
 
 
 @requires("trace.lot.add")
@@ -240,7 +244,7 @@ def lot_create(request, pk):
         else:
             messages.success(request, f"批次已建立，追溯码 {lot.short_code}")
             return redirect("trace:lot_detail", pk=lot.pk)
-    return _form_page(request, form, f"{producer.name}：新建批次")
+    return form_page(request, form, f"{producer.name}：新建批次")
 
 
 # --- lots ------------------------------------------------------------------------------------

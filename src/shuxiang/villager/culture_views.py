@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from shuxiang.core.access import public_view, requires
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import (
+    Column,
+    ObjectDetailView,
+    ObjectListView,
+    form_page,
+    object_or_404,
+    object_view,
+)
 from shuxiang.core.models import Place
 from shuxiang.core.permissions import has_perm
 from shuxiang.core.services import resolve_place
@@ -151,12 +158,7 @@ def _item_page(request, item=None):
         else:
             messages.success(request, "已保存")
             return redirect("villager:culture_detail", pk=item.pk)
-    return render(
-        request,
-        "core/form.html",
-        {"title": "登记非遗与文物" if item is None else f"修改：{item.name}", "form": form},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "登记非遗与文物" if item is None else f"修改：{item.name}")
 
 
 @requires("villager.heritageitem.add")

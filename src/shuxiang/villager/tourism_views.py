@@ -14,7 +14,14 @@ from django.views.decorators.http import require_POST
 from shuxiang.core import ratelimit
 from shuxiang.core.access import public_view, requires
 from shuxiang.core.errors import ServiceError
-from shuxiang.core.generic import Column, ObjectDetailView, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import (
+    Column,
+    ObjectDetailView,
+    ObjectListView,
+    form_page,
+    object_or_404,
+    object_view,
+)
 from shuxiang.core.middleware import client_ip
 from shuxiang.core.models import Place
 from shuxiang.core.permissions import has_perm
@@ -202,12 +209,7 @@ def _site_page(request, site=None):
         else:
             messages.success(request, "已保存")
             return redirect("villager:tourism_detail", pk=site.pk)
-    return render(
-        request,
-        "core/form.html",
-        {"title": "登记旅游点" if site is None else f"修改：{site.name}", "form": form},
-        status=400 if form.errors else 200,
-    )
+    return form_page(request, form, "登记旅游点" if site is None else f"修改：{site.name}")
 
 
 @requires("villager.touristsite.add")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from shuxiang.core.access import public_view, requires
 from shuxiang.core.errors import ServiceError
 from shuxiang.core.exports import Sheet, export_response
-from shuxiang.core.generic import Column, ObjectListView, object_or_404, object_view
+from shuxiang.core.generic import Column, ObjectListView, form_page, object_or_404, object_view
 from shuxiang.core.models import Place
 from shuxiang.core.permissions import has_perm
 from shuxiang.warnings import services, stats
@@ -441,7 +441,7 @@ def endpoint_form(request, pk=None):
             messages.success(request, "已保存")
             return redirect("endpoint_detail", pk=endpoint.pk)
     title = f"编辑广播终端：{endpoint.name}" if endpoint else "登记广播终端"
-    return render(request, "core/form.html", {"form": form, "title": title})
+    return form_page(request, form, title)
 
 
 # --- statistics ---------------------------------------------------------------------------------
