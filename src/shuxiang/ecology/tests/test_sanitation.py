@@ -91,7 +91,7 @@ def test_a_village_is_scored_for_the_quarter_and_the_indicator_counts_it(client_
         **{f"s_{i.code}": i.max_score - 2 for i in items},
     }
     c = client_for(cast.township_a)
-    assert c.post("/sanitation/beauty/add/", {**form, f"s_{items[0].code}": 999}).status_code == 200
+    assert c.post("/sanitation/beauty/add/", {**form, f"s_{items[0].code}": 999}).status_code == 400
     assert not BeautyAssessment.objects.exists()
     assert c.post("/sanitation/beauty/add/", form).status_code == 302
     assessment = BeautyAssessment.objects.get()

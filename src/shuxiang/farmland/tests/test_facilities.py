@@ -142,7 +142,7 @@ def test_a_grid_worker_reports_damage_on_a_phone_page_and_sees_the_facility_dama
     page = c.get(reverse("farmland:facility_detail", args=[facility.pk]))
     assert page.status_code == 200 and "报修" in page.content.decode()
     bad = c.post(reverse("farmland:facility_damage", args=[facility.pk]), {"description": "坏"})
-    assert bad.status_code == 200 and "至少" in bad.content.decode()
+    assert bad.status_code == 400 and "至少" in bad.content.decode()
     done = c.post(
         reverse("farmland:facility_damage", args=[facility.pk]), {"description": "机耕路被冲毁一段"}
     )

@@ -90,7 +90,7 @@ def test_a_too_large_planting_on_the_form_is_refused_on_the_form(fields_a, clien
         "/farmland/plantings/new/",
         {"parcel": "P0003", "season": "2026-early", "crop": "rice", "area_mu": "500"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "种植面积超过图斑面积" in response.content.decode()
     assert Planting.objects.count() == 0
 

@@ -111,7 +111,7 @@ def test_registering_a_dispute_on_the_page(places, cast, client_for):
             "respondent_id_number": "123",
         },
     )
-    assert r.status_code == 200 and "身份证" in r.content.decode() and not Dispute.objects.exists()
+    assert r.status_code == 400 and "身份证" in r.content.decode() and not Dispute.objects.exists()
     r = web.post(
         "/mediation/new/",
         {

@@ -238,7 +238,7 @@ def test_staff_create_a_rule_in_the_web_form_and_bad_input_saves_nothing(reservo
             "severity": "major",
         },
     )
-    assert bad.status_code == 200 and "请填写阈值" in bad.content.decode()
+    assert bad.status_code == 400 and "请填写阈值" in bad.content.decode()
     assert not AlarmRule.objects.exists()
     ok = client.post(
         "/iot/rules/add/",

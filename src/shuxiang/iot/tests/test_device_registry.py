@@ -124,7 +124,7 @@ def test_a_duplicate_code_is_shown_on_the_form_and_nothing_is_written(
     response = client_for(cast.district).post(
         ADD, {"code": device.code, "protocol": "http", "place": places.hamlet_a.code, "name": "重复"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     form = response.context["form"]
     assert form.errors["code"] == [f"设备编码 {device.code} 已登记"]
     assert "设备信息有误" in form.non_field_errors()
@@ -167,7 +167,7 @@ def test_a_township_officer_cannot_register_a_device_in_another_township(
 ):
     client = client_for(cast.township_a)
     refused = client.post(ADD, {"code": unique_code(), "protocol": "http", "place": places.hamlet_b.code})
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert refused.context["form"].errors["place"] == ["不在管辖范围内"]
     assert not Device.objects.exists()
     own = client.post(ADD, {"code": unique_code(), "protocol": "http", "place": places.hamlet_a.code})

@@ -174,7 +174,7 @@ def test_a_village_cadre_records_a_transfer_in_the_browser_and_a_bad_code_writes
         "grain_price": "2.76",
     }
     bad = web.post("/land/transfers/add/", {**form, "parcels": "4309031032019999999"})
-    assert bad.status_code == 200 and "地块不存在" in bad.content.decode() and Transfer.objects.count() == 0
+    assert bad.status_code == 400 and "地块不存在" in bad.content.decode() and Transfer.objects.count() == 0
     ok = web.post("/land/transfers/add/", form)
     assert ok.status_code == 302
     t = Transfer.objects.get()

@@ -227,7 +227,7 @@ def test_the_price_form_works_on_a_phone_and_asks_to_confirm_a_jump(catalogue, p
         "price": "22",
     }
     asked = web.post("/markets/prices/new/", form)
-    assert asked.status_code == 200 and "请核实后确认" in asked.content.decode()
+    assert asked.status_code == 400 and "请核实后确认" in asked.content.decode()
     assert not PriceObservation.objects.filter(observed_on=TODAY()).exists()
     confirmed = web.post("/markets/prices/new/", {**form, "confirm": "on"})
     assert confirmed.status_code == 302 and PriceObservation.objects.get(observed_on=TODAY()).questioned

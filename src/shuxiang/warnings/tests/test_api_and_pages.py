@@ -292,7 +292,7 @@ def test_endpoint_form_refuses_an_http_endpoint_without_address_in_chinese(cast,
             "is_active": "on",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "HTTP 终端须填写以 http:// 或 https:// 开头的推送地址" in response.content.decode()
     assert not Endpoint.objects.exists()
     ok = c.post(
