@@ -362,6 +362,10 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
     create_url_name: str | None = None
     create_permission: str | None = None
     create_label = "新增"
+    # The rows' link: `detail_route` (a route taking one argument) with the row's `detail_field`, or
+    # `detail_url(obj)` where the link is not that (a nested field, a query string, a model's own URL).
+    detail_route: str | None = None
+    detail_field = "pk"
     detail_url: Callable | None = None
 
     def get_queryset(self):
@@ -409,7 +413,12 @@ class ObjectListView(LoginRequiredMixin, PermissionMixin, View):
 
     def row(self, obj):
         """[(text, link or None, clip / "wrap")] for one object, links only on the columns marked `link`."""
-        url = self.detail_url(obj) if self.detail_url else None
+        if self.detail_url:
+            url = self.detail_url(obj)
+        elif self.detail_route:
+            url = reverse_one(self.detail_route, getattr(obj, self.detail_field))
+        else:
+            url = None
         return [
             (cell_text(c.get(obj)), url if c.link else None, "wrap" if c.wrap else c.clip)
             for c in self.columns

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuxiang.core import grants as grant_services
@@ -54,9 +53,7 @@ class GrantListView(ObjectListView):
     def get_queryset(self):
         return Grant.objects.select_related("user")
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("grant_edit", args=[obj.pk])
+    detail_route = "grant_edit"
 
 
 class GrantForm(ServiceFormMixin, forms.Form):

@@ -6,7 +6,6 @@ from django.db import connection
 from django.db.models import Count, Min, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -38,7 +37,6 @@ from shuxiang.core.generic import (
     form_page,
     object_or_404,
     object_view,
-    reverse_one,
     submit_form,
 )
 from shuxiang.core.importers import import_upload, run_import
@@ -163,9 +161,8 @@ class PlaceListView(ObjectListView):
         Column("合成数据", "synthetic"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("place_detail", args=[obj.code])
+    detail_route = "place_detail"
+    detail_field = "code"
 
     def get(self, request, *args, **kwargs):
         """The tree when nothing is asked for (49 pages of a flat table told nobody anything); any
@@ -310,9 +307,7 @@ class UnitListView(ObjectListView):
         Column("启用", "is_active"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("unit_detail", args=[obj.pk])
+    detail_route = "unit_detail"
 
 
 class UnitDetailView(ObjectDetailView):
@@ -370,9 +365,7 @@ class PersonListView(ObjectListView):
         Column("居住地", "place.name"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse_one("person_detail", obj.pk)
+    detail_route = "person_detail"
 
 
 class PersonDetailView(ObjectDetailView):
@@ -449,9 +442,7 @@ class UserListView(ObjectListView):
         Column("最后登录", "last_login"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("user_edit", args=[obj.pk])
+    detail_route = "user_edit"
 
 
 @object_view(User)
@@ -521,9 +512,7 @@ class AuditListView(ObjectListView):
         Column("IP", "ip"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("audit_detail", args=[obj.pk])
+    detail_route = "audit_detail"
 
 
 class AuditDetailView(ObjectDetailView):

@@ -68,9 +68,7 @@ class CollectionPointListView(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().filter(is_active=True).order_by("last_collected_at", "code")
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("sanitation:point_detail", args=[obj.pk])
+    detail_route = "sanitation:point_detail"
 
     def get_extra_context(self, queryset) -> dict:
         points = list(queryset.select_related("place", "place__parent"))
@@ -227,9 +225,7 @@ class TruckListView(ObjectListView):
         Column("状态", lambda t: "在用" if t.is_active else "停用"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("sanitation:truck_detail", args=[obj.pk])
+    detail_route = "sanitation:truck_detail"
 
 
 @requires("ecology.truck.add")

@@ -85,9 +85,7 @@ class PointListView(ObjectListView):
         # exceeding points first, then those meeting their standard, then the ones never sampled
         return super().get_queryset().order_by(F("latest_meets").asc(nulls_last=True), "code")
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("ecology:point_detail", args=[obj.pk])
+    detail_route = "ecology:point_detail"
 
     def get_extra_context(self, queryset) -> dict:
         user = self.request.user
@@ -173,9 +171,7 @@ class SampleListView(ObjectListView):
         Column("超标因子", "exceeded", clip=True),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("ecology:sample_detail", args=[obj.pk])
+    detail_route = "ecology:sample_detail"
 
 
 class SampleDetailView(ObjectDetailView):

@@ -166,9 +166,7 @@ class LayerView(ObjectListView):
         Column("更新时间", "changed_at"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("farmland:parcel_detail", args=[obj.pk])
+    detail_route = "farmland:parcel_detail"
 
     def get(self, request, *args, **kwargs):
         if kwargs["kind"] not in Kind.values:
@@ -243,9 +241,8 @@ class PlantingListView(ObjectListView):
         Column("来源", "get_source_display"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("farmland:parcel_detail", args=[obj.parcel_id])
+    detail_route = "farmland:parcel_detail"
+    detail_field = "parcel_id"
 
     def get_extra_context(self, queryset):
         from shuxiang.farmland.choices import GRAIN_CROPS
@@ -352,9 +349,7 @@ class FindingListView(ObjectListView):
         Column("事件", lambda f: f.case.tracking_number if f.case_id else ""),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("farmland:finding_detail", args=[obj.pk])
+    detail_route = "farmland:finding_detail"
 
     def get_extra_context(self, queryset):
         open_ = queryset.filter(status="open")
@@ -497,9 +492,7 @@ class RiceListView(ObjectListView):
         Column("生育期", "stage_now"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("farmland:rice_field", args=[obj.pk])
+    detail_route = "farmland:rice_field"
 
     def _thermal(self):
         """One set of daily temperatures for every row of the request (no query per field)."""
@@ -735,9 +728,7 @@ class SeedlingListView(ObjectListView):
         Column("订购方", "customer"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("farmland:batch_detail", args=[obj.pk])
+    detail_route = "farmland:batch_detail"
 
     def get_extra_context(self, queryset):
         from shuxiang.iot.models import Sensor

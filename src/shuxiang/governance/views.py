@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
 from shuxiang.core.access import public_view, requires
@@ -54,9 +53,8 @@ class GridListView(ObjectListView):
         Column("近30天巡查", lambda g: g.recent_patrols),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("governance:grid_detail", args=[obj.code])
+    detail_route = "governance:grid_detail"
+    detail_field = "code"
 
     def get_queryset(self):
         since = timezone.now() - timedelta(days=workload.WINDOW_DAYS)
@@ -160,9 +158,7 @@ class DisputeListView(ObjectListView):
         Column("登记时间", "created_at"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("governance:dispute_detail", args=[obj.pk])
+    detail_route = "governance:dispute_detail"
 
 
 @requires("governance.dispute.add")
@@ -253,9 +249,7 @@ class DecisionListView(ObjectListView):
         Column("按时公开", lambda d: "" if d.disclosed_on_time is None else d.disclosed_on_time),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("governance:decision_detail", args=[obj.pk])
+    detail_route = "governance:decision_detail"
 
     def get_extra_context(self, queryset):
         meetings = (
@@ -408,9 +402,7 @@ class ConsultationListView(ObjectListView):
         Column("已答复", lambda c: c.answered_at is not None),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("governance:consultation_detail", args=[obj.pk])
+    detail_route = "governance:consultation_detail"
 
     def get_extra_context(self, queryset):
         user = self.request.user
@@ -510,9 +502,7 @@ class BranchListView(ObjectListView):
         Column("预备党员", lambda b: b.members.filter(status="probationary").count()),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("governance:branch_detail", args=[obj.pk])
+    detail_route = "governance:branch_detail"
 
 
 @requires("governance.partybranch.add")

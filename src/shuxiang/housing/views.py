@@ -70,9 +70,8 @@ class HouseListView(ObjectListView):
         Column("最近鉴定", "appraised_on"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("housing:house_detail", args=[obj.code])
+    detail_route = "housing:house_detail"
+    detail_field = "code"
 
     def get_extra_context(self, queryset):
         return {"kpis": house_kpis(queryset), "map_query": self.request.GET.urlencode()}
@@ -325,9 +324,7 @@ class RenovationListView(ObjectListView):
         Column("逾期", lambda r: r.is_open and r.deadline < timezone.localdate()),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("housing:renovation_detail", args=[obj.pk])
+    detail_route = "housing:renovation_detail"
 
     def get_queryset(self):
         return super().get_queryset().order_by("status", "deadline", "pk")
@@ -440,9 +437,8 @@ class BusinessHouseListView(ObjectListView):
         Column("待整改隐患", lambda h: h.open_hazards or ""),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("housing:house_detail", args=[obj.code])
+    detail_route = "housing:house_detail"
+    detail_field = "code"
 
     def get_queryset(self):
         from django.db.models import Max

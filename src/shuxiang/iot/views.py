@@ -15,7 +15,6 @@ from shuxiang.core.generic import (
     form_page,
     object_or_404,
     object_view,
-    reverse_one,
     submit_form,
 )
 from shuxiang.core.permissions import has_perm
@@ -46,9 +45,8 @@ class DeviceListView(ObjectListView):
         Column("最后通信", "last_seen_at"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse_one("iot:device_detail", obj.code)
+    detail_route = "iot:device_detail"
+    detail_field = "code"
 
 
 class DeviceDetailView(ObjectDetailView):
@@ -315,9 +313,7 @@ class AlarmListView(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().order_by("status", "-started_at")
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("iot:alarm_detail", args=[obj.pk])
+    detail_route = "iot:alarm_detail"
 
 
 class AlarmDetailView(ObjectDetailView):
@@ -378,9 +374,7 @@ class RuleListView(ObjectListView):
         Column("启用", "is_active"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("iot:rule_edit", args=[obj.pk])
+    detail_route = "iot:rule_edit"
 
 
 @object_view(AlarmRule)

@@ -278,9 +278,8 @@ class ListingListView(ObjectListView):
         Column("状态", "get_status_display"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("land:listing_desk", args=[obj.code])
+    detail_route = "land:listing_desk"
+    detail_field = "code"
 
 
 @object_view(Listing, "code")

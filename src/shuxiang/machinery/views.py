@@ -64,9 +64,7 @@ class MachineListView(ObjectListView):
         Column("下次年检", "inspection_due_on"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("machinery:machine_detail", args=[obj.pk])
+    detail_route = "machinery:machine_detail"
 
     def get_extra_context(self, queryset):
         today = timezone.localdate()
@@ -279,9 +277,7 @@ class OperationListView(ObjectListView):
         Column("异常", lambda o: "；".join(o.flags) or "—", clip=True),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("machinery:operation_detail", args=[obj.pk])
+    detail_route = "machinery:operation_detail"
 
 
 class OperationDetailView(ObjectDetailView):
@@ -315,9 +311,8 @@ class FieldListView(ObjectListView):
         Column("面积(亩)", lambda f: f"{f.area_mu:.1f}"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("machinery:field_share", args=[obj.share_token])
+    detail_route = "machinery:field_share"
+    detail_field = "share_token"
 
 
 @public_view
@@ -494,9 +489,7 @@ class SubsidyListView(ObjectListView):
         Column("申请时间", "created_at"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("machinery:subsidy_detail", args=[obj.pk])
+    detail_route = "machinery:subsidy_detail"
 
 
 class SubsidyDetailView(ObjectDetailView):
@@ -611,9 +604,7 @@ class RoadListView(ObjectListView):
         Column("技术状况", "get_condition_display"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("roads:road_detail", args=[obj.pk])
+    detail_route = "roads:road_detail"
 
     def get_extra_context(self, queryset):
         from django.db.models import Sum

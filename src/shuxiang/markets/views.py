@@ -610,7 +610,7 @@ class StationListView(ObjectListView):
     create_url_name = "commerce:station_new"
     create_permission = "markets.commercestation.add"
     create_label = "新增站点"
-    detail_url = staticmethod(lambda s: reverse("commerce:station_status", args=[s.pk]))
+    detail_route = "commerce:station_status"
     columns = [
         Column("编码", "code", link=True),
         Column("名称", "name"),
@@ -779,7 +779,7 @@ class BrandListView(ObjectListView):
     create_url_name = "commerce:brand_new"
     create_permission = "markets.brand.add"
     create_label = "登记品牌"
-    detail_url = staticmethod(lambda b: reverse("commerce:brand", args=[b.pk]))
+    detail_route = "commerce:brand"
     columns = [
         Column("品牌", "name", link=True),
         Column("类型", "get_kind_display"),
@@ -896,9 +896,7 @@ class DirectoryListView(ObjectListView):
             )  # a GROUP BY query ignores Meta.ordering: pages would shuffle
         )
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("directory:detail", args=[obj.pk])
+    detail_route = "directory:detail"
 
     def get_extra_context(self, queryset):
         return {"may_view_policies": has_perm(self.request.user, "markets.insurancepolicy.view")}
@@ -1044,7 +1042,7 @@ class InsuranceListView(ObjectListView):
     create_url_name = "directory:insurance_new"
     create_permission = "markets.insurancepolicy.add"
     create_label = "登记保单"
-    detail_url = staticmethod(lambda p: reverse("directory:insurance_edit", args=[p.pk]))
+    detail_route = "directory:insurance_edit"
     columns = [
         Column("保单号", "number", link=True),
         Column("经营主体", "producer.name", wrap=True),

@@ -34,7 +34,6 @@ from shuxiang.core.generic import (
     object_or_404,
     object_view,
     public_view,
-    reverse_one,
     submit_form,
 )
 from shuxiang.core.importers import ImportRejected, read_rows
@@ -181,9 +180,7 @@ class HouseholdListView(MonitoringPermissionMixin, ObjectListView):
             .order_by("number")
         )
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse_one("monitoring:household_detail", obj.pk)
+    detail_route = "monitoring:household_detail"
 
 
 def _history(household):
@@ -419,9 +416,7 @@ class ClueListView(MonitoringPermissionMixin, ObjectListView):
         ]
         return super().dispatch(request, *args, **kwargs)
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("monitoring:clue_detail", args=[obj.pk])
+    detail_route = "monitoring:clue_detail"
 
 
 @page("monitoring.clue.view", post=p.SCREEN)
@@ -486,9 +481,7 @@ class ProcedureListView(MonitoringPermissionMixin, ObjectListView):
         Column("村民小组", "household.place.name"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("monitoring:procedure_detail", args=[obj.pk])
+    detail_route = "monitoring:procedure_detail"
 
 
 @page("monitoring.procedure.view")

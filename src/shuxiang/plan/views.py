@@ -145,9 +145,7 @@ class LedgerListView(ObjectListView):
         Column("工作进展", lambda e: _excerpt(e.progress)),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("plan_ledger_detail", args=[obj.pk])
+    detail_route = "plan_ledger_detail"
 
 
 ACTIONS = {"save", "submit", "approve", "return", "unapprove", "reopen", "evidence", "assign"}
@@ -381,9 +379,7 @@ class CoverageListView(ObjectListView):
         Column("备注", "note"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("plan_coverage_edit", args=[obj.pk])
+    detail_route = "plan_coverage_edit"
 
 
 def _yes_no(value):
@@ -447,9 +443,7 @@ class ServicePointListView(ObjectListView):
         Column("在用", "is_active"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("plan_service_point_edit", args=[obj.pk])
+    detail_route = "plan_service_point_edit"
 
 
 def _point_page(request, point=None):

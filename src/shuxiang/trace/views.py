@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuxiang.core.access import requires
@@ -22,7 +21,6 @@ from shuxiang.core.generic import (
     form_page,
     object_or_404,
     object_view,
-    reverse_one,
     submit_form,
 )
 from shuxiang.core.permissions import in_domain
@@ -68,9 +66,7 @@ class ProducerListView(ObjectListView):
         Column("主要产品", "main_products"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("trace:producer_detail", args=[obj.pk])
+    detail_route = "trace:producer_detail"
 
 
 def _producer_actions(user, producer) -> dict:
@@ -273,9 +269,7 @@ class LotListView(ObjectListView):
         # page query cost PostgreSQL ~3 ms of planning for 25 rows.
         return super().get_queryset().prefetch_related("product__producer").order_by("-pk")
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse_one("trace:lot_detail", obj.pk)
+    detail_route = "trace:lot_detail"
 
 
 def scan_stats(lot):

@@ -4,7 +4,6 @@ media served by us) and the registry for staff (items, media, relic inspections)
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
 from shuxiang.core.access import public_view, requires
@@ -117,9 +116,7 @@ class HeritageListView(ObjectListView):
     create_permission = "villager.heritageitem.add"
     create_label = "登记"
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("villager:culture_detail", args=[obj.pk])
+    detail_route = "villager:culture_detail"
 
 
 class HeritageDetailView(ObjectDetailView):

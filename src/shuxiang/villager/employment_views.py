@@ -4,7 +4,6 @@ training courses."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
 from shuxiang.core.access import requires
@@ -91,9 +90,7 @@ class EmploymentRecordListView(ObjectListView):
         Column("来源", "get_source_display"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("villager:employment_record", args=[obj.pk])
+    detail_route = "villager:employment_record"
 
 
 class EmploymentRecordDetailView(ObjectDetailView):
@@ -202,9 +199,7 @@ class CourseListView(ObjectListView):
             )
         )
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("villager:course_detail", args=[obj.pk])
+    detail_route = "villager:course_detail"
 
 
 class CourseDetailView(ObjectDetailView):

@@ -6,7 +6,6 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuxiang.core import ratelimit
@@ -342,6 +341,4 @@ class PostingListView(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().order_by("-created_at", "-pk")
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("villager:moderate", args=[obj.pk])
+    detail_route = "villager:moderate"

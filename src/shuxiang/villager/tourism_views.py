@@ -171,9 +171,7 @@ class SiteListView(ObjectListView):
     def get_queryset(self):
         return with_today(super().get_queryset())
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("villager:tourism_detail", args=[obj.pk])
+    detail_route = "villager:tourism_detail"
 
 
 class SiteDetailView(ObjectDetailView):

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import feedgenerator, timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -53,9 +52,7 @@ class WarningListView(ObjectListView):
         Column("标识符", "identifier"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("warning_detail", args=[obj.pk])
+    detail_route = "warning_detail"
 
     def get(self, request, *args, **kwargs):
         self.create_url_name = "warning_create" if services.may(request.user, AUTHOR) else None
@@ -76,9 +73,7 @@ class EndpointListView(ObjectListView):
         Column("启用", "is_active"),
     ]
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("endpoint_detail", args=[obj.pk])
+    detail_route = "endpoint_detail"
 
     def get(self, request, *args, **kwargs):
         self.create_url_name = "endpoint_create" if services.may(request.user, ENDPOINT_ADD) else None

@@ -52,9 +52,7 @@ class ReservoirListView(ObjectListView):
         margin = F("level") - F("flood_limit_level")
         return services.with_levels(super().get_queryset()).order_by(margin.desc(nulls_last=True), "code")
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("water:reservoir_detail", args=[obj.pk])
+    detail_route = "water:reservoir_detail"
 
 
 def reservoir_kpis(user) -> dict:
@@ -183,9 +181,7 @@ class PumpStationListView(ObjectListView):
     def get_queryset(self):
         return services.with_health_inputs(super().get_queryset())
 
-    @staticmethod
-    def detail_url(obj):
-        return reverse("water:pump_detail", args=[obj.pk])
+    detail_route = "water:pump_detail"
 
 
 class PumpStationDetailView(ObjectDetailView):
