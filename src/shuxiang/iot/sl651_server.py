@@ -25,6 +25,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from django import db
 from django.utils import timezone
@@ -35,6 +36,9 @@ from shuxiang.core.context import origin
 from shuxiang.core.errors import ServiceError
 from shuxiang.iot import services, sl651, sl651_commands
 from shuxiang.iot.tcp import ThreadedServer
+
+# what a database away or locked for a moment raises (the MQTT listener retries the same)
+DB_ERRORS = (db.OperationalError, db.InterfaceError)
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +224,24 @@ class Server(ThreadedServer):
                     del self.links[address]
                 writer.close()
 
-    async def _offload(self, func, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
+    async def _offload(self, func, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, partial(func, *args, **kwargs))
+
+    async def _handle(self, frame):
+        """handle_frame in a worker thread. A database that is away or locked for a moment is tried again
+        (up to ~1.5 s) for a frame that is a whole message: handling one twice changes nothing (stored
+        readings are not stored again, a command is closed once), and without it the station's frame was
+        lost with its connection. A packet of a multi-packet message is not retried: the reassembler has
+        taken it, and the station sends again what a NAK names."""
+        delay = 0.05
+        for attempt in range(6):
+            try:
+                return await self._offload(handle_frame, frame, self.reassembler)
+            except DB_ERRORS:
+                if frame.packet_total or attempt == 5:
+                    raise
+                await asyncio.sleep(delay)
+                delay *= 2
 
     async def _frames(self, buffer: bytes, writer) -> bytes:
         while buffer:
@@ -235,7 +255,7 @@ class Server(ThreadedServer):
             if frame is None:
                 return buffer[used:]
             buffer = buffer[used:]
-            handled = await self._offload(handle_frame, frame, self.reassembler)
+            handled = await self._handle(frame)
             if handled.known:
                 self.links[frame.address] = Link(writer, frame.centre, frame.password, frame.encoding)
             for reply in handled.replies:

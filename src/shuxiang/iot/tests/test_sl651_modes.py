@@ -602,3 +602,18 @@ def test_the_cli_enqueues_a_query(places, device_factory, capsys):
         call_command("sl651", "query", "0099999999", "--function", "37")
     with pytest.raises(CommandError, match="unknown_function"):
         call_command("sl651", "query", device.code, "--function", "3B")
+
+
+@pytest.mark.services
+def test_the_server_reports_its_heartbeat_with_its_connection_count(server, places, device_factory):
+    from shuxiang.core import heartbeats
+    from shuxiang.core.models import Heartbeat
+
+    device, _ = device_factory(protocol="sl651", code="0043090316")
+    rtu = RTU(server.port)
+    rtu.send(ascii_frame(address=device.code, observed=_now_minute()))
+    assert rtu.receive().end == sl651.ESC
+    # the poller's first beat (its keyword argument once made every beat fail, so /healthz saw none)
+    assert _wait_for(lambda: heartbeats.age("sl651") is not None)
+    beat = Heartbeat.objects.get(component="sl651")
+    assert "connections" in beat.info and heartbeats.age("sl651") < heartbeats.LISTENER_INTERVAL
